@@ -1,0 +1,1 @@
+export type { SyncPayload, SyncSource } from "./syncs/sync-source.js";

@@ -1,0 +1,15 @@
+export type {
+	EvaluationErrorCode,
+	EvaluationReason,
+	EvaluationResult,
+	FlagDefinition,
+	FlagDocument,
+	FlagMetadata,
+	FlagValueType,
+	JsonObject,
+	JsonValue,
+	ParseResult,
+	RequestedType,
+	ValidationCode,
+	ValidationIssue,
+} from "./types.js";

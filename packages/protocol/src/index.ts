@@ -1,0 +1,18 @@
+/**
+ * @flagd-ts/protocol: the flagd wire contract. Service descriptors of the three APIs under versioned names, plus
+ * the wire constants. Message schemas are on the subpaths `@flagd-ts/protocol/evaluation-v1`,
+ * `/evaluation-v2` and `/sync-v1`, where their names are the upstream ones.
+ */
+export { Service as EvaluationServiceV1 } from "./gen/flagd/evaluation/v1/evaluation_pb.js";
+export { Service as EvaluationServiceV2 } from "./gen/flagd/evaluation/v2/evaluation_pb.js";
+export { FlagSyncService } from "./gen/flagd/sync/v1/sync_pb.js";
+export {
+	DEFAULT_PORTS,
+	EVALUATION_ERROR_MESSAGES,
+	EVENT_STREAM_KEEP_ALIVE_MS,
+	EvaluationErrorCode,
+	EventType,
+	FLAGD_SELECTOR_HEADER,
+	FlagChangeType,
+	Reason,
+} from "./wire-constants.js";
