@@ -1,0 +1,65 @@
+/**
+ * The resolved daemon configuration: CLI flags, `FLAGD_*` env vars and the `--config` file all normalise into this
+ * one object (C26). Units are in the names; flagd's second-based flags are converted once, in config/.
+ * This type is the contract between config/ (which fills it) and runtime/ (which starts the daemon from it).
+ */
+import type { SourceConfig } from "../syncs/source-config.js";
+
+export interface TlsConfig {
+	readonly certPath: string;
+	readonly keyPath: string;
+}
+
+export interface DaemonConfig {
+	/** Evaluation service (flagd.evaluation.v1/v2 over gRPC, gRPC-web, Connect). 0 = any free port. @default 8013 */
+	readonly port: number;
+	/** Management (/healthz, /readyz, /metrics). @default 8014 */
+	readonly managementPort: number;
+	/** flagd.sync.v1 gRPC service. @default 8015 */
+	readonly syncPort: number;
+	/** OFREP. @default 8016 */
+	readonly ofrepPort: number;
+	/** Host/address every listener binds to. @default "0.0.0.0" (flagd binds all interfaces) */
+	readonly bindAddress: string;
+	/** Unix socket for the evaluation service instead of `port`. @default undefined */
+	readonly socketPath: string | undefined;
+	/** Unix socket for the sync service instead of `syncPort`. @default undefined */
+	readonly syncSocketPath: string | undefined;
+	/** TLS for the evaluation and sync services (both paths set). @default undefined */
+	readonly tls: TlsConfig | undefined;
+	/** Sync sources in priority order: later wins. */
+	readonly sources: readonly SourceConfig[];
+	/** Allowed CORS origins; empty = all origins (flagd/rs-cors behaviour). */
+	readonly corsOrigins: readonly string[];
+	/** Static context (`-X key=value`), values are strings. */
+	readonly staticContext: Readonly<Record<string, string>>;
+	/** Header → context key mappings (`-H Header=contextKey`); header names lower-cased. */
+	readonly headerContext: Readonly<Record<string, string>>;
+	/** Server-side deadline for EventStream and SyncFlags; 0 = none. @default 0 */
+	readonly streamDeadlineMs: number;
+	/** GetMetadata answers UNIMPLEMENTED. @default false */
+	readonly disableSyncMetadata: boolean;
+	/** Request body limit on 8013/8016; 0 disables. @default 1_000_000 */
+	readonly maxRequestBodyBytes: number;
+	/** Request header limit; 0 = Node default. @default 1_000_000 */
+	readonly maxRequestHeaderBytes: number;
+	/** Minimum client keepalive ping interval the sync server accepts. @default 30_000 */
+	readonly keepAliveMinTimeMs: number;
+	/** Whether keepalive pings without an active stream are accepted. @default true */
+	readonly keepAlivePermitWithoutStream: boolean;
+	/** Log output. @default "console" */
+	readonly logFormat: "console" | "json";
+	/** Debug logging (`-x/--debug`). @default false */
+	readonly debug: boolean;
+	/** Validation of flag documents: flagd's default only warns; strict rejects invalid documents. @default false */
+	readonly strictValidation: boolean;
+	/**
+	 * When a source fails before its first payload: `exit` stops the daemon (flagd's behaviour); `continue` keeps
+	 * serving the other sources and reports the failed one as not ready. @default "exit"
+	 */
+	readonly onSourceStartupFailure: "exit" | "continue";
+	/** Metrics exporter: Prometheus on /metrics (default) or OTLP push. @default "prometheus" */
+	readonly metricsExporter: "prometheus" | "otel";
+	/** OTLP collector URI; enables trace export. @default undefined */
+	readonly otelCollectorUri: string | undefined;
+}
