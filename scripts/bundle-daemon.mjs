@@ -1,0 +1,33 @@
+// Builds the daemon into ONE file, packages/daemon/dist/flagd.mjs, runnable with `node flagd.mjs start ...`: the
+// drop-in for places that expect a single flagd executable (the testbed image copies one file). Everything the
+// file, http and grpc sources, the services and the evaluator need is inside. The Kubernetes and cloud-blob SDKs
+// stay external: the daemon imports them lazily, only when such a source is configured, from a node_modules
+// beside the file (the Dockerfile installs them there).
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outfile = join(root, "packages/daemon/dist/flagd.mjs");
+mkdirSync(dirname(outfile), { recursive: true });
+
+await build({
+  entryPoints: [join(root, "packages/daemon/src/cli.ts")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  tsconfig: join(root, "tsconfig.json"),
+  external: ["@kubernetes/client-node", "@aws-sdk/client-s3", "@google-cloud/storage", "@azure/storage-blob"],
+  // cli.ts carries the #!/usr/bin/env node line; esbuild keeps it first. ESM output has no require(); some bundled CommonJS dependencies call it for Node built-ins.
+  banner: {
+    js: "import { createRequire as __flagdCreateRequire } from 'node:module'; const require = __flagdCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+console.log(`${outfile} (${Math.round(statSync(outfile).size / 1024)} KiB)`);
