@@ -1,0 +1,275 @@
+import { createHash } from "node:crypto";
+import {
+	createServer,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+	afterAll,
+	afterEach,
+	beforeAll,
+	beforeEach,
+	describe,
+	expect,
+	it,
+} from "@jest/globals";
+import {
+	flagDocument,
+	type LogEntry,
+	PayloadCollector,
+	recordingLogger,
+	waitFor,
+} from "../testdata/sync-test-kit.js";
+import { HttpSync, type HttpSyncOptions } from "./http-sync.js";
+
+/** What the real node:http server answers; tests change it between polls. */
+interface ServerState {
+	body: string;
+	contentType: string;
+	etags: boolean;
+	status: number;
+	delayMs: number;
+	requiredAuth: string | undefined;
+}
+
+let server: Server;
+let baseUrl: string;
+let state: ServerState;
+let requests: IncomingMessage[];
+let statuses: number[];
+let controller: AbortController;
+let entries: LogEntry[];
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+	requests.push(req);
+	const answer = (
+		status: number,
+		body = "",
+		headers: Record<string, string> = {},
+	) => {
+		statuses.push(status);
+		res.writeHead(status, headers);
+		res.end(body);
+	};
+	if (
+		state.requiredAuth !== undefined &&
+		req.headers.authorization !== state.requiredAuth
+	) {
+		answer(401, "bad token");
+		return;
+	}
+	if (state.status !== 200) {
+		answer(state.status, "upstream broken");
+		return;
+	}
+	const etag = `"${createHash("sha1").update(state.body).digest("hex")}"`;
+	const send = () => {
+		if (state.etags && req.headers["if-none-match"] === etag) answer(304);
+		else
+			answer(200, state.body, {
+				"content-type": state.contentType,
+				...(state.etags ? { etag } : {}),
+			});
+	};
+	if (state.delayMs > 0) setTimeout(send, state.delayMs);
+	else send();
+}
+
+beforeAll(async () => {
+	server = createServer(handle);
+	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+	server.closeAllConnections();
+	await new Promise((r) => server.close(r));
+});
+
+beforeEach(() => {
+	state = {
+		body: flagDocument("on"),
+		contentType: "application/json",
+		etags: true,
+		status: 200,
+		delayMs: 0,
+		requiredAuth: undefined,
+	};
+	requests = [];
+	statuses = [];
+	controller = new AbortController();
+	entries = [];
+});
+
+afterEach(() => {
+	controller.abort();
+});
+
+function start(options: Partial<HttpSyncOptions> & { path?: string } = {}) {
+	const source = new HttpSync({
+		uri: `${baseUrl}${options.path ?? "/flags.json"}`,
+		intervalMs: 30,
+		logger: recordingLogger(entries),
+		...options,
+	});
+	return { source, collector: new PayloadCollector(source, controller.signal) };
+}
+
+const warnings = () => entries.filter((e) => e.level === "warn");
+
+describe("HttpSync", () => {
+	it("fetches with Accept, authHeader and extra headers, and emits the first snapshot", async () => {
+		state.requiredAuth = "Bearer s3cret";
+		const { source, collector } = start({
+			authHeader: "Bearer s3cret",
+			headers: { "X-Tenant": "blue" },
+		});
+		const first = await collector.next();
+		expect(first).toEqual({
+			source: `${baseUrl}/flags.json`,
+			content: flagDocument("on"),
+			format: "json",
+		});
+		expect(source.isReady()).toBe(true);
+		const req = requests[0]!;
+		expect(req.headers.accept).toBe("application/json, application/yaml");
+		expect(req.headers["x-tenant"]).toBe("blue");
+	});
+
+	it("sends If-None-Match, treats 304 as unchanged, and emits when the content changes", async () => {
+		const { collector } = start();
+		await collector.next();
+		await waitFor(
+			() => statuses.filter((s) => s === 304).length >= 2,
+			"two 304s",
+		);
+		expect(requests[1]?.headers["if-none-match"]).toMatch(/^"[0-9a-f]+"$/);
+		expect(collector.untaken).toBe(0);
+		state.body = flagDocument("off");
+		expect((await collector.next()).content).toBe(flagDocument("off"));
+	});
+
+	it("detects changes by body hash when the server sends no ETag", async () => {
+		state.etags = false;
+		const { collector } = start();
+		await collector.next();
+		await waitFor(() => requests.length >= 4, "several polls");
+		expect(collector.untaken).toBe(0);
+		expect(
+			requests.every((r) => r.headers["if-none-match"] === undefined),
+		).toBe(true);
+		state.body = flagDocument("off");
+		expect((await collector.next()).content).toBe(flagDocument("off"));
+	});
+
+	it("rejects the first sync on 401 with a message naming the status", async () => {
+		state.requiredAuth = "Bearer right";
+		const { source, collector } = start({ authHeader: "Bearer wrong" });
+		await collector.done;
+		expect(collector.error).toMatchObject({ code: "SOURCE_UNAVAILABLE" });
+		expect(String(collector.error)).toMatch(/HTTP 401.*authHeader/);
+		expect(source.isReady()).toBe(false);
+	});
+
+	it("rejects the first sync on 500, but after that logs 500s, keeps state and recovers", async () => {
+		state.status = 500;
+		const failing = start();
+		await failing.collector.done;
+		expect(String(failing.collector.error)).toMatch(/HTTP 500/);
+
+		state.status = 200;
+		const { collector } = start();
+		await collector.next();
+		state.status = 500;
+		await waitFor(() => warnings().length >= 2, "warnings for failing polls");
+		expect(warnings()[0]?.fields).toMatchObject({
+			source: `${baseUrl}/flags.json`,
+		});
+		expect(String(warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
+		state.status = 200;
+		state.body = flagDocument("off");
+		expect((await collector.next()).content).toBe(flagDocument("off"));
+		expect(collector.ended).toBe(false);
+	});
+
+	it("times out slow responses: the first rejects, later ones are logged and retried", async () => {
+		state.delayMs = 300;
+		const slow = start({ timeoutMs: 50 });
+		await slow.collector.done;
+		expect(String(slow.collector.error)).toMatch(/no response within 50 ms/);
+
+		state.delayMs = 0;
+		const { collector } = start({ timeoutMs: 50 });
+		await collector.next();
+		state.delayMs = 300;
+		await waitFor(() => warnings().length >= 1, "a timeout warning");
+		expect(String(warnings()[0]?.fields.error)).toMatch(/no response within/);
+		state.delayMs = 0;
+		state.body = flagDocument("off");
+		expect((await collector.next()).content).toBe(flagDocument("off"));
+	});
+
+	it("reads YAML by Content-Type, and by URL extension when the type says nothing", async () => {
+		state.body =
+			"flags:\n  myFlag:\n    state: ENABLED\n    variants: {on: true}\n    defaultVariant: 'on'\n";
+		state.contentType = "application/yaml";
+		const byType = start({ path: "/flags" });
+		expect((await byType.collector.next()).format).toBe("yaml");
+		state.contentType = "text/plain";
+		const byExtension = start({ path: "/flags.yml" });
+		expect((await byExtension.collector.next()).format).toBe("yaml");
+	});
+
+	it("keeps the last good state on fault inputs and passes a 10 MB document through", async () => {
+		const { collector } = start();
+		await collector.next();
+		for (const [i, fault] of [
+			"\u0000\u00ff garbage",
+			"[]",
+			"42",
+			'{"flags":"x"}',
+		].entries()) {
+			state.body = fault;
+			await waitFor(() => warnings().length > i, `warning for fault #${i}`);
+		}
+		expect(collector.untaken).toBe(0);
+		state.body = flagDocument("off", {
+			big: {
+				state: "ENABLED",
+				variants: { a: "y".repeat(10 * 1024 * 1024) },
+				defaultVariant: "a",
+			},
+		});
+		expect(((await collector.next()).content as string).length).toBe(
+			state.body.length,
+		);
+	});
+
+	it("resync fetches the full state unconditionally", async () => {
+		const { source, collector } = start({ intervalMs: 60_000 });
+		await collector.next();
+		const before = requests.length;
+		const payload = await source.resync(controller.signal);
+		expect(payload.content).toBe(flagDocument("on"));
+		expect(requests.length).toBeGreaterThan(before);
+		expect(requests.at(-1)?.headers["if-none-match"]).toBeUndefined();
+	});
+
+	it("stops polling after abort", async () => {
+		const { collector } = start();
+		await collector.next();
+		controller.abort();
+		await collector.done;
+		const count = requests.length;
+		await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait
+		expect(requests.length).toBe(count);
+	});
+
+	it("rejects non-http URIs", () => {
+		expect(() => new HttpSync({ uri: "ftp://x/y" })).toThrow(
+			/http:\/\/ or https:\/\//,
+		);
+	});
+});
