@@ -1,1 +1,29 @@
-export {};
+/**
+ * @flagd-ts/web-provider: the flagd provider for @openfeature/web-sdk (browsers). Speaks flagd.evaluation.v1
+ * (ResolveAll + EventStream) as Connect JSON over fetch by default; any connect-es transport can be plugged in
+ * with `fromConnectTransport`.
+ */
+export {
+	FlagdWebError,
+	type FlagdWebErrorCode,
+	isFlagdWebError,
+} from "./errors.js";
+export {
+	createFetchTransport,
+	type FetchTransportOptions,
+} from "./fetch-transport.js";
+export type { ConnectionState } from "./flagd-web-connection.js";
+export { FlagdWebProvider } from "./flagd-web-provider.js";
+export {
+	type FlagdWebProviderConfig,
+	type FlagdWebProviderOptions,
+	resolveFlagdWebProviderOptions,
+} from "./flagd-web-provider-options.js";
+export type {
+	CallOptions,
+	EventStreamMessage,
+	FlagdWebTransport,
+	JsonObject,
+	JsonValue,
+} from "./flagd-web-transport.js";
+export { fromConnectTransport } from "./from-connect-transport.js";

@@ -1,0 +1,255 @@
+/**
+ * The Connect-JSON client against a raw HTTP server on 127.0.0.1. The daemon cannot be made to send malformed
+ * frames, HTML error pages or end-of-stream errors on demand, so these protocol edge cases use this small server
+ * (a real socket and real fetch, no mocks); the daemon tests in test/integration cover the happy paths.
+ */
+import {
+	createServer,
+	type IncomingMessage,
+	type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { encodeEnvelope } from "./envelope-reader.js";
+import { isFlagdWebError } from "./errors.js";
+import { createFetchTransport } from "./fetch-transport.js";
+import type { FlagdWebTransport } from "./flagd-web-transport.js";
+
+type Route = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+let route: Route = (_req, _body, res) => res.end();
+const seen: Array<{
+	url: string;
+	headers: IncomingMessage["headers"];
+	body: Buffer;
+}> = [];
+const server = createServer((req, res) => {
+	const chunks: Buffer[] = [];
+	req.on("data", (c: Buffer) => chunks.push(c));
+	req.on("end", () => {
+		const body = Buffer.concat(chunks);
+		seen.push({ url: req.url ?? "", headers: req.headers, body });
+		route(req, body, res);
+	});
+});
+let transport: FlagdWebTransport;
+
+beforeAll(async () => {
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	transport = createFetchTransport({
+		baseUrl: `http://127.0.0.1:${port}/prefix`,
+		maxMessageBytes: 1024,
+	});
+});
+
+afterAll(async () => {
+	server.closeAllConnections();
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const call = (timeoutMs?: number) => ({
+	signal: new AbortController().signal,
+	headers: { "Flagd-Selector": "flagSetId=a" },
+	...(timeoutMs === undefined ? {} : { timeoutMs }),
+});
+
+async function failure(
+	p: Promise<unknown>,
+): Promise<{ code: string; message: string }> {
+	const e = await p.then(
+		() => undefined,
+		(err: unknown) => err,
+	);
+	expect(isFlagdWebError(e)).toBe(true);
+	return e as { code: string; message: string };
+}
+
+async function drain(stream: AsyncIterable<unknown>): Promise<unknown[]> {
+	const out: unknown[] = [];
+	for await (const m of stream) out.push(m);
+	return out;
+}
+
+describe("createFetchTransport: ResolveAll", () => {
+	it("POSTs Connect JSON with the context, the selector and the timeout header", async () => {
+		route = (_req, _body, res) =>
+			res
+				.writeHead(200, { "content-type": "application/json" })
+				.end('{"flags":{}}');
+		await expect(
+			transport.resolveAll({ email: "a@b.c" }, call(750)),
+		).resolves.toEqual({ flags: {} });
+		const request = seen.at(-1);
+		expect(request?.url).toBe("/prefix/flagd.evaluation.v1.Service/ResolveAll");
+		expect(request?.headers["content-type"]).toBe("application/json");
+		expect(request?.headers["connect-protocol-version"]).toBe("1");
+		expect(request?.headers["connect-timeout-ms"]).toBe("750");
+		expect(request?.headers["flagd-selector"]).toBe("flagSetId=a");
+		expect(JSON.parse(request?.body.toString() ?? "")).toEqual({
+			context: { email: "a@b.c" },
+		});
+	});
+
+	it("turns a Connect error body into its code and message", async () => {
+		route = (_req, _body, res) =>
+			res
+				.writeHead(400, { "content-type": "application/json" })
+				.end('{"code":"invalid_argument","message":"bad selector"}');
+		expect(await failure(transport.resolveAll({}, call()))).toMatchObject({
+			code: "invalid_argument",
+			message: "bad selector",
+		});
+	});
+
+	it("maps a non-Connect HTTP error (a proxy page) by its status", async () => {
+		route = (_req, _body, res) =>
+			res.writeHead(503, { "content-type": "text/html" }).end("<h1>down</h1>");
+		expect((await failure(transport.resolveAll({}, call()))).code).toBe(
+			"unavailable",
+		);
+	});
+
+	it("reports invalid JSON in a 200 response as internal", async () => {
+		route = (_req, _body, res) => res.writeHead(200).end("{not json");
+		expect((await failure(transport.resolveAll({}, call()))).code).toBe(
+			"internal",
+		);
+	});
+
+	it("reports an unreachable server as unavailable and an aborted call as canceled", async () => {
+		const dead = createFetchTransport({ baseUrl: "http://127.0.0.1:1" });
+		expect((await failure(dead.resolveAll({}, call()))).code).toBe(
+			"unavailable",
+		);
+		route = () => {
+			// never answers: the abort below must end the call
+		};
+		const controller = new AbortController();
+		const pending = transport.resolveAll(
+			{},
+			{ signal: controller.signal, headers: {} },
+		);
+		controller.abort();
+		expect((await failure(pending)).code).toBe("canceled");
+	});
+
+	it("uses the custom fetch when one is given", async () => {
+		const urls: string[] = [];
+		const custom = createFetchTransport({
+			baseUrl: "http://flags.invalid",
+			fetch: async (input) => {
+				urls.push(String(input));
+				return new Response('{"flags":{}}', { status: 200 });
+			},
+		});
+		await custom.resolveAll({}, call());
+		expect(urls).toEqual([
+			"http://flags.invalid/flagd.evaluation.v1.Service/ResolveAll",
+		]);
+	});
+});
+
+describe("createFetchTransport: EventStream", () => {
+	const ready = Buffer.from(
+		encodeEnvelope('{"type":"provider_ready","data":{}}'),
+	);
+	const end = (json: string): Buffer => {
+		const b = Buffer.from(encodeEnvelope(json));
+		b[0] = 2;
+		return b;
+	};
+
+	it("sends an enveloped empty request and yields messages until the end-of-stream frame", async () => {
+		route = (_req, _body, res) => {
+			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.write(ready);
+			res.end(
+				end('{"error":{"code":"unavailable","message":"shutting down"}}'),
+			);
+		};
+		const messages: unknown[] = [];
+		const error = await failure(
+			(async () => {
+				for await (const m of transport.eventStream(call())) messages.push(m);
+			})(),
+		);
+		expect(messages).toEqual([{ type: "provider_ready", data: {} }]);
+		expect(error).toMatchObject({
+			code: "unavailable",
+			message: "shutting down",
+		});
+		const request = seen.at(-1);
+		expect(request?.headers["content-type"]).toBe("application/connect+json");
+		expect([...(request?.body ?? [])]).toEqual([0, 0, 0, 0, 2, 123, 125]);
+	});
+
+	it("treats a clean end of stream and a cut connection as failures the provider reconnects from", async () => {
+		route = (_req, _body, res) =>
+			res
+				.writeHead(200, { "content-type": "application/connect+json" })
+				.end(end("{}"));
+		expect((await failure(drain(transport.eventStream(call())))).code).toBe(
+			"unavailable",
+		);
+		route = (_req, _body, res) =>
+			res
+				.writeHead(200, { "content-type": "application/connect+json" })
+				.end(ready);
+		expect((await failure(drain(transport.eventStream(call())))).code).toBe(
+			"internal",
+		);
+		route = (req, _body, res) => {
+			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.write(ready.subarray(0, 7));
+			req.socket.destroy();
+		};
+		expect(
+			isFlagdWebError(
+				await drain(transport.eventStream(call())).catch((e: unknown) => e),
+			),
+		).toBe(true);
+	});
+
+	it("rejects messages without a type, compressed frames and frames above maxMessageBytes", async () => {
+		const cases: Buffer[] = [
+			Buffer.from(encodeEnvelope('{"data":{}}')),
+			Buffer.from([1, 0, 0, 0, 2, 123, 125]),
+			Buffer.from(
+				encodeEnvelope(`{"type":"x","data":{"pad":"${"x".repeat(2000)}"}}`),
+			),
+		];
+		const codes: string[] = [];
+		for (const frame of cases) {
+			route = (_req, _body, res) =>
+				res
+					.writeHead(200, { "content-type": "application/connect+json" })
+					.end(frame);
+			codes.push((await failure(drain(transport.eventStream(call())))).code);
+		}
+		expect(codes).toEqual(["internal", "internal", "resource_exhausted"]);
+		route = (_req, _body, res) =>
+			res.writeHead(200, { "content-type": "text/html" }).end("<html></html>");
+		expect(await failure(drain(transport.eventStream(call())))).toMatchObject({
+			code: "internal",
+			message: expect.stringContaining("text/html"),
+		});
+	});
+
+	it("ends the stream when the signal aborts", async () => {
+		route = (_req, _body, res) => {
+			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.write(ready);
+		};
+		const controller = new AbortController();
+		const iterator = transport
+			.eventStream({ signal: controller.signal, headers: {} })
+			[Symbol.asyncIterator]();
+		expect((await iterator.next()).value).toEqual({
+			type: "provider_ready",
+			data: {},
+		});
+		const next = iterator.next();
+		controller.abort();
+		expect((await failure(next)).code).toBe("canceled");
+	});
+});
