@@ -62,4 +62,14 @@ export interface DaemonConfig {
 	readonly metricsExporter: "prometheus" | "otel";
 	/** OTLP collector URI; enables trace export. @default undefined */
 	readonly otelCollectorUri: string | undefined;
+	// The otel* TLS fields below were added after the first contract; they are optional so config literals written
+	// against it stay valid. resolveDaemonConfig always fills them.
+	/** Client certificate for mTLS to the OTLP collector (`--otel-cert-path`). @default undefined */
+	readonly otelCertPath?: string | undefined;
+	/** Client key for mTLS to the OTLP collector (`--otel-key-path`). @default undefined */
+	readonly otelKeyPath?: string | undefined;
+	/** CA certificate for the OTLP collector (`--otel-ca-path`). @default undefined */
+	readonly otelCaPath?: string | undefined;
+	/** How often the OTLP TLS files are re-read (`--otel-reload-interval`). @default 3_600_000 (1 h) */
+	readonly otelReloadIntervalMs?: number;
 }

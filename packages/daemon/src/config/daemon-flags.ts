@@ -1,0 +1,305 @@
+/**
+ * The table of every `flagd start` option: long name (also the config-file key), short form, value kind, default as
+ * shown in help, and meaning. The argv parser, the env reader, the config-file reader and the help text all read
+ * this one table, so an option exists everywhere or nowhere. Names and short forms follow Go flagd's
+ * `flagd/cmd/start.go`; `--strict-validation`, `--on-source-failure` and `--bind-address` are ours.
+ */
+
+/**
+ * How an option's raw text (or config-file value) is read:
+ * - `port`: integer 0-65535; `bytes`: non-negative integer; `duration`: Go duration (`30s`, `1m30s`) or plain ms;
+ * - `list`: repeatable, comma lists allowed; `map`: repeatable `key=value`, comma lists allowed;
+ * - `boolean`: bare flag = true, or `=true|false`; `enum`: one of `choices`; `string`: text; `sources`: JSON array.
+ */
+export type FlagKind =
+	| "port"
+	| "bytes"
+	| "duration"
+	| "string"
+	| "boolean"
+	| "enum"
+	| "list"
+	| "map"
+	| "sources";
+
+export interface FlagSpec {
+	/** Long name without dashes; also the config-file key and (upper snake, `FLAGD_` prefix) the env var. */
+	readonly name: string;
+	/** One-letter short form without the dash. */
+	readonly short?: string;
+	readonly kind: FlagKind;
+	/** Allowed values for `enum`. */
+	readonly choices?: readonly string[];
+	/** Placeholder shown in help (`--port <port>`). */
+	readonly valueName?: string;
+	/** The default as a user would type it. */
+	readonly defaultText: string;
+	readonly description: string;
+}
+
+export const DAEMON_FLAGS: readonly FlagSpec[] = [
+	{
+		name: "port",
+		short: "p",
+		kind: "port",
+		defaultText: "8013",
+		description:
+			"Port of the evaluation service (flagd.evaluation.v1/v2 over gRPC, gRPC-web and Connect). 0 picks a free port.",
+	},
+	{
+		name: "management-port",
+		short: "m",
+		kind: "port",
+		defaultText: "8014",
+		description:
+			"Port of the management service (/healthz, /readyz, /metrics).",
+	},
+	{
+		name: "sync-port",
+		short: "g",
+		kind: "port",
+		defaultText: "8015",
+		description: "Port of the gRPC sync service (flagd.sync.v1).",
+	},
+	{
+		name: "ofrep-port",
+		short: "r",
+		kind: "port",
+		defaultText: "8016",
+		description: "Port of the OFREP service (/ofrep/v1/evaluate/flags).",
+	},
+	{
+		name: "bind-address",
+		kind: "string",
+		valueName: "address",
+		defaultText: "0.0.0.0",
+		description:
+			"Address every TCP listener binds to (e.g. 127.0.0.1 for local only).",
+	},
+	{
+		name: "socket-path",
+		short: "d",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description:
+			"Serve the evaluation service on this unix socket instead of --port.",
+	},
+	{
+		name: "sync-socket-path",
+		short: "e",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description:
+			"Serve the sync service on this unix socket instead of --sync-port.",
+	},
+	{
+		name: "server-cert-path",
+		short: "c",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description:
+			"TLS certificate (PEM) for the evaluation and sync services; needs --server-key-path.",
+	},
+	{
+		name: "server-key-path",
+		short: "k",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description:
+			"TLS private key (PEM) for the evaluation and sync services; needs --server-cert-path.",
+	},
+	{
+		name: "uri",
+		short: "f",
+		kind: "list",
+		valueName: "uri",
+		defaultText: "[]",
+		description:
+			"Sync source URI (file:, http(s)://, grpc(s)://, core.openfeature.dev/ns/name, gs://, azblob://, s3://). " +
+			"Repeatable or comma-separated; later sources win on duplicate flag keys.",
+	},
+	{
+		name: "sources",
+		short: "s",
+		kind: "sources",
+		valueName: "json",
+		defaultText: "",
+		description:
+			"JSON array of source configs ({uri, provider, ...}); appended after --uri sources. See docs/syncs.md.",
+	},
+	{
+		name: "cors-origin",
+		short: "C",
+		kind: "list",
+		valueName: "origin",
+		defaultText: "[]",
+		description:
+			"Allowed CORS origin; repeatable or comma-separated. * or an empty list allows every origin.",
+	},
+	{
+		name: "context-value",
+		short: "X",
+		kind: "map",
+		valueName: "key=value",
+		defaultText: "{}",
+		description:
+			"Static evaluation context entry (string value); repeatable or comma-separated.",
+	},
+	{
+		name: "context-from-header",
+		short: "H",
+		kind: "map",
+		valueName: "Header=contextKey",
+		defaultText: "{}",
+		description:
+			"Copy a request header into the evaluation context under contextKey; repeatable or comma-separated.",
+	},
+	{
+		name: "stream-deadline",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "0s",
+		description:
+			"Server-side deadline for EventStream and SyncFlags streams (Go duration like 30s or 1m, or plain ms); 0 = none.",
+	},
+	{
+		name: "disable-sync-metadata",
+		kind: "boolean",
+		defaultText: "false",
+		description: "Answer the sync service's GetMetadata with UNIMPLEMENTED.",
+	},
+	{
+		name: "max-request-body",
+		short: "B",
+		kind: "bytes",
+		valueName: "bytes",
+		defaultText: "1000000",
+		description:
+			"Request body limit in bytes for the evaluation and OFREP services; 0 disables the limit.",
+	},
+	{
+		name: "max-request-header",
+		short: "R",
+		kind: "bytes",
+		valueName: "bytes",
+		defaultText: "1000000",
+		description: "Request header limit in bytes; 0 = the runtime's default.",
+	},
+	{
+		name: "keep-alive-min-time",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "30s",
+		description:
+			"Minimum interval between client keepalive pings the sync service accepts.",
+	},
+	{
+		name: "keep-alive-permit-without-stream",
+		kind: "boolean",
+		defaultText: "true",
+		description:
+			"Accept client keepalive pings on sync connections without an active stream.",
+	},
+	{
+		name: "metrics-exporter",
+		short: "t",
+		kind: "enum",
+		choices: ["prometheus", "otel"],
+		valueName: "exporter",
+		defaultText: "prometheus",
+		description:
+			"prometheus serves /metrics on the management port; otel pushes OTLP (needs --otel-collector-uri).",
+	},
+	{
+		name: "otel-collector-uri",
+		short: "o",
+		kind: "string",
+		valueName: "uri",
+		defaultText: "",
+		description: "OTLP gRPC collector target; also enables trace export.",
+	},
+	{
+		name: "otel-cert-path",
+		short: "D",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description: "Client certificate for mTLS to the OTLP collector.",
+	},
+	{
+		name: "otel-key-path",
+		short: "K",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description: "Client key for mTLS to the OTLP collector.",
+	},
+	{
+		name: "otel-ca-path",
+		short: "A",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description: "CA certificate of the OTLP collector.",
+	},
+	{
+		name: "otel-reload-interval",
+		short: "I",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "1h",
+		description: "How often the OTLP TLS files are re-read.",
+	},
+	{
+		name: "log-format",
+		short: "z",
+		kind: "enum",
+		choices: ["console", "json"],
+		valueName: "format",
+		defaultText: "console",
+		description:
+			"Log output: console (readable lines) or json (one JSON object per line).",
+	},
+	{
+		name: "debug",
+		short: "x",
+		kind: "boolean",
+		defaultText: "false",
+		description: "Log at debug level.",
+	},
+	{
+		name: "strict-validation",
+		kind: "boolean",
+		defaultText: "false",
+		description:
+			"Reject flag documents that fail schema validation (flagd only warns and loads them).",
+	},
+	{
+		name: "on-source-failure",
+		kind: "enum",
+		choices: ["exit", "continue"],
+		valueName: "mode",
+		defaultText: "exit",
+		description:
+			"A source failing before its first sync: exit stops the daemon (flagd); continue keeps serving the others.",
+	},
+];
+
+/** `--config <file>`: read by the CLI layers only (a config file cannot name another one). */
+export const CONFIG_FLAG: FlagSpec = {
+	name: "config",
+	kind: "string",
+	valueName: "file",
+	defaultText: "",
+	description:
+		"Config file (.json, .yaml or .yml) whose keys are the long flag names; flags and FLAGD_* env vars override it.",
+};
+
+/** The env var of an option: `FLAGD_` + upper snake case of the long name (viper's replacer). */
+export function envVarName(flagName: string): string {
+	return `FLAGD_${flagName.toUpperCase().replaceAll("-", "_")}`;
+}
