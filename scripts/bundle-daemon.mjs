@@ -3,7 +3,7 @@
 // file, http and grpc sources, the services and the evaluator need is inside. The Kubernetes and cloud-blob SDKs
 // stay external: the daemon imports them lazily, only when such a source is configured, from a node_modules
 // beside the file (the Dockerfile installs them there).
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -11,6 +11,7 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outfile = join(root, "packages/daemon/dist/flagd.mjs");
 mkdirSync(dirname(outfile), { recursive: true });
+const { name, version } = JSON.parse(readFileSync(join(root, "packages/daemon/package.json"), "utf8"));
 
 await build({
   entryPoints: [join(root, "packages/daemon/src/cli.ts")],
@@ -28,6 +29,8 @@ await build({
   banner: {
     js: "import { createRequire as __flagdCreateRequire } from 'node:module'; const require = __flagdCreateRequire(import.meta.url);",
   },
+  // cli/package-info.ts reads package.json beside the sources; the bundle carries the values instead.
+  define: { FLAGD_BUNDLED_PACKAGE_INFO: JSON.stringify({ name, version }) },
   logLevel: "warning",
 });
 console.log(`${outfile} (${Math.round(statSync(outfile).size / 1024)} KiB)`);
