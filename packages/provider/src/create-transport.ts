@@ -1,0 +1,146 @@
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { Transport } from "@connectrpc/connect";
+import {
+	createConnectTransport,
+	createGrpcTransport,
+	Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
+import type { FlagdProviderConfig } from "./provider-options.js";
+
+/** A Connect transport plus the means to release its connections. */
+export interface FlagdTransport {
+	readonly transport: Transport;
+	/** Where it connects, for log messages. */
+	readonly description: string;
+	/** Drops every open connection; the next call dials a new one (used when a connection stops answering). */
+	resetConnections(): void;
+	/** Closes every connection of this transport; nothing is left open afterwards. */
+	close(): void;
+}
+
+/**
+ * Builds the Connect transport for a resolved config: gRPC (HTTP/2) or Connect (HTTP/1.1 or HTTP/2), with TLS and
+ * an optional custom CA, over TCP or a unix socket, and with the `:authority`/`Host` the target asks for. When the
+ * authority differs from the address (envoy targets, `defaultAuthority`) or the target is a socket, the URL
+ * carries the authority and a custom connection function dials the real address.
+ */
+export function createFlagdTransport(
+	config: FlagdProviderConfig,
+): FlagdTransport {
+	const target = resolveFlagdTarget(config);
+	const ca =
+		config.certPath === undefined ? undefined : readCa(config.certPath);
+	const baseUrl = `${config.tls ? "https" : "http"}://${target.authority}`;
+	const description =
+		target.kind === "unix"
+			? `unix:${target.path}`
+			: `${config.tls ? "https" : "http"}://${target.host}:${target.port}${target.authority === `${target.host}:${target.port}` ? "" : ` (authority ${target.authority})`}`;
+	const dialsElsewhere =
+		target.kind === "unix" ||
+		target.authority !== `${bracket(target.host)}:${target.port}`;
+	const servername = serverName(target);
+
+	if (config.transport === "connect" && config.httpVersion === "1.1") {
+		const agentOptions = {
+			keepAlive: true,
+			...(ca === undefined ? {} : { ca }),
+		};
+		const agent = config.tls
+			? new https.Agent(agentOptions)
+			: new http.Agent(agentOptions);
+		if (dialsElsewhere) {
+			// http.Agent calls createConnection for every new socket; we dial the real address here.
+			(
+				agent as unknown as { createConnection: () => net.Socket }
+			).createConnection = () =>
+				dial(target, config.tls, { ca, servername, alpn: ["http/1.1"] });
+		}
+		const transport = createConnectTransport({
+			baseUrl,
+			httpVersion: "1.1",
+			nodeOptions: { agent },
+		});
+		// Destroying an Agent's sockets does not retire the Agent: later requests open new sockets.
+		return {
+			transport,
+			description,
+			resetConnections: () => agent.destroy(),
+			close: () => agent.destroy(),
+		};
+	}
+
+	const nodeOptions: import("node:http2").SecureClientSessionOptions = {};
+	if (ca !== undefined) nodeOptions.ca = ca;
+	if (dialsElsewhere) {
+		nodeOptions.createConnection = () =>
+			dial(target, config.tls, { ca, servername, alpn: ["h2"] });
+	}
+	// Our own session manager, so close() can end the HTTP/2 connection instead of waiting for its idle timeout.
+	const sessionManager = new Http2SessionManager(
+		baseUrl,
+		config.keepAliveTime > 0 ? { pingIntervalMs: config.keepAliveTime } : {},
+		nodeOptions,
+	);
+	const transport =
+		config.transport === "connect"
+			? createConnectTransport({ baseUrl, httpVersion: "2", sessionManager })
+			: createGrpcTransport({ baseUrl, sessionManager });
+	// abort() closes the session; the manager dials again on the next request.
+	return {
+		transport,
+		description,
+		resetConnections: () => sessionManager.abort(),
+		close: () => sessionManager.abort(),
+	};
+}
+
+function dial(
+	target: FlagdTarget,
+	useTls: boolean,
+	tlsOptions: {
+		ca: Buffer | undefined;
+		servername: string | undefined;
+		alpn: string[];
+	},
+): net.Socket {
+	const address =
+		target.kind === "unix"
+			? { path: target.path }
+			: { host: target.host, port: target.port };
+	if (!useTls) return net.connect(address);
+	return tls.connect({
+		...address,
+		...(tlsOptions.ca === undefined ? {} : { ca: tlsOptions.ca }),
+		...(tlsOptions.servername === undefined
+			? {}
+			: { servername: tlsOptions.servername }),
+		ALPNProtocols: tlsOptions.alpn,
+	});
+}
+
+/** TLS SNI / certificate host name: the authority's host, unless it is an IP address (SNI forbids those). */
+function serverName(target: FlagdTarget): string | undefined {
+	const host = target.authority.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+	return net.isIP(host) === 0 ? host : undefined;
+}
+
+function bracket(host: string): string {
+	return host.includes(":") ? `[${host}]` : host;
+}
+
+function readCa(certPath: string): Buffer {
+	try {
+		return readFileSync(certPath);
+	} catch (err: unknown) {
+		// Falling back to the system roots (as @openfeature/flagd-provider does) would hide a typo until TLS fails.
+		throw new Error(
+			`flagd provider option "certPath": cannot read ${certPath}`,
+			{ cause: err },
+		);
+	}
+}

@@ -1,0 +1,34 @@
+import { type OptionValue, parseOptionText } from "@flagd-ts/provider-core";
+import { FLAGD_PROVIDER_OPTION_SPECS } from "./option-table.js";
+import type { FlagdProviderOptions } from "./provider-options.js";
+
+/** Options read from the environment, with a warning for every variable that could not be used. */
+export interface EnvOptions {
+	readonly options: FlagdProviderOptions;
+	readonly warnings: readonly string[];
+}
+
+/**
+ * Reads the `FLAGD_*` variables of the option table from `env` (pure: pass `process.env` or a plain object).
+ * Every invalid value yields a warning naming the variable and is left out, so the option falls back to its
+ * default; `0` is a value like any other. Variables of other flagd modes (`FLAGD_SYNC_PORT`,
+ * `FLAGD_OFFLINE_*`) are not read: this provider only speaks RPC.
+ */
+export function readEnvOptions(
+	env: Readonly<Record<string, string | undefined>>,
+): EnvOptions {
+	const options: Record<string, OptionValue> = {};
+	const warnings: string[] = [];
+	for (const spec of FLAGD_PROVIDER_OPTION_SPECS) {
+		if (spec.env === undefined) continue;
+		const raw = env[spec.env];
+		if (raw === undefined) continue;
+		const parsed = parseOptionText(spec, raw);
+		if (parsed.ok) options[spec.name] = parsed.value;
+		else
+			warnings.push(
+				`${spec.env}: ${parsed.problem}; ignored, "${spec.name}" keeps its default`,
+			);
+	}
+	return { options: options as FlagdProviderOptions, warnings };
+}
