@@ -173,3 +173,30 @@ describe("structToPlain / structToFlagMetadata / stableStringify", () => {
 		expect(stableStringify({ a: 1 })).not.toBe(stableStringify({ a: "1" }));
 	});
 });
+
+describe("Struct data from the wire cannot pollute prototypes", () => {
+	it("keeps a __proto__ key as an own property in structToPlain", () => {
+		const wire = JSON.parse(
+			'{"a":{"__proto__":{"polluted":true}},"__proto__":{"x":1}}',
+		);
+		const plain = structToPlain(wire);
+		expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
+		expect(Object.getPrototypeOf(plain.a)).toBe(Object.prototype);
+		expect(Object.keys(plain)).toEqual(["a", "__proto__"]);
+		expect(JSON.stringify(plain)).toBe(
+			'{"a":{"__proto__":{"polluted":true}},"__proto__":{"x":1}}',
+		);
+		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+	});
+
+	it("keeps a __proto__ metadata key as an own property in structToFlagMetadata", () => {
+		const metadata = structToFlagMetadata(
+			JSON.parse('{"__proto__":"value","scope":"a"}'),
+		);
+		expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+		expect(Object.entries(metadata)).toEqual([
+			["__proto__", "value"],
+			["scope", "a"],
+		]);
+	});
+});

@@ -135,9 +135,30 @@ export function structToPlain(json: JsonObject): JsonObject {
 	const out: JsonObject = {};
 	for (const key of Object.keys(json)) {
 		const v = json[key];
-		if (v !== undefined) out[key] = plainValue(v);
+		if (v !== undefined) setOwn(out, key, plainValue(v));
 	}
 	return out;
+}
+
+/**
+ * Plain assignment of a wire key named `__proto__` would replace the result's prototype (prototype pollution
+ * from server data); defining the property keeps it an ordinary own key.
+ */
+function setOwn(
+	target: Record<string, unknown>,
+	key: string,
+	value: unknown,
+): void {
+	if (key === "__proto__") {
+		Object.defineProperty(target, key, {
+			value,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
+	} else {
+		target[key] = value;
+	}
 }
 
 function plainValue(v: JsonValue): JsonValue {
@@ -163,7 +184,7 @@ export function structToFlagMetadata(
 			typeof v === "number" ||
 			typeof v === "boolean"
 		)
-			out[key] = v;
+			setOwn(out, key, v);
 	}
 	return out;
 }
