@@ -1,0 +1,4 @@
+/** testbed gherkin/evaluation.feature through flagd.evaluation.v1 (Connect JSON) against our daemon, to keep the APIs consistent with v2. */
+import { defineFeatureSuite } from "./feature-runner.js";
+
+defineFeatureSuite("evaluation.feature", "evaluation-v1");

@@ -1,0 +1,4 @@
+/** testbed gherkin/config.feature through @flagd-ts/provider (evaluation v2 over gRPC) against our daemon. */
+import { defineFeatureSuite } from "./feature-runner.js";
+
+defineFeatureSuite("config.feature", "provider");

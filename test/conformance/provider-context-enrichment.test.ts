@@ -1,0 +1,4 @@
+/** testbed gherkin/contextEnrichment.feature through @flagd-ts/provider (evaluation v2 over gRPC) against our daemon. */
+import { defineFeatureSuite } from "./feature-runner.js";
+
+defineFeatureSuite("contextEnrichment.feature", "provider");

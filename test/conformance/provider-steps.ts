@@ -1,0 +1,256 @@
+/**
+ * Step definitions for providers, events and infrastructure control: `a <kind> flagd provider`, the event handler
+ * steps (with their timing), `the connection is lost for Ns` (launchpad restart) and `the flag was modified`
+ * (launchpad change). Provider kinds map to launchpad configs and options as in the testbed harnesses (Java
+ * ProviderSteps): deadline 1000 ms, keepalive 0, retryGracePeriod 2 s unless the scenario sets them.
+ */
+import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
+import {
+	OpenFeature,
+	type Provider,
+	ProviderEvents,
+	ProviderStatus,
+} from "@openfeature/server-sdk";
+import {
+	EvaluationV1TestProvider,
+	OfrepTestProvider,
+} from "./api-test-provider.js";
+import {
+	arg,
+	type ConformanceWorld,
+	type EventName,
+	type StepDefinition,
+} from "./conformance-world.js";
+import type { LaunchpadConfigName } from "./launchpad.js";
+
+/** How long `… event handler should have been executed` and `… event was fired` wait without an explicit `within`. */
+export const DEFAULT_EVENT_TIMEOUT_MS = 20_000; // the js-sdk-contrib flagd harness uses 20 s as well
+
+const HARNESS_DEFAULTS = {
+	deadlineMs: 1000,
+	keepAliveTime: 0,
+	retryGracePeriod: 2,
+} as const;
+
+const CONFIG_BY_KIND: Readonly<Record<string, LaunchpadConfigName>> = {
+	stable: "default",
+	unavailable: "default",
+	forbidden: "default",
+	ssl: "ssl",
+	socket: "socket",
+	metadata: "metadata",
+	syncpayload: "sync-payload",
+};
+
+const EVENT_BY_NAME: Readonly<Record<EventName, ProviderEvents>> = {
+	ready: ProviderEvents.Ready,
+	error: ProviderEvents.Error,
+	stale: ProviderEvents.Stale,
+	change: ProviderEvents.ConfigurationChanged,
+};
+
+const quietLogger = { error() {}, warn() {}, info() {}, debug() {} };
+let domainCounter = 0;
+
+function eventName(raw: string): EventName {
+	if (raw in EVENT_BY_NAME) return raw as EventName;
+	throw new Error(`unknown event "${raw}"`);
+}
+
+function providerOptions(
+	world: ConformanceWorld,
+	kind: string,
+): FlagdProviderOptions {
+	const { launchpad, router, forbidden, unavailablePort } = world.environment;
+	const options: Record<string, unknown> = {
+		...HARNESS_DEFAULTS,
+		host: "127.0.0.1",
+		port: launchpad.ports.evaluation,
+		logger: quietLogger,
+		env: { ...world.env },
+	};
+	switch (kind) {
+		case "unavailable":
+			options.port = unavailablePort;
+			break;
+		case "forbidden":
+			options.port = forbidden.port;
+			break;
+		case "socket":
+			options.socketPath = launchpad.socketPath;
+			options.port = unavailablePort;
+			break;
+		case "ssl":
+			// The server certificate is for CN=localhost, so the provider must use that name.
+			Object.assign(options, {
+				host: "localhost",
+				tls: true,
+				certPath: launchpad.tls.caCertPath,
+			});
+			break;
+		default:
+			break;
+	}
+	Object.assign(options, world.options);
+	if (typeof options.targetUri === "string") {
+		options.targetUri = options.targetUri.replace(
+			"<port>",
+			String(router.port),
+		);
+		options.port = unavailablePort; // as in the testbed harnesses: prove the target URI, not host/port, is used
+	}
+	return options as FlagdProviderOptions;
+}
+
+function createProvider(world: ConformanceWorld, kind: string): Provider {
+	const { backend, launchpad } = world.environment;
+	if (backend === "provider")
+		return new FlagdProvider(providerOptions(world, kind));
+	if (kind !== "stable")
+		throw new Error(
+			`the ${backend} backend only has a stable provider, not "${kind}"`,
+		);
+	const selector =
+		typeof world.options.selector === "string"
+			? world.options.selector
+			: undefined;
+	return backend === "ofrep"
+		? new OfrepTestProvider({
+				baseUrl: `http://127.0.0.1:${launchpad.ports.ofrep}`,
+				selector,
+			})
+		: new EvaluationV1TestProvider({
+				baseUrl: `http://127.0.0.1:${launchpad.ports.evaluation}`,
+				selector,
+			});
+}
+
+async function setUpProvider(
+	world: ConformanceWorld,
+	kind: string,
+): Promise<void> {
+	const config = CONFIG_BY_KIND[kind];
+	if (config === undefined) throw new Error(`unknown provider kind "${kind}"`);
+	await world.environment.launchpad.ensureStarted(config);
+	const provider = createProvider(world, kind);
+	const domain = `conformance-${domainCounter++}`;
+	world.provider = provider;
+	world.client = OpenFeature.getClient(domain);
+	if (kind === "unavailable" || kind === "forbidden") {
+		// Not awaited (the testbed does not wait either): initialization fails and the error event is the check.
+		OpenFeature.setProvider(domain, provider);
+	} else {
+		await OpenFeature.setProviderAndWait(domain, provider);
+	}
+}
+
+/** Waits for the first event of `type` after the cursor, then moves the cursor past it. */
+async function consumeEvent(
+	world: ConformanceWorld,
+	type: EventName,
+	timeoutMs: number,
+): Promise<void> {
+	const started = Date.now();
+	for (;;) {
+		const index = world.events.findIndex(
+			(event, i) => i >= world.eventCursor && event.type === type,
+		);
+		const event = world.events[index];
+		if (event !== undefined) {
+			world.lastConsumedEvent = event;
+			world.eventCursor = index + 1;
+			return;
+		}
+		const waitedMs = Date.now() - started;
+		if (waitedMs > timeoutMs) {
+			const seen = world.events.map((e) => e.type).join(", ") || "none";
+			throw new Error(
+				`no $typeevent within $timeoutMsms (events so far: ${seen}; cursor $world.eventCursor)`,
+			);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
+
+function requireClient(world: ConformanceWorld) {
+	if (world.client === undefined)
+		throw new Error("no provider was set up in this scenario");
+	return world.client;
+}
+
+/** See the file comment. */
+export const providerSteps: readonly StepDefinition[] = [
+	{
+		pattern: /^a (\w+) flagd provider$/,
+		run: (world, args) => setUpProvider(world, arg(args, 0)),
+	},
+	{
+		pattern: /^a (\w+) event handler$/,
+		run(world, args) {
+			const type = eventName(arg(args, 0));
+			requireClient(world).addHandler(EVENT_BY_NAME[type], (details) => {
+				world.events.push({ type, details, atMs: Date.now() });
+			});
+		},
+	},
+	{
+		pattern:
+			/^the (\w+) event handler should have been executed within (\d+)ms$/,
+		run: (world, args) =>
+			consumeEvent(world, eventName(arg(args, 0)), Number(arg(args, 1))),
+	},
+	{
+		pattern: /^the (\w+) event handler should have been executed$/,
+		run: (world, args) =>
+			consumeEvent(world, eventName(arg(args, 0)), DEFAULT_EVENT_TIMEOUT_MS),
+	},
+	{
+		pattern: /^an? (\w+) event was fired$/,
+		run: (world, args) =>
+			consumeEvent(world, eventName(arg(args, 0)), DEFAULT_EVENT_TIMEOUT_MS),
+	},
+	{
+		pattern: /^the flag should be part of the event payload$/,
+		run(world) {
+			const event = world.lastConsumedEvent;
+			const key = world.flag?.key;
+			if (event?.type !== "change")
+				throw new Error("no change event was consumed before this step");
+			if (key === undefined)
+				throw new Error("no flag was declared in this scenario");
+			// EventDetails is a union over event types; only configuration-changed details carry flagsChanged.
+			const raw = (event.details as { flagsChanged?: unknown } | undefined)
+				?.flagsChanged;
+			const changed = Array.isArray(raw) ? raw.map(String) : [];
+			if (!changed.includes(key)) {
+				throw new Error(
+					`change event lists ${JSON.stringify(changed)}, expected it to contain "${key}"`,
+				);
+			}
+		},
+	},
+	{
+		pattern: /^the client should be in fatal state$/,
+		run(world) {
+			const status = requireClient(world).providerStatus;
+			if (status !== ProviderStatus.FATAL)
+				throw new Error(`client status is ${status}, expected FATAL`);
+		},
+	},
+	{
+		pattern: /^the connection is lost for (\d+)s$/,
+		run(world, args) {
+			const seconds = Number(arg(args, 0));
+			world.outageStartedAtMs = Date.now();
+			world.outageEventIndex = world.events.length;
+			world.timeline.push(`outage ${seconds}s`);
+			return world.environment.launchpad.restart(seconds);
+		},
+	},
+	{
+		pattern: /^the flag was modified$/,
+		async run(world) {
+			await world.environment.launchpad.change();
+		},
+	},
+];
