@@ -15,6 +15,12 @@ export type JsonValue =
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * The evaluation context: plain JSON data. `targetingKey` is an ordinary top-level property. Untrusted input should
+ * pass through `sanitizeContext` first (prototype keys dropped, depth and size bounded).
+ */
+export type EvaluationContext = JsonObject;
+
 /** Flag and flag-set metadata values: flat, string/number/boolean only (flagd schema). */
 export type FlagMetadata = Record<string, string | number | boolean>;
 
