@@ -1,0 +1,168 @@
+/**
+ * Binds the daemon's four listeners (evaluation 8013, management 8014, sync 8015, OFREP 8016) around one store.
+ * If any bind fails, the ones already bound are closed before the error propagates.
+ */
+import { FlagSyncService } from "@flagd-ts/protocol";
+import type { DaemonConfig } from "../config/daemon-config.js";
+import type { Logger } from "../logger.js";
+import { createConnectHandler } from "../service/connect-handler.js";
+import { ContextBuilder } from "../service/context-builder.js";
+import type { DaemonMetrics } from "../service/daemon-metrics.js";
+import { createEvaluationHandler } from "../service/evaluation-handler.js";
+import { FlagResolver } from "../service/flag-resolver.js";
+import {
+	listenHttp1,
+	listenHttp2,
+	listenMultiProtocol,
+	type RunningListener,
+} from "../service/http-listener.js";
+import { createManagementHandler } from "../service/management-handler.js";
+import { createOfrepHandler } from "../service/ofrep-handler.js";
+import { createSyncService } from "../service/sync-service.js";
+import type { FlagStore } from "../store/flag-store.js";
+import { SelectorCache } from "../store/selector-cache.js";
+
+export interface DaemonListenersOptions {
+	readonly config: DaemonConfig;
+	readonly store: FlagStore;
+	readonly metrics: DaemonMetrics;
+	readonly logger: Logger;
+	readonly shutdownSignal: AbortSignal;
+	readonly keepAliveMs: number;
+	readonly isReady: () => boolean;
+	readonly nowSeconds?: (() => number) | undefined;
+}
+
+/** Names the gRPC health check answers for (besides the overall ""). */
+const HEALTH_SERVICES: ReadonlySet<string> = new Set([
+	"flagd.evaluation.v1.Service",
+	"flagd.evaluation.v2.Service",
+	"flagd.sync.v1.FlagSyncService",
+]);
+
+export interface DaemonListeners {
+	readonly evaluation: RunningListener;
+	readonly management: RunningListener;
+	readonly sync: RunningListener;
+	readonly ofrep: RunningListener;
+}
+
+/** See the file comment. */
+export async function bindListeners(
+	options: DaemonListenersOptions,
+): Promise<DaemonListeners> {
+	const { config, store, metrics, logger } = options;
+	const selectors = new SelectorCache();
+	const contexts = new ContextBuilder({
+		staticContext: config.staticContext,
+		headerContext: config.headerContext,
+	});
+	const resolver = new FlagResolver({
+		store,
+		selectors,
+		contexts,
+		metrics,
+		...(options.nowSeconds === undefined
+			? {}
+			: { nowSeconds: options.nowSeconds }),
+	});
+	const base = {
+		host: config.bindAddress,
+		maxHeaderBytes: config.maxRequestHeaderBytes,
+	};
+	const bound: RunningListener[] = [];
+	const track = async (listener: Promise<RunningListener>) => {
+		const running = await listener;
+		bound.push(running);
+		return running;
+	};
+	try {
+		const evaluation = await track(
+			listenMultiProtocol(
+				createEvaluationHandler({
+					resolver,
+					streams: {
+						shutdownSignal: options.shutdownSignal,
+						keepAliveMs: options.keepAliveMs,
+						deadlineMs: config.streamDeadlineMs,
+					},
+					corsOrigins: config.corsOrigins,
+					maxRequestBodyBytes: config.maxRequestBodyBytes,
+					metrics,
+					scheme: config.tls === undefined ? "http" : "https",
+					logger,
+				}),
+				{
+					...base,
+					name: "evaluation",
+					port: config.port,
+					socketPath: config.socketPath,
+					tls: config.tls,
+				},
+			),
+		);
+		const sync = await track(
+			listenHttp2(
+				createConnectHandler({
+					logger,
+					routes(router) {
+						router.service(
+							FlagSyncService,
+							createSyncService({
+								store,
+								selectors,
+								metrics,
+								staticContext: contexts.staticContext(),
+								disableSyncMetadata: config.disableSyncMetadata,
+								shutdownSignal: options.shutdownSignal,
+								deadlineMs: config.streamDeadlineMs,
+							}),
+						);
+					},
+					grpc: true,
+					grpcWeb: false,
+					connect: false,
+				}),
+				{
+					...base,
+					name: "sync",
+					port: config.syncPort,
+					socketPath: config.syncSocketPath,
+					tls: config.tls,
+				},
+			),
+		);
+		const ofrep = await track(
+			listenHttp1(
+				createOfrepHandler({
+					resolver,
+					corsOrigins: config.corsOrigins,
+					maxRequestBodyBytes: config.maxRequestBodyBytes,
+					metrics,
+					onError: (e, path) =>
+						logger.error(
+							{ err: e, path },
+							`OFREP request failed: ${String(e)}`,
+						),
+				}),
+				{ ...base, name: "ofrep", port: config.ofrepPort },
+			),
+		);
+		const management = await track(
+			listenMultiProtocol(
+				createManagementHandler({
+					metrics,
+					isReady: options.isReady,
+					services: HEALTH_SERVICES,
+					onError: (e) =>
+						logger.error({ err: e }, `metrics collection failed: ${String(e)}`),
+				}),
+				{ ...base, name: "management", port: config.managementPort },
+			),
+		);
+		return { evaluation, management, sync, ofrep };
+	} catch (e: unknown) {
+		await Promise.all(bound.map((listener) => listener.close(0)));
+		throw e;
+	}
+}

@@ -1,0 +1,48 @@
+/**
+ * Builds the evaluation context of one request with flagd's precedence (ADR static-and-dynamic-context):
+ * header-mapped values (`-H Header=contextKey`) over static values (`-X key=value`) over the request body.
+ */
+import { type JsonObject, sanitizeContext } from "@flagd-ts/evaluator";
+
+/** Reads one request header by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+export interface ContextBuilderOptions {
+	readonly staticContext: Readonly<Record<string, string>>;
+	/** Header name (any case) → context key. */
+	readonly headerContext: Readonly<Record<string, string>>;
+}
+
+/** See the file comment. Precomputes the mappings so the request path only copies what it must. */
+export class ContextBuilder {
+	readonly #static: readonly (readonly [string, string])[];
+	readonly #headers: readonly (readonly [string, string])[];
+
+	constructor(options: ContextBuilderOptions) {
+		// `__proto__` as a context key would reach the prototype through assignment; it is never a useful key.
+		this.#static = Object.entries(options.staticContext).filter(
+			([key]) => key !== "__proto__",
+		);
+		this.#headers = Object.entries(options.headerContext)
+			.filter(([, key]) => key !== "__proto__")
+			.map(([header, key]) => [header.toLowerCase(), key] as const);
+	}
+
+	/** The static context as a JSON object (sync_context, GetMetadata). */
+	staticContext(): JsonObject {
+		const out: JsonObject = {};
+		for (const [key, value] of this.#static) out[key] = value;
+		return out;
+	}
+
+	/** Request context: body (sanitised: no prototype keys), then static values, then mapped headers. */
+	build(body: unknown, readHeader: HeaderReader): JsonObject {
+		const context = sanitizeContext(body ?? {});
+		for (const [key, value] of this.#static) context[key] = value;
+		for (const [header, key] of this.#headers) {
+			const value = readHeader(header);
+			if (value !== undefined) context[key] = value;
+		}
+		return context;
+	}
+}

@@ -1,0 +1,222 @@
+/**
+ * The daemon's Prometheus metrics, named as flagd's OTel instruments come out of its Prometheus exporter
+ * (flagd-semantics.md §9: dots become underscores, units and `_total` become suffixes). One registry per daemon,
+ * so several daemons in one process (tests, embedding) do not collide.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+const PROVIDER_NAME = "flagd";
+
+interface EvaluationSeries {
+	count: number;
+	readonly impression: Record<string, string> | undefined;
+	readonly reason: Record<string, string>;
+}
+
+interface RequestSeries {
+	readonly labels: Record<string, string>;
+	active: number;
+	readonly durationByStatus: Map<
+		number,
+		ReturnType<Histogram<string>["labels"]>
+	>;
+}
+const SERVICE_NAME = "flagd";
+
+/** What the services record. Each method is cheap: a label lookup and an increment. */
+export class DaemonMetrics {
+	readonly registry = new Registry();
+	readonly #requestDuration: Histogram<string>;
+	readonly #activeRequests: Gauge<string>;
+	readonly #impressions: Counter<string>;
+	readonly #reasons: Counter<string>;
+	readonly #activeSyncStreams: Gauge<string>;
+	readonly #syncStreamDuration: Histogram<string>;
+	readonly #evaluationSeries = new Map<string, EvaluationSeries>();
+	readonly #requestSeriesCache = new Map<string, RequestSeries>();
+
+	constructor() {
+		const registers = [this.registry];
+		this.#requestDuration = new Histogram({
+			name: "http_server_request_duration_seconds",
+			help: "Duration of HTTP server requests.",
+			labelNames: [
+				"service_name",
+				"http_route",
+				"http_request_method",
+				"http_response_status_code",
+				"url_scheme",
+			],
+			buckets: [
+				0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
+				10,
+			],
+			registers,
+		});
+		this.#activeRequests = new Gauge({
+			name: "http_server_active_requests",
+			help: "Number of active HTTP server requests.",
+			labelNames: [
+				"service_name",
+				"http_route",
+				"http_request_method",
+				"url_scheme",
+			],
+			registers,
+			collect: () => this.#collectActiveRequests(),
+		});
+		this.#impressions = new Counter({
+			name: "feature_flag_flagd_impression_total",
+			help: "The number of evaluations for a given flag.",
+			labelNames: [
+				"feature_flag_key",
+				"feature_flag_result_variant",
+				"feature_flag_provider_name",
+				"feature_flag_reason",
+			],
+			registers,
+			collect: () => this.#collectImpressions(),
+		});
+		this.#reasons = new Counter({
+			name: "feature_flag_flagd_result_reason_total",
+			help: "The number of evaluations for a given reason.",
+			labelNames: [
+				"feature_flag_provider_name",
+				"feature_flag_reason",
+				"feature_flag_key",
+				"exception_type",
+			],
+			registers,
+			collect: () => this.#collectReasons(),
+		});
+		this.#activeSyncStreams = new Gauge({
+			name: "feature_flag_flagd_sync_active_streams",
+			help: "The number of active sync streams.",
+			labelNames: ["selector", "provider_id"],
+			registers,
+		});
+		this.#syncStreamDuration = new Histogram({
+			name: "feature_flag_flagd_sync_stream_duration_seconds",
+			help: "Duration of sync streams.",
+			labelNames: ["selector", "provider_id", "reason"],
+			buckets: [30, 60, 300, 900, 1800, 3600, 10800],
+			registers,
+		});
+	}
+
+	/** Starts timing one HTTP request; call the returned function with the status code when it ends. */
+	startRequest(
+		route: string,
+		method: string,
+		scheme: "http" | "https",
+	): (statusCode: number) => void {
+		const started = performance.now();
+		const series = this.#requestSeries(route, method, scheme);
+		series.active++;
+		return (statusCode) => {
+			series.active--;
+			let duration = series.durationByStatus.get(statusCode);
+			if (duration === undefined) {
+				duration = this.#requestDuration.labels({
+					...series.labels,
+					http_response_status_code: String(statusCode),
+				});
+				series.durationByStatus.set(statusCode, duration);
+			}
+			duration.observe((performance.now() - started) / 1000);
+		};
+	}
+
+	/** Records one evaluation outcome (impression only on success, as flagd does). */
+	recordEvaluation(
+		key: string,
+		reason: string,
+		variant: string | undefined,
+		errorCode: string | undefined,
+	): void {
+		// Plain numbers on the hot path; prom-client's label hashing runs only at scrape time (collect()).
+		const cacheKey = `${key}\u0000${reason}\u0000${variant ?? ""}\u0000${errorCode ?? ""}`;
+		const series = this.#evaluationSeries.get(cacheKey);
+		if (series !== undefined) {
+			series.count++;
+			return;
+		}
+		this.#evaluationSeries.set(cacheKey, {
+			count: 1,
+			impression:
+				errorCode === undefined
+					? {
+							feature_flag_key: key,
+							feature_flag_result_variant: variant ?? "",
+							feature_flag_provider_name: PROVIDER_NAME,
+							feature_flag_reason: reason,
+						}
+					: undefined,
+			reason: {
+				feature_flag_provider_name: PROVIDER_NAME,
+				feature_flag_reason: reason,
+				feature_flag_key: errorCode === undefined ? key : "",
+				exception_type: errorCode ?? "",
+			},
+		});
+	}
+
+	#collectImpressions(): void {
+		this.#impressions.reset();
+		for (const series of this.#evaluationSeries.values()) {
+			if (series.impression !== undefined) {
+				this.#impressions.inc(series.impression, series.count);
+			}
+		}
+	}
+
+	#collectReasons(): void {
+		this.#reasons.reset();
+		for (const series of this.#evaluationSeries.values()) {
+			this.#reasons.inc(series.reason, series.count);
+		}
+	}
+
+	#collectActiveRequests(): void {
+		for (const series of this.#requestSeriesCache.values()) {
+			this.#activeRequests.set(series.labels, series.active);
+		}
+	}
+
+	#requestSeries(route: string, method: string, scheme: string): RequestSeries {
+		const cacheKey = `${route}\u0000${method}\u0000${scheme}`;
+		let series = this.#requestSeriesCache.get(cacheKey);
+		if (series === undefined) {
+			const labels = {
+				service_name: SERVICE_NAME,
+				http_route: route,
+				http_request_method: method,
+				url_scheme: scheme,
+			};
+			series = {
+				labels,
+				active: 0,
+				durationByStatus: new Map(),
+			};
+			this.#requestSeriesCache.set(cacheKey, series);
+		}
+		return series;
+	}
+
+	/** Counts one open sync stream; call the returned function with why it ended. */
+	startSyncStream(
+		selector: string,
+		providerId: string,
+	): (reason: string) => void {
+		const started = performance.now();
+		const labels = { selector, provider_id: providerId };
+		this.#activeSyncStreams.inc(labels);
+		return (reason) => {
+			this.#activeSyncStreams.dec(labels);
+			this.#syncStreamDuration.observe(
+				{ ...labels, reason },
+				(performance.now() - started) / 1000,
+			);
+		};
+	}
+}

@@ -1,0 +1,266 @@
+/**
+ * OFREP on its own port (8016): `POST /ofrep/v1/evaluate/flags/{key}` and bulk `POST /ofrep/v1/evaluate/flags`,
+ * with flagd's status codes, the `Flagd-Selector` header, `-H` header mappings, a body limit (413), CORS, and an
+ * ETag on bulk responses so `If-None-Match` gets 304 when nothing changed for that context (flagd#1854).
+ */
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { JsonObject } from "@flagd-ts/evaluator";
+import type { Selector } from "../store/selector.js";
+import { CorsPolicy } from "./cors-policy.js";
+import type { DaemonMetrics } from "./daemon-metrics.js";
+import { type FlagResolver, responseMetadata } from "./flag-resolver.js";
+import type { RequestHandler } from "./http-listener.js";
+import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
+
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
+
+export interface OfrepHandlerOptions {
+	readonly resolver: FlagResolver;
+	readonly corsOrigins: readonly string[];
+	/** 0 = no limit. */
+	readonly maxRequestBodyBytes: number;
+	readonly metrics: DaemonMetrics;
+	/** Logs unexpected failures (never swallowed). */
+	readonly onError: (error: unknown, path: string) => void;
+}
+
+const BULK_PATHS = new Set([
+	"/ofrep/v1/evaluate/flags",
+	"/ofrep/v1/evaluate/flags/",
+]);
+const SINGLE_PREFIX = "/ofrep/v1/evaluate/flags/";
+
+/** See the file comment. */
+export function createOfrepHandler(
+	options: OfrepHandlerOptions,
+): RequestHandler {
+	const cors = new CorsPolicy(options.corsOrigins);
+	return (req, res) => {
+		if (cors.handle(req, res)) return;
+		const path = (req.url ?? "/").split("?")[0] ?? "/";
+		const bulk = BULK_PATHS.has(path);
+		const key =
+			!bulk && path.startsWith(SINGLE_PREFIX) ? flagKeyOf(path) : undefined;
+		if (!bulk && key === undefined) {
+			sendText(res, 404, "404 page not found\n");
+			return;
+		}
+		if (req.method !== "POST") {
+			res.setHeader("Allow", "POST");
+			sendText(res, 405, "method not allowed\n");
+			return;
+		}
+		const done = options.metrics.startRequest(
+			bulk ? BULK_ROUTE : SINGLE_ROUTE,
+			"POST",
+			"http",
+		);
+		res.once("close", () => done(res.statusCode));
+		readBody(req, options.maxRequestBodyBytes).then(
+			(body) => {
+				if (body === undefined) {
+					sendJson(res, 413, { errorDetails: "request body too large" }, true);
+					return;
+				}
+				if (bulk) answerBulk(options.resolver, req, res, body);
+				else answerSingle(options.resolver, req, res, body, key ?? "");
+			},
+			(e: unknown) => {
+				options.onError(e, path);
+				if (!res.headersSent) sendText(res, 400, "cannot read request body\n");
+			},
+		);
+	};
+}
+
+const BULK_ROUTE = "/ofrep/v1/evaluate/flags";
+const SINGLE_ROUTE = "/ofrep/v1/evaluate/flags/{key}";
+
+function flagKeyOf(path: string): string | undefined {
+	const raw = path.slice(SINGLE_PREFIX.length);
+	if (raw === "" || raw.includes("/")) return undefined;
+	try {
+		return decodeURIComponent(raw);
+	} catch {
+		return undefined; // malformed %-escape: no such route
+	}
+}
+
+interface Prepared {
+	readonly selector: Selector;
+	readonly context: JsonObject;
+}
+
+/** Parses body and selector; answers the error itself and returns undefined when either is invalid. */
+function prepare(
+	resolver: FlagResolver,
+	req: Request,
+	res: Response,
+	body: Buffer,
+	key: string | undefined,
+): Prepared | undefined {
+	let parsed: unknown = {};
+	if (body.length > 0) {
+		try {
+			parsed = JSON.parse(body.toString("utf8"));
+		} catch {
+			sendItem(
+				res,
+				errorItem(
+					400,
+					key,
+					"INVALID_CONTEXT",
+					"Provider context is not valid",
+					null,
+				),
+			);
+			return undefined;
+		}
+	}
+	let selector: Selector;
+	try {
+		selector = resolver.selector(header(req, "flagd-selector"));
+	} catch (e: unknown) {
+		const message = e instanceof Error ? e.message : String(e);
+		sendItem(res, errorItem(400, key, "GENERAL", message, {}));
+		return undefined;
+	}
+	const bodyContext =
+		parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+			? (parsed as { context?: unknown }).context
+			: undefined;
+	// A non-object context is ignored, as flagd does.
+	const usable =
+		bodyContext !== null &&
+		typeof bodyContext === "object" &&
+		!Array.isArray(bodyContext)
+			? bodyContext
+			: {};
+	return {
+		selector,
+		context: resolver.contexts.build(usable, (name) => header(req, name)),
+	};
+}
+
+function answerSingle(
+	resolver: FlagResolver,
+	req: Request,
+	res: Response,
+	body: Buffer,
+	key: string,
+): void {
+	const prepared = prepare(resolver, req, res, body, key);
+	if (prepared === undefined) return;
+	const result = resolver.resolve(
+		key,
+		"any",
+		prepared.selector,
+		prepared.context,
+	);
+	const metadata =
+		result.errorCode === "FLAG_NOT_FOUND"
+			? {}
+			: responseMetadata(prepared.selector, result.metadata);
+	sendItem(res, renderOfrepItem(result, metadata));
+}
+
+function answerBulk(
+	resolver: FlagResolver,
+	req: Request,
+	res: Response,
+	body: Buffer,
+): void {
+	const prepared = prepare(resolver, req, res, body, undefined);
+	if (prepared === undefined) return;
+	const flags: Record<string, unknown>[] = [];
+	for (const flag of resolver.view(prepared.selector).list) {
+		const result = resolver.evaluate(flag, "any", prepared.context);
+		flags.push(
+			renderOfrepItem(
+				result,
+				responseMetadata(prepared.selector, result.metadata),
+			).body,
+		);
+	}
+	const text = JSON.stringify({
+		flags,
+		metadata: prepared.selector.reflection,
+	});
+	const etag = `"${createHash("sha1").update(text).digest("base64url")}"`;
+	res.setHeader("ETag", etag);
+	if (matchesEtag(header(req, "if-none-match"), etag)) {
+		res.writeHead(304);
+		res.end();
+		return;
+	}
+	res.writeHead(200, { "Content-Type": "application/json" });
+	res.end(text);
+}
+
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+	if (ifNoneMatch === undefined) return false;
+	return ifNoneMatch.split(",").some((tag) => {
+		const t = tag.trim();
+		return t === "*" || t === etag || t === `W/${etag}`;
+	});
+}
+
+function header(req: Request, name: string): string | undefined {
+	const value = req.headers[name];
+	return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The body, or undefined when it exceeds `limit` (then the rest is not read and the connection closes). */
+function readBody(req: Request, limit: number): Promise<Buffer | undefined> {
+	const declared = Number(req.headers["content-length"] ?? "0");
+	if (limit > 0 && declared > limit) return Promise.resolve(undefined);
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const onData = (chunk: Buffer) => {
+			size += chunk.length;
+			if (limit > 0 && size > limit) {
+				req.off("data", onData);
+				resolve(undefined);
+				return;
+			}
+			chunks.push(chunk);
+		};
+		req.on("data", onData);
+		req.once("end", () => resolve(Buffer.concat(chunks)));
+		req.once("error", reject);
+	});
+}
+
+function sendItem(res: Response, item: OfrepItem): void {
+	sendJson(res, item.status, item.body, false);
+}
+
+function sendJson(
+	res: Response,
+	status: number,
+	body: unknown,
+	close: boolean,
+): void {
+	const headers: Record<string, string> = {
+		"Content-Type": "application/json",
+	};
+	// After refusing an oversized body the rest of it is unread: close rather than parse it as the next request.
+	if (
+		close &&
+		"httpVersionMajor" in res.req &&
+		res.req.httpVersionMajor === 1
+	) {
+		headers.Connection = "close";
+	}
+	res.writeHead(status, headers);
+	res.end(JSON.stringify(body));
+}
+
+function sendText(res: Response, status: number, text: string): void {
+	res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" });
+	res.end(text);
+}

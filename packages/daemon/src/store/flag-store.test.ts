@@ -1,0 +1,516 @@
+import { describe, expect, it } from "@jest/globals";
+import type { Logger } from "../logger.js";
+import { FlagStore } from "./flag-store.js";
+import type { FlagChanges } from "./flag-view.js";
+import { parseSelector, SELECT_ALL } from "./selector.js";
+
+interface LogLine {
+	level: string;
+	fields: Record<string, unknown>;
+	message: string;
+}
+
+function recordingLogger(lines: LogLine[]): Logger {
+	const at =
+		(level: string) => (fields: Record<string, unknown>, message: string) =>
+			lines.push({ level, fields, message });
+	const logger: Logger = {
+		debug: at("debug"),
+		info: at("info"),
+		warn: at("warn"),
+		error: at("error"),
+		child: () => logger,
+	};
+	return logger;
+}
+
+function flag(variant: string, extra: Record<string, unknown> = {}) {
+	return {
+		state: "ENABLED",
+		variants: { a: "A", b: "B", c: "C" },
+		defaultVariant: variant,
+		...extra,
+	};
+}
+
+function doc(
+	flags: Record<string, unknown>,
+	metadata?: Record<string, unknown>,
+) {
+	return JSON.stringify(
+		metadata === undefined ? { flags } : { flags, metadata },
+	);
+}
+
+function newStore(lines: LogLine[] = []) {
+	return new FlagStore({
+		sources: ["low", "mid", "high"],
+		logger: recordingLogger(lines),
+	});
+}
+
+function variantOf(store: FlagStore, key: string, selector = SELECT_ALL) {
+	return store.get(key, selector)?.compiled.definition.defaultVariant;
+}
+
+describe("FlagStore merge", () => {
+	it("lets later sources win on the same (flagSetId, key) and keeps the rest of every source", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a"), onlyLow: flag("a") }),
+		});
+		store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ x: flag("b"), onlyMid: flag("b") }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ x: flag("c") }),
+		});
+		expect(variantOf(store, "x")).toBe("c");
+		expect(store.get("x")?.source).toBe("high");
+		expect(variantOf(store, "onlyLow")).toBe("a");
+		expect(variantOf(store, "onlyMid")).toBe("b");
+	});
+
+	it("applies priority by configured order, not by arrival order", () => {
+		const store = newStore();
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ x: flag("c") }),
+		});
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		expect(variantOf(store, "x")).toBe("c");
+	});
+
+	it("re-exposes the lower copy at once when the top source drops a flag (flagd#1809)", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ x: flag("b") }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ x: flag("c"), y: flag("c") }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ y: flag("c") }),
+		});
+		expect(variantOf(store, "x")).toBe("b");
+		store.apply({ source: "mid", format: "json", content: doc({}) });
+		expect(variantOf(store, "x")).toBe("a");
+	});
+
+	it("keeps flags with the same key in different flag sets apart", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }, { flagSetId: "set-1" }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ x: flag("c") }, { flagSetId: "set-2" }),
+		});
+		expect(store.view().list.map((f) => [f.flagSetId, f.key])).toEqual([
+			["set-1", "x"],
+			["set-2", "x"],
+		]);
+		// Without a selector, the highest-priority source's copy answers a key lookup.
+		expect(variantOf(store, "x")).toBe("c");
+		expect(variantOf(store, "x", parseSelector("flagSetId=set-1"))).toBe("a");
+		expect(variantOf(store, "x", parseSelector("flagSetId=set-2"))).toBe("c");
+	});
+
+	it("takes a flag's own metadata.flagSetId over the set's", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc(
+				{ x: flag("a", { metadata: { flagSetId: "own" } }), y: flag("a") },
+				{ flagSetId: "set" },
+			),
+		});
+		expect(store.get("x", parseSelector("flagSetId=own"))).toBeDefined();
+		expect(store.get("y", parseSelector("flagSetId=set"))).toBeDefined();
+		expect(store.get("x", parseSelector("flagSetId=set"))).toBeUndefined();
+	});
+});
+
+describe("FlagStore selectors", () => {
+	function threeSources() {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ shared: flag("a"), plain: flag("a") }),
+		});
+		store.apply({
+			source: "mid",
+			format: "json",
+			content: doc(
+				{ shared: flag("b"), midOnly: flag("b") },
+				{ flagSetId: "payments" },
+			),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ shared: flag("c") }),
+		});
+		return store;
+	}
+
+	it("source=<uri> and a bare <uri> select that source's own flags", () => {
+		const store = threeSources();
+		for (const text of ["source=low", "low"]) {
+			const view = store.view(parseSelector(text));
+			expect([...view.byKey.keys()].sort()).toEqual(["plain", "shared"]);
+			expect(view.byKey.get("shared")?.compiled.definition.defaultVariant).toBe(
+				"a",
+			);
+		}
+	});
+
+	it("flagSetId=<id> selects one set across sources, flagSetId= the flags without a set", () => {
+		const store = threeSources();
+		expect(
+			[...store.view(parseSelector("flagSetId=payments")).byKey.keys()].sort(),
+		).toEqual(["midOnly", "shared"]);
+		const noSet = store.view(parseSelector("flagSetId="));
+		expect([...noSet.byKey.keys()].sort()).toEqual(["plain", "shared"]);
+		// Within the implicit set, high overrides low.
+		expect(noSet.byKey.get("shared")?.source).toBe("high");
+	});
+
+	it("keeps flag-set selection working when the source that first had the set is gone", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ f: flag("a") }, { flagSetId: "s" }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ f: flag("c") }, { flagSetId: "s" }),
+		});
+		store.clearSource("high");
+		expect(variantOf(store, "f", parseSelector("flagSetId=s"))).toBe("a");
+	});
+
+	it("caches a view until the next change", () => {
+		const store = threeSources();
+		const selector = parseSelector("flagSetId=payments");
+		const view = store.view(selector);
+		expect(store.view(selector)).toBe(view);
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ other: flag("a") }),
+		});
+		expect(store.view(selector)).not.toBe(view);
+	});
+});
+
+describe("FlagStore change events", () => {
+	it("reports the precise added, updated and deleted keys per selector view", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ keep: flag("a"), change: flag("a"), drop: flag("a") }),
+		});
+		const all: FlagChanges[] = [];
+		const setOnly: FlagChanges[] = [];
+		store.subscribe(SELECT_ALL, (changes) => all.push(changes));
+		store.subscribe(parseSelector("flagSetId=s"), (changes) =>
+			setOnly.push(changes),
+		);
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ keep: flag("a"), change: flag("b"), added: flag("a") }),
+		});
+		expect(all).toEqual([
+			{ added: ["added"], updated: ["change"], deleted: ["drop"] },
+		]);
+		expect(setOnly).toEqual([]);
+	});
+
+	it("sends nothing for an unchanged payload, even re-serialised differently", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		const events: FlagChanges[] = [];
+		store.subscribe(SELECT_ALL, (changes) => events.push(changes));
+		const version = store.version;
+		expect(
+			store.apply({
+				source: "low",
+				format: "json",
+				content: doc({ x: flag("a") }),
+			}),
+		).toEqual({
+			ok: true,
+			changed: false,
+		});
+		expect(
+			store.apply({
+				source: "low",
+				format: "json",
+				content: `{ "flags": { "x": ${JSON.stringify(flag("a"), null, 2)} } }`,
+			}),
+		).toEqual({ ok: true, changed: false });
+		expect(events).toEqual([]);
+		expect(store.version).toBe(version);
+	});
+
+	it("reports an update when a delete in the top source re-exposes a different lower copy", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		store.apply({
+			source: "high",
+			format: "json",
+			content: doc({ x: flag("c") }),
+		});
+		const events: FlagChanges[] = [];
+		store.subscribe(SELECT_ALL, (changes) => events.push(changes));
+		store.apply({ source: "high", format: "json", content: doc({}) });
+		expect(events).toEqual([{ added: [], updated: ["x"], deleted: [] }]);
+	});
+
+	it("stops calling a listener after unsubscribe, and survives a listener that throws", () => {
+		const lines: LogLine[] = [];
+		const store = newStore(lines);
+		let calls = 0;
+		const unsubscribe = store.subscribe(SELECT_ALL, () => {
+			calls++;
+		});
+		store.subscribe(SELECT_ALL, () => {
+			throw new Error("listener broke");
+		});
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		unsubscribe();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("b") }),
+		});
+		expect(calls).toBe(1);
+		expect(
+			lines.some(
+				(l) => l.level === "error" && l.message.includes("listener broke"),
+			),
+		).toBe(true);
+	});
+});
+
+describe("FlagStore invalid payloads and readiness", () => {
+	const bad: [string, unknown][] = [
+		["random bytes", "\u0000\u00ff\u0013garbage{{"],
+		["JSON that is not an object", "[1,2,3]"],
+		["a document without flags", "{}"],
+		[
+			"an unknown default variant",
+			doc({
+				x: { state: "ENABLED", variants: { a: 1 }, defaultVariant: "zzz" },
+			}),
+		],
+		["deeply nested JSON", `${"[".repeat(100_000)}${"]".repeat(100_000)}`],
+	];
+
+	it.each(bad)(
+		"keeps the last good flags on %s and logs one line naming the source",
+		(_name, content) => {
+			const lines: LogLine[] = [];
+			const store = newStore(lines);
+			store.apply({
+				source: "mid",
+				format: "json",
+				content: doc({ x: flag("b") }),
+			});
+			lines.length = 0;
+			const result = store.apply({ source: "mid", format: "json", content });
+			expect(result.ok).toBe(false);
+			expect(!result.ok && result.error.code).toBe("SOURCE_PAYLOAD_INVALID");
+			expect(variantOf(store, "x")).toBe("b");
+			expect(lines).toHaveLength(1);
+			expect(lines[0]?.level).toBe("warn");
+			expect(lines[0]?.message).toContain("source mid");
+			expect(lines[0]?.fields).toEqual({ source: "mid" });
+		},
+	);
+
+	it("handles a 10 MB payload without crashing", () => {
+		const store = newStore();
+		const flags: Record<string, unknown> = {};
+		for (let i = 0; i < 40_000; i++)
+			flags[`flag-${i}`] = flag("a", { metadata: { pad: "x".repeat(150) } });
+		const content = doc(flags);
+		expect(content.length).toBeGreaterThan(10_000_000);
+		expect(store.apply({ source: "low", format: "json", content }).ok).toBe(
+			true,
+		);
+		expect(store.view().list).toHaveLength(40_000);
+	});
+
+	it("rejects a payload from a source it does not know", () => {
+		const store = newStore();
+		const result = store.apply({
+			source: "nope",
+			format: "json",
+			content: doc({}),
+		});
+		expect(result.ok).toBe(false);
+	});
+
+	it("is ready once every source delivered a valid payload, not before", () => {
+		const store = newStore();
+		expect(store.isReady()).toBe(false);
+		store.apply({ source: "low", format: "json", content: doc({}) });
+		store.apply({ source: "mid", format: "json", content: "not json" });
+		store.apply({ source: "high", format: "json", content: doc({}) });
+		expect(store.isReady()).toBe(false);
+		expect(store.isSourceReady("mid")).toBe(false);
+		store.apply({ source: "mid", format: "json", content: doc({}) });
+		expect(store.isReady()).toBe(true);
+	});
+
+	it("reads YAML payloads", () => {
+		const store = newStore();
+		const yaml =
+			"flags:\n  y:\n    state: ENABLED\n    variants: { a: 1 }\n    defaultVariant: a\n";
+		expect(
+			store.apply({ source: "low", format: "yaml", content: yaml }).ok,
+		).toBe(true);
+		expect(store.get("y")).toBeDefined();
+	});
+});
+
+describe("FlagStore sync documents", () => {
+	it('renders flagd\'s flag_configuration: flattened, $ref inlined, metadata merged, source, defaultVariant ""', () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: JSON.stringify({
+				$evaluators: { isAdmin: { "==": [{ var: "role" }, "admin"] } },
+				metadata: { flagSetId: "s", version: "1" },
+				flags: {
+					t: {
+						state: "ENABLED",
+						variants: { on: true, off: false },
+						defaultVariant: "off",
+						targeting: { if: [{ $ref: "isAdmin" }, "on", null] },
+						metadata: { owner: "me" },
+					},
+					n: { state: "DISABLED", variants: { a: 1 } },
+				},
+			}),
+		});
+		expect(JSON.parse(store.view().syncDocument())).toEqual({
+			flags: {
+				n: {
+					state: "DISABLED",
+					defaultVariant: "",
+					variants: { a: 1 },
+					source: "low",
+					metadata: { flagSetId: "s", version: "1" },
+				},
+				t: {
+					state: "ENABLED",
+					defaultVariant: "off",
+					variants: { on: true, off: false },
+					targeting: { if: [{ "==": [{ var: "role" }, "admin"] }, "on", null] },
+					source: "low",
+					metadata: { flagSetId: "s", version: "1", owner: "me" },
+				},
+			},
+		});
+	});
+});
+
+describe("FlagStore.waitUntilReady", () => {
+	it("resolves true when the last source becomes ready, false on timeout or abort", async () => {
+		const store = newStore();
+		store.apply({ source: "low", format: "json", content: doc({}) });
+		store.apply({ source: "mid", format: "json", content: doc({}) });
+		expect(await store.waitUntilReady(20)).toBe(false);
+		const controller = new AbortController();
+		const aborted = store.waitUntilReady(10_000, controller.signal);
+		controller.abort();
+		expect(await aborted).toBe(false);
+		const waiting = store.waitUntilReady(10_000);
+		store.apply({ source: "high", format: "json", content: doc({}) });
+		expect(await waiting).toBe(true);
+		expect(await store.waitUntilReady(0)).toBe(true);
+	});
+});
+
+describe("FlagStore subscription groups", () => {
+	it("gives a listener that joins later the current view as baseline, and diffs once per selector", () => {
+		const store = newStore();
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("a") }),
+		});
+		const early: FlagChanges[] = [];
+		store.subscribe(SELECT_ALL, (changes) => early.push(changes));
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("b") }),
+		});
+		const late: FlagChanges[] = [];
+		const unsubscribeLate = store.subscribe(SELECT_ALL, (changes) =>
+			late.push(changes),
+		);
+		store.apply({
+			source: "low",
+			format: "json",
+			content: doc({ x: flag("b"), y: flag("a") }),
+		});
+		expect(early).toEqual([
+			{ added: [], updated: ["x"], deleted: [] },
+			{ added: ["y"], updated: [], deleted: [] },
+		]);
+		expect(late).toEqual([{ added: ["y"], updated: [], deleted: [] }]);
+		unsubscribeLate();
+		store.apply({ source: "low", format: "json", content: doc({}) });
+		expect(late).toHaveLength(1);
+		expect(early).toHaveLength(3);
+	});
+});

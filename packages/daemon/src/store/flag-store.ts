@@ -1,0 +1,358 @@
+/**
+ * The daemon's flag state: each source's flags kept separately (compiled), and a merged view derived from them in
+ * priority order (later sources win on the same (flagSetId, key)). Because the merge is recomputed from every
+ * source's own copy, a flag dropped by a higher-priority source re-exposes the lower copy at once ("resync on
+ * delete by construction", flagd#1809). No `node:` imports: the store can move to its own package.
+ */
+import {
+	type FlagDocument,
+	type ParseResult,
+	parseFlagDocument,
+	type ValidationIssue,
+} from "@flagd-ts/evaluator";
+import { DaemonError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import {
+	createFlagView,
+	diffViews,
+	type FlagChanges,
+	type FlagView,
+	isEmptyChange,
+} from "./flag-view.js";
+import { SELECT_ALL, type Selector } from "./selector.js";
+import {
+	createStoredFlag,
+	flagIdentity,
+	type StoredFlag,
+} from "./stored-flag.js";
+
+export interface FlagStoreOptions {
+	/** Source ids (URIs) in priority order: later wins. */
+	readonly sources: readonly string[];
+	readonly logger: Logger;
+	/** Reject documents with schema findings instead of warning. @default false */
+	readonly strictValidation?: boolean;
+	/** Distinct selector views kept cached. @default 256 */
+	readonly maxCachedViews?: number;
+}
+
+/** One snapshot from a source (structurally a SyncPayload). */
+export interface StoreUpdate {
+	readonly source: string;
+	readonly content: string | unknown;
+	readonly format: "json" | "yaml";
+}
+
+/** Outcome of applying one update: a value, never an exception (C20). */
+export type ApplyResult =
+	| { readonly ok: true; readonly changed: boolean }
+	| { readonly ok: false; readonly error: DaemonError };
+
+/** Receives the precise changes of one selector's view. */
+export type FlagChangeListener = (changes: FlagChanges, view: FlagView) => void;
+
+/** All listeners of one selector share one baseline view, so a change is diffed once per selector, not per stream. */
+interface SubscriptionGroup {
+	readonly selector: Selector;
+	readonly listeners: Set<FlagChangeListener>;
+	last: FlagView;
+}
+
+interface SourceState {
+	readonly priority: number;
+	/** Flags of the last good payload, by identity. */
+	flags: ReadonlyMap<string, StoredFlag>;
+	/** The last good payload's text, to skip unchanged polls cheaply. */
+	lastText: string | undefined;
+	ready: boolean;
+}
+
+/** See the file comment. */
+export class FlagStore {
+	readonly #logger: Logger;
+	readonly #strict: boolean;
+	readonly #maxCachedViews: number;
+	readonly #sources = new Map<string, SourceState>();
+	readonly #views = new Map<string, FlagView>();
+	readonly #groups = new Map<string, SubscriptionGroup>();
+	readonly #readyWaiters = new Set<() => void>();
+	#merged: ReadonlyMap<string, StoredFlag> = new Map();
+	#version = 0;
+
+	constructor(options: FlagStoreOptions) {
+		this.#logger = options.logger;
+		this.#strict = options.strictValidation ?? false;
+		this.#maxCachedViews = options.maxCachedViews ?? 256;
+		options.sources.forEach((source, priority) => {
+			this.#sources.set(source, {
+				priority,
+				flags: new Map(),
+				lastText: undefined,
+				ready: false,
+			});
+		});
+	}
+
+	/** Increments whenever the merged state changes. */
+	get version(): number {
+		return this.#version;
+	}
+
+	/** Source ids in priority order. */
+	get sources(): readonly string[] {
+		return [...this.#sources.keys()];
+	}
+
+	/** True once every configured source delivered a valid payload (readiness, /readyz). */
+	isReady(): boolean {
+		for (const state of this.#sources.values()) if (!state.ready) return false;
+		return true;
+	}
+
+	/**
+	 * Resolves true once the store is ready, or false after `timeoutMs` or when `signal` aborts. The sync service
+	 * waits on this so a downstream daemon's first snapshot is not an empty store (flagd waits up to 5 s as well).
+	 */
+	waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+		if (this.isReady()) return Promise.resolve(true);
+		if (signal?.aborted === true) return Promise.resolve(false);
+		return new Promise((resolve) => {
+			const finish = (ready: boolean) => {
+				clearTimeout(timer);
+				signal?.removeEventListener("abort", onAbort);
+				this.#readyWaiters.delete(onReady);
+				resolve(ready);
+			};
+			const onReady = () => finish(true);
+			const onAbort = () => finish(false);
+			const timer = setTimeout(() => finish(false), timeoutMs);
+			signal?.addEventListener("abort", onAbort);
+			this.#readyWaiters.add(onReady);
+		});
+	}
+
+	/** Whether one source delivered a valid payload. */
+	isSourceReady(source: string): boolean {
+		return this.#sources.get(source)?.ready ?? false;
+	}
+
+	/**
+	 * Replaces a source's flags with one snapshot. Invalid input (parse failure, failed validation, a definition
+	 * that fails to compile, an unknown source) keeps that source's last good flags and logs one line naming it.
+	 */
+	apply(update: StoreUpdate): ApplyResult {
+		const state = this.#sources.get(update.source);
+		if (state === undefined) {
+			return this.#reject(update.source, `unknown source "${update.source}"`);
+		}
+		const text =
+			typeof update.content === "string" ? update.content : undefined;
+		if (text !== undefined && state.ready && text === state.lastText) {
+			return { ok: true, changed: false };
+		}
+		const parsed = this.#parse(update);
+		if (!parsed.ok) return this.#reject(update.source, parsed.message);
+		let flags: Map<string, StoredFlag>;
+		try {
+			flags = this.#compile(parsed.document, update.source, state.priority);
+		} catch (e: unknown) {
+			return this.#reject(
+				update.source,
+				`cannot compile flags: ${describe(e)}`,
+				e,
+			);
+		}
+		const changed = !sameFlags(state.flags, flags);
+		const becameReady = !state.ready;
+		state.flags = flags;
+		state.lastText = text;
+		state.ready = true;
+		if (changed) this.#commit();
+		if (becameReady && this.isReady()) this.#wakeReadyWaiters();
+		return { ok: true, changed };
+	}
+
+	/** Drops a source's flags (e.g. a source removed at runtime); lower copies are exposed again at once. */
+	clearSource(source: string): void {
+		const state = this.#sources.get(source);
+		if (state === undefined || state.flags.size === 0) return;
+		state.flags = new Map();
+		state.lastText = undefined;
+		this.#commit();
+	}
+
+	/** The current view for a selector: cached until the next change, so lookups are Map reads. */
+	view(selector: Selector = SELECT_ALL): FlagView {
+		const cached = this.#views.get(selector.key);
+		if (cached !== undefined && cached.version === this.#version) return cached;
+		const view = createFlagView(
+			selector,
+			this.#version,
+			this.#select(selector),
+		);
+		if (cached === undefined && this.#views.size >= this.#maxCachedViews) {
+			const oldest = this.#views.keys().next();
+			if (oldest.done !== true) this.#views.delete(oldest.value);
+		}
+		this.#views.set(selector.key, view);
+		return view;
+	}
+
+	/** One flag by key in a selector's view. */
+	get(key: string, selector: Selector = SELECT_ALL): StoredFlag | undefined {
+		return this.view(selector).byKey.get(key);
+	}
+
+	/**
+	 * Calls `listener` with the precise added/updated/deleted keys of `selector`'s view after every change that
+	 * touches it (an unchanged payload calls nothing). Returns the unsubscribe function.
+	 */
+	subscribe(selector: Selector, listener: FlagChangeListener): () => void {
+		let group = this.#groups.get(selector.key);
+		if (group === undefined) {
+			group = { selector, listeners: new Set(), last: this.view(selector) };
+			this.#groups.set(selector.key, group);
+		}
+		// Every commit advances every group, so `last` is the current view and a new listener's baseline.
+		const joined = group;
+		const wrapped: FlagChangeListener = (changes, view) =>
+			listener(changes, view);
+		joined.listeners.add(wrapped);
+		return () => {
+			joined.listeners.delete(wrapped);
+			if (
+				joined.listeners.size === 0 &&
+				this.#groups.get(selector.key) === joined
+			) {
+				this.#groups.delete(selector.key);
+			}
+		};
+	}
+
+	#parse(
+		update: StoreUpdate,
+	): { ok: true; document: FlagDocument } | { ok: false; message: string } {
+		let result: ParseResult;
+		try {
+			result = parseFlagDocument(update.content, {
+				format: update.format,
+				strict: this.#strict,
+			});
+		} catch (e: unknown) {
+			return { ok: false, message: `cannot parse payload: ${describe(e)}` };
+		}
+		if (result.ok) {
+			if (result.warnings.length > 0)
+				this.#logWarnings(update.source, result.warnings);
+			return { ok: true, document: result.document };
+		}
+		const first = result.errors
+			.slice(0, 3)
+			.map((issue) => `${issue.path || "/"}: ${issue.message}`)
+			.join("; ");
+		const more =
+			result.errors.length > 3 ? ` (+${result.errors.length - 3} more)` : "";
+		return { ok: false, message: `invalid flag document: ${first}${more}` };
+	}
+
+	/** flagd only warns about schema findings (unless strict); say so once per payload, naming the source. */
+	#logWarnings(source: string, warnings: readonly ValidationIssue[]): void {
+		const first = warnings
+			.slice(0, 3)
+			.map((issue) => `${issue.path || "/"}: ${issue.message}`)
+			.join("; ");
+		const more = warnings.length > 3 ? ` (+${warnings.length - 3} more)` : "";
+		this.#logger.warn(
+			{ source, warnings: warnings.length },
+			`source ${source}: flag document has validation warnings: ${first}${more}`,
+		);
+	}
+
+	#compile(
+		document: FlagDocument,
+		source: string,
+		priority: number,
+	): Map<string, StoredFlag> {
+		const flags = new Map<string, StoredFlag>();
+		for (const definition of document.flags) {
+			const flag = createStoredFlag(definition, source, priority);
+			flags.set(flagIdentity(flag.flagSetId, flag.key), flag);
+		}
+		return flags;
+	}
+
+	#reject(source: string, message: string, cause?: unknown): ApplyResult {
+		const error = new DaemonError(
+			"SOURCE_PAYLOAD_INVALID",
+			`source ${source}: ${message}; keeping its last good flags`,
+			{ cause },
+		);
+		this.#logger.warn({ source }, error.message);
+		return { ok: false, error };
+	}
+
+	#commit(): void {
+		const merged = new Map<string, StoredFlag>();
+		// Sources are iterated in priority order, so a later source overwrites the same identity.
+		for (const state of this.#sources.values()) {
+			for (const [identity, flag] of state.flags) merged.set(identity, flag);
+		}
+		this.#merged = merged;
+		this.#version++;
+		this.#notify();
+	}
+
+	#wakeReadyWaiters(): void {
+		for (const wake of [...this.#readyWaiters]) wake();
+	}
+
+	#notify(): void {
+		for (const group of [...this.#groups.values()]) {
+			const view = this.view(group.selector);
+			const changes = diffViews(group.last, view);
+			group.last = view;
+			if (isEmptyChange(changes)) continue;
+			for (const listener of [...group.listeners]) {
+				try {
+					listener(changes, view);
+				} catch (e: unknown) {
+					this.#logger.error(
+						{ selector: group.selector.key, err: e },
+						`flag change listener failed: ${describe(e)}`,
+					);
+				}
+			}
+		}
+	}
+
+	#select(selector: Selector): Iterable<StoredFlag> {
+		switch (selector.kind) {
+			case "all":
+				return this.#merged.values();
+			case "source":
+				return this.#sources.get(selector.source)?.flags.values() ?? [];
+			case "flagSet": {
+				const out: StoredFlag[] = [];
+				for (const flag of this.#merged.values()) {
+					if (flag.flagSetId === selector.flagSetId) out.push(flag);
+				}
+				return out;
+			}
+		}
+	}
+}
+
+function sameFlags(
+	a: ReadonlyMap<string, StoredFlag>,
+	b: ReadonlyMap<string, StoredFlag>,
+): boolean {
+	if (a.size !== b.size) return false;
+	for (const [identity, flag] of a) {
+		if (b.get(identity)?.fingerprint !== flag.fingerprint) return false;
+	}
+	return true;
+}
+
+function describe(e: unknown): string {
+	return e instanceof Error ? e.message : String(e);
+}
