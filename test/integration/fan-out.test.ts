@@ -13,6 +13,7 @@ import { FlagdProvider } from "@flagd-ts/provider";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
 	type Client,
+	type EventDetails,
 	OpenFeature,
 	ProviderEvents,
 } from "@openfeature/server-sdk";
@@ -141,9 +142,9 @@ describe("fan-out: upstream → edge daemons → providers", () => {
 		const changed = clients.map(
 			(client) =>
 				new Promise<string[]>((resolve) => {
-					const handler = (details?: { flagsChanged?: string[] }) => {
+					const handler = (details?: EventDetails) => {
 						client.removeHandler(ProviderEvents.ConfigurationChanged, handler);
-						resolve(details?.flagsChanged ?? []);
+						resolve((details?.flagsChanged as string[] | undefined) ?? []);
 					};
 					client.addHandler(ProviderEvents.ConfigurationChanged, handler);
 				}),
