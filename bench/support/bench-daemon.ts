@@ -1,0 +1,83 @@
+/**
+ * The daemon under test in its own process (bench/support/daemon-process.ts), serving one flag file, plus the
+ * /proc readings the benchmarks take from outside (RSS, open descriptors).
+ */
+import { writeFileSync } from "node:fs";
+import { type RunningChild, startChild } from "./child-process.js";
+import type { DaemonGcLine, DaemonReadyLine } from "./daemon-process.js";
+import type { FlagDocument } from "./flag-documents.js";
+import { countOpenFds, readPeakRssBytes, readRssBytes } from "./proc-stats.js";
+
+export interface BenchDaemon {
+	readonly pid: number;
+	readonly ports: DaemonReadyLine["ports"];
+	/** startDaemon() → ready inside the daemon process. */
+	readonly readyMs: number;
+	/** Spawn → ready line received (includes Node + tsx start-up). */
+	readonly spawnToReadyMs: number;
+	/** process.memoryUsage() inside the daemon at ready. */
+	readonly memoryAtReady: {
+		readonly heapUsedBytes: number;
+		readonly heapTotalBytes: number;
+		readonly externalBytes: number;
+	};
+	rssBytes(): number;
+	/** Full GC inside the daemon (needs `exposeGc` or `gcAfterReady`), then its heap figures. */
+	collectGarbage(): Promise<DaemonGcLine>;
+	/** VmHWM: the highest RSS so far. */
+	peakRssBytes(): number;
+	openFds(): number;
+	stop(): Promise<number | string>;
+}
+
+export interface BenchDaemonOptions {
+	/** Flag file path (written first when `document` is given). */
+	readonly flagFile: string;
+	readonly document?: FlagDocument;
+	/** Extra node flags, e.g. `--cpu-prof`. */
+	readonly nodeArgs?: readonly string[];
+	/** Collect garbage once after ready (adds `--expose-gc`). */
+	readonly gcAfterReady?: boolean;
+	/** Start with `--expose-gc` so collectGarbage() works. */
+	readonly exposeGc?: boolean;
+	/** @default "bundle" (see child-process.ts) */
+	readonly runner?: "bundle" | "tsx";
+}
+
+/** Starts the daemon process and waits until it is ready. */
+export async function startBenchDaemon(
+	options: BenchDaemonOptions,
+): Promise<BenchDaemon> {
+	if (options.document !== undefined)
+		writeFileSync(options.flagFile, JSON.stringify(options.document));
+	const gc = options.gcAfterReady === true;
+	const started = performance.now();
+	const child: RunningChild<DaemonReadyLine> =
+		await startChild<DaemonReadyLine>({
+			script: "bench/support/daemon-process.ts",
+			args: ["--source", options.flagFile, ...(gc ? ["--gc-after-ready"] : [])],
+			nodeArgs: [
+				...(options.nodeArgs ?? []),
+				...(gc || options.exposeGc === true ? ["--expose-gc"] : []),
+			],
+			runner: options.runner ?? "bundle",
+		});
+	const spawnToReadyMs = performance.now() - started;
+	return {
+		pid: child.pid,
+		ports: child.ready.ports,
+		readyMs: child.ready.readyMs,
+		spawnToReadyMs,
+		memoryAtReady: {
+			heapUsedBytes: child.ready.heapUsedBytes,
+			heapTotalBytes: child.ready.heapTotalBytes,
+			externalBytes: child.ready.externalBytes,
+		},
+		rssBytes: () => readRssBytes(child.pid),
+		collectGarbage: async () =>
+			(await child.signalAndWait("SIGUSR2", "gc")) as DaemonGcLine,
+		peakRssBytes: () => readPeakRssBytes(child.pid),
+		openFds: () => countOpenFds(child.pid),
+		stop: () => child.stop(),
+	};
+}
