@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 
 /**
  * The repo root. Benchmarks run with cwd = repo root (scripts/bench.mjs and Jest both do); import.meta is not
@@ -41,6 +41,8 @@ let bundleDir: string | undefined;
  * tests call it from afterAll.
  */
 export function removeBundles(): void {
+	// esbuild's JS API keeps a service child process alive; stopping it lets a Jest run (in-band here) exit.
+	void stopEsbuild();
 	if (bundleDir === undefined) return;
 	rmSync(bundleDir, { recursive: true, force: true });
 	bundleDir = undefined;

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "@jest/globals";
-import { build } from "esbuild";
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { build, stop as stopEsbuild } from "esbuild";
 import { workspaceSourcesPlugin } from "./fixtures/workspace-sources-plugin.js";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -34,6 +34,11 @@ async function bundle(
 }
 
 describe("web provider bundle", () => {
+	// esbuild's JS API keeps a service child process; stop it so Jest (in-band on 2 cores) can exit.
+	afterAll(async () => {
+		await stopEsbuild();
+	});
+
 	it(`adds at most ${BUDGET_BYTES} bytes min+gzip to an app that uses @openfeature/web-sdk`, async () => {
 		const sdk = await bundle(
 			'export { OpenFeature } from "@openfeature/web-sdk";',

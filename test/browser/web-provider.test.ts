@@ -15,7 +15,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
@@ -125,6 +125,8 @@ describeBrowser("web provider in Chromium (example page)", () => {
 		await daemon?.close();
 		await site?.close();
 		rmSync(dir, { recursive: true, force: true });
+		// esbuild's JS API keeps a service child process; stop it so Jest (in-band on 2 cores) can exit.
+		await stopEsbuild();
 	});
 
 	it("evaluates, changes context, receives a file change and survives a daemon restart", async () => {
