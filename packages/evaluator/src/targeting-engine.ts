@@ -1,0 +1,237 @@
+import { LogicEngine } from "json-logic-engine";
+import { TIMESTAMP_OPERATOR } from "./flagd-properties.js";
+import {
+	createFractionalSchemeV2,
+	evaluateFractional,
+	type FractionalBuckets,
+	type FractionalScheme,
+	type FractionalVariant,
+	type FractionalVersion,
+	parseFractionalBuckets,
+	pickFractionalVariantByHash,
+} from "./fractional-operator.js";
+import { createFractionalSchemeV3 } from "./fractional-scheme-v3.js";
+import type { GoSemver } from "./go-semver.js";
+import {
+	compareWithOperator,
+	isSemVerOperator,
+	parseSemVerOperand,
+	semVer,
+} from "./sem-ver-operator.js";
+import { endsWith, startsWith } from "./string-comparison-operator.js";
+import type { JsonValue } from "./types.js";
+
+/**
+ * One json-logic-engine instance with flagd's custom operators. Each operator has a `compile` hook so that the
+ * literal parts of a call (sem_ver's operator and target, string_ops' second argument, fractional's buckets) are
+ * parsed once per config load and only the dynamic part runs per evaluation.
+ */
+
+/** A compiled targeting rule: call with the evaluation data. */
+export type TargetingFunction = (data: unknown) => unknown;
+
+// json-logic-engine marks synchronous functions with this registered symbol; unmarked ones get `await`ed.
+const SYNC = Symbol.for("json_logic_sync");
+
+interface BuildState {
+	compile(strings: TemplateStringsArray, ...items: unknown[]): unknown;
+}
+
+/** The fractional scheme of the flag being compiled; compile hooks run synchronously inside `buildTargeting`. */
+let compilingScheme: FractionalScheme = createFractionalSchemeV2("");
+
+/** The evaluation clock read by rewritten `$flagd.timestamp` reads; set by the evaluator before each call. */
+export const evaluationClock = { nowSeconds: 0 };
+
+function sync<T extends (...args: never[]) => unknown>(fn: T): T {
+	Object.defineProperty(fn, SYNC, { value: true });
+	return fn;
+}
+
+/** A JsonLogic argument with no operator inside it (so it can be evaluated at compile time). */
+function isLiteral(value: unknown): boolean {
+	if (Array.isArray(value)) return value.every(isLiteral);
+	return value === null || typeof value !== "object";
+}
+
+const semVerCache = new Map<string, GoSemver | undefined>();
+const SEM_VER_CACHE_MAX_ENTRIES = 1024;
+const SEM_VER_CACHE_MAX_KEY_LENGTH = 128;
+
+/**
+ * Parses a version with a small bounded cache (entries and key length are capped, so hostile contexts cannot grow
+ * it): real traffic carries few distinct app versions.
+ */
+function parseVersionCached(value: unknown): GoSemver | undefined {
+	if (
+		typeof value !== "string" ||
+		value.length > SEM_VER_CACHE_MAX_KEY_LENGTH
+	) {
+		return parseSemVerOperand(value);
+	}
+	if (semVerCache.has(value)) return semVerCache.get(value);
+	const parsed = parseSemVerOperand(value);
+	if (semVerCache.size >= SEM_VER_CACHE_MAX_ENTRIES) semVerCache.clear();
+	semVerCache.set(value, parsed);
+	return parsed;
+}
+
+function compileSemVer(data: unknown, state: BuildState): unknown {
+	if (!Array.isArray(data) || data.length !== 3) {
+		return state.compile`${sync((args: unknown) => semVer(args))}(${data})`;
+	}
+	const [version, operator, targetArg] = data as [unknown, unknown, unknown];
+	if (!isLiteral(operator) || !isLiteral(targetArg)) {
+		return state.compile`${sync((args: unknown) => semVer(args))}(${data})`;
+	}
+	const target = parseSemVerOperand(targetArg);
+	if (!isSemVerOperator(operator) || target === undefined) {
+		return state.compile`${sync(() => null)}(${version})`;
+	}
+	const compare = sync((actualArg: unknown): boolean | null => {
+		const actual = parseVersionCached(actualArg);
+		return actual === undefined
+			? null
+			: compareWithOperator(actual, operator, target);
+	});
+	return state.compile`${compare}(${version})`;
+}
+
+function compileStringOp(
+	op: (args: unknown) => boolean | null,
+	test: (text: string, affix: string) => boolean,
+) {
+	return (data: unknown, state: BuildState): unknown => {
+		if (
+			Array.isArray(data) &&
+			data.length === 2 &&
+			typeof data[1] === "string"
+		) {
+			const affix = data[1];
+			const fn = sync((text: unknown) =>
+				typeof text === "string" ? test(text, affix) : null,
+			);
+			return state.compile`${fn}(${data[0]})`;
+		}
+		return state.compile`${sync((args: unknown) => op(args))}(${data})`;
+	};
+}
+
+function compileFractional(data: unknown, state: BuildState): unknown {
+	const scheme = compilingScheme;
+	if (
+		!Array.isArray(data) ||
+		data.length === 0 ||
+		!data.slice(1).every(isLiteral)
+	) {
+		const general = sync((args: unknown, context: unknown) =>
+			evaluateFractional(args, context, scheme),
+		);
+		return state.compile`${general}(${data}, context)`;
+	}
+	const rest = data.slice(1) as unknown[];
+	const restBuckets = parseFractionalBuckets(rest);
+	if (isLiteral(data[0]) && Array.isArray(data[0])) {
+		// Shorthand with literal buckets only: everything but the targeting key is known now.
+		const all = parseFractionalBuckets(data);
+		const shorthand = sync((context: unknown): FractionalVariant => {
+			if (all === undefined) return null;
+			const hash = scheme.implicit(context);
+			return hash === undefined ? null : pickFractionalVariantByHash(all, hash);
+		});
+		return state.compile`${shorthand}(context)`;
+	}
+	const withFirst = sync(
+		(first: unknown, context: unknown): FractionalVariant => {
+			const use = scheme.classify(first);
+			if (use === null) return null;
+			if (typeof use === "number") {
+				return restBuckets === undefined
+					? null
+					: pickFractionalVariantByHash(restBuckets, use);
+			}
+			const hash = scheme.implicit(context);
+			if (hash === undefined) return null;
+			const buckets: FractionalBuckets | undefined =
+				use === "implicit"
+					? parseFractionalBuckets([first, ...rest])
+					: restBuckets;
+			return buckets === undefined
+				? null
+				: pickFractionalVariantByHash(buckets, hash);
+		},
+	);
+	return state.compile`${withFirst}(${data[0]}, context)`;
+}
+
+function createEngine(): LogicEngine {
+	const engine = new LogicEngine();
+	engine.addMethod("sem_ver", {
+		method: (args: unknown) => semVer(args),
+		deterministic: true,
+		compile: compileSemVer,
+	} as never);
+	engine.addMethod("starts_with", {
+		method: (args: unknown) => startsWith(args),
+		deterministic: true,
+		compile: compileStringOp(startsWith, (t, a) => t.startsWith(a)),
+	} as never);
+	engine.addMethod("ends_with", {
+		method: (args: unknown) => endsWith(args),
+		deterministic: true,
+		compile: compileStringOp(endsWith, (t, a) => t.endsWith(a)),
+	} as never);
+	engine.addMethod("fractional", {
+		method: (args: unknown, context: unknown) =>
+			evaluateFractional(
+				args,
+				context,
+				createFractionalSchemeV2(flagKeyOf(context)),
+			),
+		deterministic: false,
+		compile: compileFractional,
+	} as never);
+	engine.addMethod(TIMESTAMP_OPERATOR, {
+		method: () => evaluationClock.nowSeconds,
+		deterministic: false,
+		compile: (_data: unknown, state: BuildState) =>
+			state.compile`${sync(() => evaluationClock.nowSeconds)}()`,
+	} as never);
+	return engine;
+}
+
+/** The interpreted fallback path reads the flag key from the injected `$flagd`, like flagd does. */
+function flagKeyOf(context: unknown): string {
+	const flagd =
+		context !== null && typeof context === "object"
+			? (context as Record<string, unknown>).$flagd
+			: undefined;
+	const key =
+		flagd !== null && typeof flagd === "object"
+			? (flagd as Record<string, unknown>).flagKey
+			: undefined;
+	return typeof key === "string" ? key : "";
+}
+
+let sharedEngine: LogicEngine | undefined;
+
+/**
+ * Compiles a (validated, `$flagd`-rewritten) rule for one flag. Throws what json-logic-engine throws for rules it
+ * cannot compile; the caller turns that into a PARSE_ERROR value.
+ */
+export function buildTargeting(
+	rule: JsonValue,
+	flagKey: string,
+	fractional: FractionalVersion = "v2",
+): TargetingFunction {
+	sharedEngine ??= createEngine();
+	compilingScheme =
+		fractional === "v3"
+			? createFractionalSchemeV3(flagKey)
+			: createFractionalSchemeV2(flagKey);
+	try {
+		return sharedEngine.build(rule) as TargetingFunction;
+	} finally {
+		compilingScheme = createFractionalSchemeV2("");
+	}
+}
