@@ -11,6 +11,7 @@ import {
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
+import { traceContextInterceptor } from "./trace-context-interceptor.js";
 
 /** A Connect transport plus the means to release its connections. */
 export interface FlagdTransport {
@@ -64,6 +65,7 @@ export function createFlagdTransport(
 			baseUrl,
 			httpVersion: "1.1",
 			nodeOptions: { agent },
+			interceptors: interceptorsFor(config),
 		});
 		// Destroying an Agent's sockets does not retire the Agent: later requests open new sockets.
 		return {
@@ -88,8 +90,17 @@ export function createFlagdTransport(
 	);
 	const transport =
 		config.transport === "connect"
-			? createConnectTransport({ baseUrl, httpVersion: "2", sessionManager })
-			: createGrpcTransport({ baseUrl, sessionManager });
+			? createConnectTransport({
+					baseUrl,
+					httpVersion: "2",
+					sessionManager,
+					interceptors: interceptorsFor(config),
+				})
+			: createGrpcTransport({
+					baseUrl,
+					sessionManager,
+					interceptors: interceptorsFor(config),
+				});
 	// abort() closes the session; the manager dials again on the next request.
 	return {
 		transport,
@@ -143,4 +154,8 @@ function readCa(certPath: string): Buffer {
 			{ cause: err },
 		);
 	}
+}
+
+function interceptorsFor(config: FlagdProviderConfig) {
+	return config.tracePropagation ? [traceContextInterceptor] : [];
 }

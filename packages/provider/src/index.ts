@@ -23,3 +23,8 @@ export {
 	resolveFlagdProviderOptions,
 	type TransportProtocol,
 } from "./provider-options.js";
+export {
+	injectTraceContext,
+	traceContextInterceptor,
+} from "./trace-context-interceptor.js";
+export { FEATURE_FLAG_EVENT, TracingHook } from "./tracing-hook.js";

@@ -28,6 +28,7 @@ describe("resolveFlagdProviderOptions", () => {
 			defaultAuthority: undefined,
 			transport: "grpc",
 			httpVersion: "2",
+			tracePropagation: true,
 		});
 		expect(warnings).toEqual([]);
 		expect(Object.isFrozen(config)).toBe(true);

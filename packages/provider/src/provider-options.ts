@@ -41,6 +41,13 @@ export interface FlagdProviderOptions extends CommonProviderOptions {
 	env?: Readonly<Record<string, string | undefined>>;
 	/** A ready-made Connect transport; replaces every connection option (for tests and custom stacks). */
 	connectTransport?: Transport;
+	/**
+	 * Sends the active OpenTelemetry context (W3C `traceparent`/`tracestate`, plus whatever the registered
+	 * propagator writes) with every RPC, so daemon spans join the caller's trace. Adds nothing when no span is
+	 * active. Not applied to a `connectTransport` you pass (add `traceContextInterceptor` to it yourself).
+	 * @default true
+	 */
+	tracePropagation?: boolean;
 }
 
 /** Fully resolved options of the Node provider. */
@@ -52,6 +59,8 @@ export interface FlagdProviderConfig extends CommonProviderConfig {
 	readonly defaultAuthority: string | undefined;
 	readonly transport: TransportProtocol;
 	readonly httpVersion: "1.1" | "2";
+	/** See {@link FlagdProviderOptions.tracePropagation}. */
+	readonly tracePropagation: boolean;
 }
 
 /** Result of {@link resolveFlagdProviderOptions}. */
@@ -88,6 +97,7 @@ export function resolveFlagdProviderOptions(
 		defaultAuthority: o.defaultAuthority ?? e.defaultAuthority,
 		transport: o.transport ?? "grpc",
 		httpVersion: o.httpVersion ?? "2",
+		tracePropagation: tracePropagationOption(options.tracePropagation),
 	});
 	for (const name of parseStatusCodeNames(config.fatalStatusCodes).unknown) {
 		warnings.push(
@@ -95,4 +105,15 @@ export function resolveFlagdProviderOptions(
 		);
 	}
 	return { config, warnings };
+}
+
+/** Validated by hand: the option is not part of the shared option table (it has no environment variable). */
+function tracePropagationOption(value: unknown): boolean {
+	if (value === undefined) return true;
+	if (typeof value !== "boolean") {
+		throw new TypeError(
+			`flagd provider option "tracePropagation": expected a boolean, got ${typeof value}`,
+		);
+	}
+	return value;
 }

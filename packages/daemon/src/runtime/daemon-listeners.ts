@@ -21,6 +21,7 @@ import { createOfrepHandler } from "../service/ofrep-handler.js";
 import { createSyncService } from "../service/sync-service.js";
 import type { FlagStore } from "../store/flag-store.js";
 import { SelectorCache } from "../store/selector-cache.js";
+import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
 
 export interface DaemonListenersOptions {
 	readonly config: DaemonConfig;
@@ -31,6 +32,8 @@ export interface DaemonListenersOptions {
 	readonly keepAliveMs: number;
 	readonly isReady: () => boolean;
 	readonly nowSeconds?: (() => number) | undefined;
+	/** Spans and debug request logs for 8013 and 8016. */
+	readonly telemetry: RequestTelemetry;
 }
 
 /** Names the gRPC health check answers for (besides the overall ""). */
@@ -91,6 +94,7 @@ export async function bindListeners(
 					metrics,
 					scheme: config.tls === undefined ? "http" : "https",
 					logger,
+					telemetry: options.telemetry,
 				}),
 				{
 					...base,
@@ -139,6 +143,7 @@ export async function bindListeners(
 					corsOrigins: config.corsOrigins,
 					maxRequestBodyBytes: config.maxRequestBodyBytes,
 					metrics,
+					telemetry: options.telemetry,
 					onError: (e, path) =>
 						logger.error(
 							{ err: e, path },

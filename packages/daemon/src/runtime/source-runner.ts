@@ -3,10 +3,12 @@
  * Reports the first valid payload and a failure before it; failures after it are logged (the source retries
  * internally). Ends quietly when the signal aborts.
  */
+import type { Tracer } from "@opentelemetry/api";
 import { DaemonError, isDaemonError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { SyncSource } from "../syncs/sync-source.js";
+import { traceSyncPayload } from "../telemetry/sync-span.js";
 
 export interface SourceRunHandlers {
 	/** The source's first valid payload is in the store. */
@@ -19,26 +21,42 @@ export interface SourceRunHandlers {
 export async function runSource(
 	source: SyncSource,
 	store: FlagStore,
-	options: { signal: AbortSignal; logger: Logger; handlers: SourceRunHandlers },
+	options: {
+		signal: AbortSignal;
+		logger: Logger;
+		handlers: SourceRunHandlers;
+		/** Tracer for one `flagSync` span per payload; undefined when tracing is off. */
+		tracer?: Tracer | undefined;
+	},
 ): Promise<void> {
-	const { signal, logger, handlers } = options;
+	const { signal, logger, handlers, tracer } = options;
 	const log = logger.child({ source: source.uri });
 	let delivered = false;
 	try {
 		await source.init(signal);
 		for await (const payload of source.sync(signal)) {
 			if (signal.aborted) break;
-			const result = store.apply({
+			const update = {
 				source: source.uri,
 				content: payload.content,
 				format: payload.format,
-			});
+			};
+			const result =
+				tracer === undefined
+					? store.apply(update)
+					: traceSyncPayload(tracer, source.uri, () => store.apply(update));
 			if (result.ok && !delivered) {
 				delivered = true;
 				log.info({}, "sync source delivered its first flags");
 				handlers.onFirstPayload(source.uri);
 			} else if (result.ok && result.changed) {
-				log.debug({}, "flags updated");
+				log.debug(
+					{
+						flagCount: result.flagCount,
+						changedKeyCount: result.changedKeyCount,
+					},
+					"flags updated",
+				);
 			}
 		}
 		if (!signal.aborted) {

@@ -6,6 +6,7 @@
  * `onSourceStartupFailure` is `exit` (flagd's behaviour); a source whose stream fails before its first payload
  * rejects `ready` and stops the daemon. With `continue` both are logged and the source stays not ready (/readyz 412).
  */
+import { setMaxListeners } from "node:events";
 import { EVENT_STREAM_KEEP_ALIVE_MS } from "@flagd-ts/protocol";
 import type { DaemonConfig } from "../config/daemon-config.js";
 import { DaemonError, isDaemonError } from "../errors.js";
@@ -14,6 +15,9 @@ import { DaemonMetrics } from "../service/daemon-metrics.js";
 import { FlagStore } from "../store/flag-store.js";
 import type { SourceConfig } from "../syncs/source-config.js";
 import type { SyncSource } from "../syncs/sync-source.js";
+import type { OtelSdk } from "../telemetry/otel-sdk.js";
+import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
+import { startTelemetry } from "../telemetry/start-telemetry.js";
 import { bindListeners, type DaemonListeners } from "./daemon-listeners.js";
 import { runSource } from "./source-runner.js";
 
@@ -28,6 +32,8 @@ export interface StartDaemonOptions {
 	readonly nowSeconds?: () => number;
 	/** How long close() lets streams and requests drain before destroying connections. @default 1_000 */
 	readonly drainMs?: number;
+	/** Environment for the standard `OTEL_*` variables (telemetry/). @default process.env */
+	readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Bound ports; `undefined` where a unix socket is used instead. */
@@ -54,15 +60,35 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
 	const logger = options.logger ?? silentLogger;
 	const exitOnFailure = config.onSourceStartupFailure === "exit";
-	const sources = await createSources(config, options, logger, exitOnFailure);
+	const metrics = new DaemonMetrics();
+	// Loads the OpenTelemetry SDK only when an OTLP endpoint is configured; otherwise undefined and free.
+	const telemetry = await startTelemetry(config, {
+		env: options.env ?? process.env,
+		metrics,
+		logger,
+	});
+	const requestTelemetry: RequestTelemetry = {
+		tracing: telemetry?.tracing,
+		requestLogger: config.debug
+			? logger.child({ component: "requests" })
+			: undefined,
+	};
+	let sources: SyncSource[];
+	try {
+		sources = await createSources(config, options, logger, exitOnFailure);
+	} catch (e: unknown) {
+		await telemetry?.shutdown();
+		throw e;
+	}
 	const store = new FlagStore({
 		sources: sources.map((s) => s.uri),
 		logger: logger.child({ component: "store" }),
 		strictValidation: config.strictValidation,
 	});
 	const shutdown = new AbortController();
+	// Every open EventStream and SyncFlags stream listens on this one signal: thousands are normal, not a leak.
+	setMaxListeners(0, shutdown.signal);
 	const sourcesController = new AbortController();
-	const metrics = new DaemonMetrics();
 	let listeners: DaemonListeners | undefined;
 	const readiness = createReadiness(store);
 	try {
@@ -75,9 +101,11 @@ export async function startDaemon(
 			keepAliveMs: options.keepAliveMs ?? EVENT_STREAM_KEEP_ALIVE_MS,
 			isReady: () => store.isReady(),
 			nowSeconds: options.nowSeconds,
+			telemetry: requestTelemetry,
 		});
 	} catch (e: unknown) {
 		logger.error({ err: e }, `daemon cannot start: ${String(e)}`);
+		await telemetry?.shutdown();
 		throw e;
 	}
 	const bound = listeners;
@@ -92,6 +120,7 @@ export async function startDaemon(
 			loops,
 			logger,
 			drainMs: options.drainMs ?? 1_000,
+			telemetry,
 		});
 		return closing;
 	};
@@ -100,6 +129,7 @@ export async function startDaemon(
 			runSource(source, store, {
 				signal: sourcesController.signal,
 				logger,
+				tracer: telemetry?.tracing.sync,
 				handlers: {
 					onFirstPayload: () => readiness.check(),
 					onStartupFailure: (_uri, error) => {
@@ -222,6 +252,7 @@ async function closeDaemon(parts: {
 	loops: readonly Promise<void>[];
 	logger: Logger;
 	drainMs: number;
+	telemetry: OtelSdk | undefined;
 }): Promise<void> {
 	const { listeners } = parts;
 	// Streams see the shutdown signal first: EventStreams send provider_shutdown, SyncFlags streams end.
@@ -234,5 +265,7 @@ async function closeDaemon(parts: {
 	]);
 	parts.sourcesController.abort();
 	await Promise.all(parts.loops);
+	// Last, so the spans of draining requests and the final metric values are exported too.
+	await parts.telemetry?.shutdown();
 	parts.logger.info({}, "flagd stopped");
 }

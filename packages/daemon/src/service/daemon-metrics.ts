@@ -9,6 +9,10 @@ const PROVIDER_NAME = "flagd";
 
 interface EvaluationSeries {
 	count: number;
+	readonly key: string;
+	readonly resultReason: string;
+	readonly variant: string | undefined;
+	readonly errorCode: string | undefined;
 	readonly impression: Record<string, string> | undefined;
 	readonly reason: Record<string, string>;
 }
@@ -23,6 +27,35 @@ interface RequestSeries {
 }
 const SERVICE_NAME = "flagd";
 
+/**
+ * Receives the measurements that cannot be read back later (histogram observations), so the OTLP metrics push
+ * (telemetry/) sees the same data as /metrics. Counters and gauges are read through the `forEach*` methods.
+ */
+export interface MetricsObserver {
+	requestEnded(
+		labels: Readonly<Record<string, string>>,
+		statusCode: number,
+		seconds: number,
+	): void;
+	syncStreamEnded(
+		labels: {
+			readonly selector: string;
+			readonly providerId: string;
+			readonly reason: string;
+		},
+		seconds: number,
+	): void;
+}
+
+/** One evaluation series as the OTLP push reads it. */
+export interface EvaluationCount {
+	readonly key: string;
+	readonly reason: string;
+	readonly variant: string | undefined;
+	readonly errorCode: string | undefined;
+	readonly count: number;
+}
+
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry = new Registry();
@@ -34,6 +67,47 @@ export class DaemonMetrics {
 	readonly #syncStreamDuration: Histogram<string>;
 	readonly #evaluationSeries = new Map<string, EvaluationSeries>();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
+	readonly #activeSyncStreamCounts = new Map<
+		string,
+		{ readonly selector: string; readonly providerId: string; active: number }
+	>();
+	#observer: MetricsObserver | undefined;
+
+	/** Attaches the OTLP push (or detaches it with undefined). */
+	setObserver(observer: MetricsObserver | undefined): void {
+		this.#observer = observer;
+	}
+
+	/** Every evaluation series with its running count. */
+	forEachEvaluation(visit: (series: EvaluationCount) => void): void {
+		for (const series of this.#evaluationSeries.values()) {
+			visit({
+				key: series.key,
+				reason: series.resultReason,
+				variant: series.variant,
+				errorCode: series.errorCode,
+				count: series.count,
+			});
+		}
+	}
+
+	/** Every request series (Prometheus label names) with its number of requests in flight. */
+	forEachActiveRequests(
+		visit: (labels: Readonly<Record<string, string>>, active: number) => void,
+	): void {
+		for (const series of this.#requestSeriesCache.values()) {
+			visit(series.labels, series.active);
+		}
+	}
+
+	/** Every (selector, provider id) pair with its number of open sync streams. */
+	forEachActiveSyncStreams(
+		visit: (selector: string, providerId: string, active: number) => void,
+	): void {
+		for (const entry of this.#activeSyncStreamCounts.values()) {
+			visit(entry.selector, entry.providerId, entry.active);
+		}
+	}
 
 	constructor() {
 		const registers = [this.registry];
@@ -123,7 +197,9 @@ export class DaemonMetrics {
 				});
 				series.durationByStatus.set(statusCode, duration);
 			}
-			duration.observe((performance.now() - started) / 1000);
+			const seconds = (performance.now() - started) / 1000;
+			duration.observe(seconds);
+			this.#observer?.requestEnded(series.labels, statusCode, seconds);
 		};
 	}
 
@@ -143,6 +219,10 @@ export class DaemonMetrics {
 		}
 		this.#evaluationSeries.set(cacheKey, {
 			count: 1,
+			key,
+			resultReason: reason,
+			variant,
+			errorCode,
 			impression:
 				errorCode === undefined
 					? {
@@ -211,11 +291,22 @@ export class DaemonMetrics {
 		const started = performance.now();
 		const labels = { selector, provider_id: providerId };
 		this.#activeSyncStreams.inc(labels);
+		const countKey = `${selector}\u0000${providerId}`;
+		let count = this.#activeSyncStreamCounts.get(countKey);
+		if (count === undefined) {
+			count = { selector, providerId, active: 0 };
+			this.#activeSyncStreamCounts.set(countKey, count);
+		}
+		count.active++;
+		const counted = count;
 		return (reason) => {
 			this.#activeSyncStreams.dec(labels);
-			this.#syncStreamDuration.observe(
-				{ ...labels, reason },
-				(performance.now() - started) / 1000,
+			counted.active--;
+			const seconds = (performance.now() - started) / 1000;
+			this.#syncStreamDuration.observe({ ...labels, reason }, seconds);
+			this.#observer?.syncStreamEnded(
+				{ selector, providerId, reason },
+				seconds,
 			);
 		};
 	}

@@ -5,6 +5,7 @@
  */
 import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
 import type { Logger } from "../logger.js";
+import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
 import { createConnectHandler } from "./connect-handler.js";
 import { CorsPolicy } from "./cors-policy.js";
 import type { DaemonMetrics } from "./daemon-metrics.js";
@@ -25,6 +26,8 @@ export interface EvaluationHandlerOptions {
 	readonly metrics: DaemonMetrics;
 	readonly scheme: "http" | "https";
 	readonly logger: Logger;
+	/** Spans and debug request logs. @default off */
+	readonly telemetry?: RequestTelemetry;
 }
 
 /** See the file comment. */
@@ -36,11 +39,19 @@ export function createEvaluationHandler(
 		routes(router) {
 			router.service(
 				EvaluationServiceV1,
-				createEvaluationServiceV1(options.resolver, options.streams),
+				createEvaluationServiceV1(
+					options.resolver,
+					options.streams,
+					options.telemetry,
+				),
 			);
 			router.service(
 				EvaluationServiceV2,
-				createEvaluationServiceV2(options.resolver, options.streams),
+				createEvaluationServiceV2(
+					options.resolver,
+					options.streams,
+					options.telemetry,
+				),
 			);
 		},
 		readMaxBytes:

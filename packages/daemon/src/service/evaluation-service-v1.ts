@@ -12,6 +12,14 @@ import type {
 } from "@flagd-ts/evaluator";
 import type { EvaluationServiceV1 } from "@flagd-ts/protocol";
 import type { AnyFlag } from "@flagd-ts/protocol/evaluation-v1";
+import type { Span } from "@opentelemetry/api";
+import {
+	NO_REQUEST_TELEMETRY,
+	observeEvaluation,
+	type RequestTelemetry,
+	SPAN_ATTRIBUTES,
+	traceRequest,
+} from "../telemetry/request-telemetry.js";
 import { evaluationError, toConnectError } from "./connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import {
@@ -34,23 +42,109 @@ interface Resolved<T> {
 	metadata: JsonObject;
 }
 
-/** Builds the v1 service implementation. */
+const API = "flagd.evaluation.v1";
+const asBoolean = (v: JsonValue) => v as boolean;
+const asString = (v: JsonValue) => v as string;
+const asNumber = (v: JsonValue) => v as number;
+const asObject = (v: JsonValue) => v as JsonObject;
+
+/** The per-call inputs of one resolve (one object, so the traced path adds a single closure). */
+interface ResolveCall<T> {
+	readonly method: string;
+	readonly req: { flagKey: string; context?: JsonObject | undefined };
+	readonly ctx: HandlerContext;
+	readonly type: FlagValueType;
+	readonly convert: (value: JsonValue) => T;
+	readonly zero: T;
+}
+
+/** Builds the v1 service implementation; `telemetry` adds spans and debug request logs when enabled. */
 export function createEvaluationServiceV1(
 	resolver: FlagResolver,
 	streams: EventStreamSettings,
+	telemetry: RequestTelemetry = NO_REQUEST_TELEMETRY,
 ): ServiceImpl<typeof EvaluationServiceV1> {
+	const quiet =
+		telemetry.tracing === undefined && telemetry.requestLogger === undefined;
+	const tracer = telemetry.tracing?.evaluationV1;
+	const resolve = <T>(call: ResolveCall<T>): Resolved<T> =>
+		quiet
+			? resolveV1(resolver, call, telemetry, undefined, undefined)
+			: traceRequest(
+					telemetry,
+					tracer,
+					call.method,
+					call.ctx.requestHeader,
+					(span, requestId) =>
+						resolveV1(resolver, call, telemetry, span, requestId),
+				);
 	return {
 		resolveBoolean: (req, ctx) =>
-			resolveV1(resolver, req, ctx, "boolean", (v) => v as boolean, false),
+			resolve({
+				method: "resolveBoolean",
+				req,
+				ctx,
+				type: "boolean",
+				convert: asBoolean,
+				zero: false,
+			}),
 		resolveString: (req, ctx) =>
-			resolveV1(resolver, req, ctx, "string", (v) => v as string, ""),
+			resolve({
+				method: "resolveString",
+				req,
+				ctx,
+				type: "string",
+				convert: asString,
+				zero: "",
+			}),
 		resolveFloat: (req, ctx) =>
-			resolveV1(resolver, req, ctx, "number", (v) => v as number, 0),
+			resolve({
+				method: "resolveFloat",
+				req,
+				ctx,
+				type: "number",
+				convert: asNumber,
+				zero: 0,
+			}),
 		resolveInt: (req, ctx) =>
-			resolveV1(resolver, req, ctx, "integer", toInt64, 0n),
+			resolve({
+				method: "resolveInt",
+				req,
+				ctx,
+				type: "integer",
+				convert: toInt64,
+				zero: 0n,
+			}),
 		resolveObject: (req, ctx) =>
-			resolveV1(resolver, req, ctx, "object", (v) => v as JsonObject, {}),
-		resolveAll: (req, ctx) => resolveAll(resolver, req.context, ctx),
+			resolve({
+				method: "resolveObject",
+				req,
+				ctx,
+				type: "object",
+				convert: asObject,
+				zero: {},
+			}),
+		resolveAll: (req, ctx) =>
+			quiet
+				? resolveAll(resolver, req.context, ctx, undefined)
+				: traceRequest(
+						telemetry,
+						tracer,
+						"resolveAll",
+						ctx.requestHeader,
+						(span, requestId) => {
+							const all = resolveAll(resolver, req.context, ctx, span);
+							telemetry.requestLogger?.debug(
+								{
+									api: API,
+									requestId,
+									flagCount: Object.keys(all.flags).length,
+								},
+								"flags evaluated (resolveAll)",
+							);
+							return all;
+						},
+					),
 		eventStream: (_req, ctx) => eventStream(resolver, ctx, streams),
 	};
 }
@@ -62,12 +156,12 @@ export function toInt64(value: JsonValue): bigint {
 
 function resolveV1<T>(
 	resolver: FlagResolver,
-	req: { flagKey: string; context?: JsonObject | undefined },
-	ctx: HandlerContext,
-	type: FlagValueType,
-	convert: (value: JsonValue) => T,
-	zero: T,
+	call: ResolveCall<T>,
+	telemetry: RequestTelemetry,
+	span: Span | undefined,
+	requestId: string | undefined,
 ): Resolved<T> {
+	const { req, ctx } = call;
 	let request: ReturnType<typeof readRequest>;
 	try {
 		request = readRequest(resolver, req.context, ctx.requestHeader);
@@ -76,15 +170,23 @@ function resolveV1<T>(
 	}
 	const result = resolver.resolve(
 		req.flagKey,
-		type,
+		call.type,
 		request.selector,
 		request.context,
 	);
+	if (span !== undefined || requestId !== undefined) {
+		observeEvaluation(
+			telemetry,
+			span,
+			{ api: API, requestId, key: req.flagKey },
+			result,
+		);
+	}
 	const metadata = responseMetadata(
 		request.selector,
 		result.metadata,
 	) as JsonObject;
-	return renderV1(result, convert, zero, metadata);
+	return renderV1(result, call.convert, call.zero, metadata);
 }
 
 function renderV1<T>(
@@ -117,6 +219,7 @@ function resolveAll(
 	resolver: FlagResolver,
 	bodyContext: JsonObject | undefined,
 	ctx: HandlerContext,
+	span: Span | undefined,
 ): { flags: Record<string, AnyFlagInit>; metadata: JsonObject } {
 	let request: ReturnType<typeof readRequest>;
 	try {
@@ -141,6 +244,7 @@ function resolveAll(
 			configurable: true,
 		});
 	}
+	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, Object.keys(flags).length);
 	return { flags, metadata: request.selector.reflection as JsonObject };
 }
 

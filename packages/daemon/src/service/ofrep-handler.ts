@@ -7,7 +7,16 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { JsonObject } from "@flagd-ts/evaluator";
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { Selector } from "../store/selector.js";
+import {
+	NO_REQUEST_TELEMETRY,
+	observeEvaluation,
+	type RequestTelemetry,
+	requestIdOf,
+	SPAN_ATTRIBUTES,
+	startRequestSpan,
+} from "../telemetry/request-telemetry.js";
 import { CorsPolicy } from "./cors-policy.js";
 import type { DaemonMetrics } from "./daemon-metrics.js";
 import { type FlagResolver, responseMetadata } from "./flag-resolver.js";
@@ -25,7 +34,18 @@ export interface OfrepHandlerOptions {
 	readonly metrics: DaemonMetrics;
 	/** Logs unexpected failures (never swallowed). */
 	readonly onError: (error: unknown, path: string) => void;
+	/** Spans (tracer flagd.ofrep.v1) and debug request logs. @default off */
+	readonly telemetry?: RequestTelemetry;
 }
+
+/** One request's span and id; undefined when tracing and debug logging are both off. */
+interface Observed {
+	readonly telemetry: RequestTelemetry;
+	readonly span: Span | undefined;
+	readonly requestId: string;
+}
+
+const API = "flagd.ofrep.v1";
 
 const BULK_PATHS = new Set([
 	"/ofrep/v1/evaluate/flags",
@@ -38,6 +58,9 @@ export function createOfrepHandler(
 	options: OfrepHandlerOptions,
 ): RequestHandler {
 	const cors = new CorsPolicy(options.corsOrigins);
+	const telemetry = options.telemetry ?? NO_REQUEST_TELEMETRY;
+	const quiet =
+		telemetry.tracing === undefined && telemetry.requestLogger === undefined;
 	return (req, res) => {
 		if (cors.handle(req, res)) return;
 		const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -59,14 +82,16 @@ export function createOfrepHandler(
 			"http",
 		);
 		res.once("close", () => done(res.statusCode));
+		const observed = quiet ? undefined : observe(telemetry, req, res, bulk);
 		readBody(req, options.maxRequestBodyBytes).then(
 			(body) => {
 				if (body === undefined) {
 					sendJson(res, 413, { errorDetails: "request body too large" }, true);
 					return;
 				}
-				if (bulk) answerBulk(options.resolver, req, res, body);
-				else answerSingle(options.resolver, req, res, body, key ?? "");
+				if (bulk) answerBulk(options.resolver, req, res, body, observed);
+				else
+					answerSingle(options.resolver, req, res, body, key ?? "", observed);
 			},
 			(e: unknown) => {
 				options.onError(e, path);
@@ -74,6 +99,34 @@ export function createOfrepHandler(
 			},
 		);
 	};
+}
+
+/** Starts the request's span (ended with the response) and picks its request id. */
+function observe(
+	telemetry: RequestTelemetry,
+	req: Request,
+	res: Response,
+	bulk: boolean,
+): Observed {
+	const getHeader = (name: string) => header(req, name);
+	const requestId = requestIdOf(getHeader);
+	const { tracing } = telemetry;
+	if (tracing === undefined) return { telemetry, span: undefined, requestId };
+	const span = startRequestSpan(
+		tracing,
+		tracing.ofrep,
+		bulk ? "evaluateFlagsBulk" : "evaluateFlag",
+		getHeader,
+	);
+	span.setAttribute(SPAN_ATTRIBUTES.requestId, requestId);
+	res.once("close", () => {
+		span.setAttribute("http.response.status_code", res.statusCode);
+		if (res.statusCode >= 500 || !res.writableFinished) {
+			span.setStatus({ code: SpanStatusCode.ERROR });
+		}
+		span.end();
+	});
+	return { telemetry, span, requestId };
 }
 
 const BULK_ROUTE = "/ofrep/v1/evaluate/flags";
@@ -151,6 +204,7 @@ function answerSingle(
 	res: Response,
 	body: Buffer,
 	key: string,
+	observed: Observed | undefined,
 ): void {
 	const prepared = prepare(resolver, req, res, body, key);
 	if (prepared === undefined) return;
@@ -160,6 +214,14 @@ function answerSingle(
 		prepared.selector,
 		prepared.context,
 	);
+	if (observed !== undefined) {
+		observeEvaluation(
+			observed.telemetry,
+			observed.span,
+			{ api: API, requestId: observed.requestId, key },
+			result,
+		);
+	}
 	const metadata =
 		result.errorCode === "FLAG_NOT_FOUND"
 			? {}
@@ -172,6 +234,7 @@ function answerBulk(
 	req: Request,
 	res: Response,
 	body: Buffer,
+	observed: Observed | undefined,
 ): void {
 	const prepared = prepare(resolver, req, res, body, undefined);
 	if (prepared === undefined) return;
@@ -183,6 +246,13 @@ function answerBulk(
 				result,
 				responseMetadata(prepared.selector, result.metadata),
 			).body,
+		);
+	}
+	if (observed !== undefined) {
+		observed.span?.setAttribute(SPAN_ATTRIBUTES.flagCount, flags.length);
+		observed.telemetry.requestLogger?.debug(
+			{ api: API, requestId: observed.requestId, flagCount: flags.length },
+			"flags evaluated (bulk)",
 		);
 	}
 	const text = JSON.stringify({

@@ -234,6 +234,25 @@ describe("FlagStore selectors", () => {
 });
 
 describe("FlagStore change events", () => {
+	it("reports how many flags a source holds and how many identities a payload changed", () => {
+		const store = newStore();
+		expect(
+			store.apply({
+				source: "low",
+				format: "json",
+				content: doc({ a: flag("a"), b: flag("a"), keep: flag("a") }),
+			}),
+		).toEqual({ ok: true, changed: true, flagCount: 3, changedKeyCount: 3 });
+		// a updated, b removed, c added, keep untouched.
+		expect(
+			store.apply({
+				source: "low",
+				format: "json",
+				content: doc({ a: flag("b"), c: flag("a"), keep: flag("a") }),
+			}),
+		).toEqual({ ok: true, changed: true, flagCount: 3, changedKeyCount: 3 });
+	});
+
 	it("reports the precise added, updated and deleted keys per selector view", () => {
 		const store = newStore();
 		store.apply({
@@ -277,6 +296,8 @@ describe("FlagStore change events", () => {
 		).toEqual({
 			ok: true,
 			changed: false,
+			flagCount: 1,
+			changedKeyCount: 0,
 		});
 		expect(
 			store.apply({
@@ -284,7 +305,7 @@ describe("FlagStore change events", () => {
 				format: "json",
 				content: `{ "flags": { "x": ${JSON.stringify(flag("a"), null, 2)} } }`,
 			}),
-		).toEqual({ ok: true, changed: false });
+		).toEqual({ ok: true, changed: false, flagCount: 1, changedKeyCount: 0 });
 		expect(events).toEqual([]);
 		expect(store.version).toBe(version);
 	});

@@ -45,7 +45,14 @@ export interface StoreUpdate {
 
 /** Outcome of applying one update: a value, never an exception (C20). */
 export type ApplyResult =
-	| { readonly ok: true; readonly changed: boolean }
+	| {
+			readonly ok: true;
+			readonly changed: boolean;
+			/** Flags the source now holds (for sync spans and logs). */
+			readonly flagCount: number;
+			/** Identities added, updated or removed by this payload. */
+			readonly changedKeyCount: number;
+	  }
 	| { readonly ok: false; readonly error: DaemonError };
 
 /** Receives the precise changes of one selector's view. */
@@ -148,7 +155,12 @@ export class FlagStore {
 		const text =
 			typeof update.content === "string" ? update.content : undefined;
 		if (text !== undefined && state.ready && text === state.lastText) {
-			return { ok: true, changed: false };
+			return {
+				ok: true,
+				changed: false,
+				flagCount: state.flags.size,
+				changedKeyCount: 0,
+			};
 		}
 		const parsed = this.#parse(update);
 		if (!parsed.ok) return this.#reject(update.source, parsed.message);
@@ -162,14 +174,15 @@ export class FlagStore {
 				e,
 			);
 		}
-		const changed = !sameFlags(state.flags, flags);
+		const changedKeyCount = countChangedFlags(state.flags, flags);
+		const changed = changedKeyCount > 0;
 		const becameReady = !state.ready;
 		state.flags = flags;
 		state.lastText = text;
 		state.ready = true;
 		if (changed) this.#commit();
 		if (becameReady && this.isReady()) this.#wakeReadyWaiters();
-		return { ok: true, changed };
+		return { ok: true, changed, flagCount: flags.size, changedKeyCount };
 	}
 
 	/** Drops a source's flags (e.g. a source removed at runtime); lower copies are exposed again at once. */
@@ -342,15 +355,19 @@ export class FlagStore {
 	}
 }
 
-function sameFlags(
-	a: ReadonlyMap<string, StoredFlag>,
-	b: ReadonlyMap<string, StoredFlag>,
-): boolean {
-	if (a.size !== b.size) return false;
-	for (const [identity, flag] of a) {
-		if (b.get(identity)?.fingerprint !== flag.fingerprint) return false;
+/** Identities added, removed or with a different fingerprint between two snapshots of one source. */
+function countChangedFlags(
+	before: ReadonlyMap<string, StoredFlag>,
+	after: ReadonlyMap<string, StoredFlag>,
+): number {
+	let changed = 0;
+	for (const [identity, flag] of after) {
+		if (before.get(identity)?.fingerprint !== flag.fingerprint) changed++;
 	}
-	return true;
+	for (const identity of before.keys()) {
+		if (!after.has(identity)) changed++;
+	}
+	return changed;
 }
 
 function describe(e: unknown): string {
