@@ -11,26 +11,33 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outfile = join(root, "packages/daemon/dist/flagd.mjs");
 mkdirSync(dirname(outfile), { recursive: true });
-const { name, version } = JSON.parse(readFileSync(join(root, "packages/daemon/package.json"), "utf8"));
+const { name, version } = JSON.parse(
+	readFileSync(join(root, "packages/daemon/package.json"), "utf8"),
+);
 
 await build({
-  entryPoints: [join(root, "packages/daemon/src/cli.ts")],
-  outfile,
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  minify: true,
-  sourcemap: false,
-  legalComments: "none",
-  tsconfig: join(root, "tsconfig.json"),
-  external: ["@kubernetes/client-node", "@aws-sdk/client-s3", "@google-cloud/storage", "@azure/storage-blob"],
-  // cli.ts carries the #!/usr/bin/env node line; esbuild keeps it first. ESM output has no require(); some bundled CommonJS dependencies call it for Node built-ins.
-  banner: {
-    js: "import { createRequire as __flagdCreateRequire } from 'node:module'; const require = __flagdCreateRequire(import.meta.url);",
-  },
-  // cli/package-info.ts reads package.json beside the sources; the bundle carries the values instead.
-  define: { FLAGD_BUNDLED_PACKAGE_INFO: JSON.stringify({ name, version }) },
-  logLevel: "warning",
+	entryPoints: [join(root, "packages/daemon/src/cli.ts")],
+	outfile,
+	bundle: true,
+	platform: "node",
+	target: "node20",
+	format: "esm",
+	minify: true,
+	sourcemap: false,
+	legalComments: "none",
+	tsconfig: join(root, "tsconfig.json"),
+	external: [
+		"@kubernetes/client-node",
+		"@aws-sdk/client-s3",
+		"@google-cloud/storage",
+		"@azure/storage-blob",
+	],
+	// cli.ts carries the #!/usr/bin/env node line; esbuild keeps it first. ESM output has no require(); some bundled CommonJS dependencies call it for Node built-ins.
+	banner: {
+		js: "import { createRequire as __flagdCreateRequire } from 'node:module'; const require = __flagdCreateRequire(import.meta.url);",
+	},
+	// cli/package-info.ts reads package.json beside the sources; the bundle carries the values instead.
+	define: { FLAGD_BUNDLED_PACKAGE_INFO: JSON.stringify({ name, version }) },
+	logLevel: "warning",
 });
 console.log(`${outfile} (${Math.round(statSync(outfile).size / 1024)} KiB)`);
