@@ -125,7 +125,11 @@ describe("@openfeature/flagd-web-provider", () => {
 			host: "127.0.0.1",
 			port: daemon.ports.evaluation ?? 0,
 			tls: false,
-			maxRetries: 0,
+			// Peer defect (0.7.4): onClose() cancels the stream, whose error callback then schedules a ref'd reconnect
+			// timer anyway (up to maxDelay), keeping the process alive; and maxRetries 0 means "infinite". One quick
+			// retry with a short delay lets its loop end once the daemon is gone, so in-band Jest can exit.
+			maxRetries: 1,
+			maxDelay: 10,
 		});
 		webProvider = provider;
 		await WebOpenFeature.setContext({ email: "x@bar.com" });

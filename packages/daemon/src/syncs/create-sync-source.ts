@@ -61,6 +61,10 @@ function blobSource(
 		uri: config.uri,
 		intervalMs: config.intervalMs,
 		intervalSeed: config.intervalSeed,
+		readTimeoutMs:
+			config.timeoutMs === undefined || config.timeoutMs === 0
+				? undefined
+				: config.timeoutMs,
 		logger: deps.logger,
 		openReader: () => openBlobReader(uri, env),
 	});

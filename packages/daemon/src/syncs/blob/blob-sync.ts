@@ -28,6 +28,11 @@ export interface BlobSyncOptions {
 	/** Deterministic poll offset seed. @default none */
 	readonly intervalSeed?: string | undefined;
 	readonly logger?: Logger | undefined;
+	/**
+	 * Longest one read may take before it is abandoned (and retried at the next poll), so a stalled connection to the
+	 * store can never freeze the source. @default 10000 ms
+	 */
+	readonly readTimeoutMs?: number | undefined;
 	/** Clock for the poll schedule; a test seam. @default Date.now */
 	readonly now?: (() => number) | undefined;
 }
@@ -134,7 +139,10 @@ export class BlobSync implements SyncSource {
 		let result: Awaited<ReturnType<BlobReader["read"]>>;
 		try {
 			result = await reader.read(
-				signal,
+				AbortSignal.any([
+					signal,
+					AbortSignal.timeout(this.options.readTimeoutMs ?? 10_000),
+				]),
 				conditional ? this.version : undefined,
 			);
 		} catch (error: unknown) {
