@@ -15,18 +15,22 @@ import type { AnyFlag } from "@flagd-ts/protocol/evaluation-v1";
 import type { Span } from "@opentelemetry/api";
 import {
 	NO_REQUEST_TELEMETRY,
-	observeEvaluation,
 	type RequestTelemetry,
 	SPAN_ATTRIBUTES,
 	traceRequest,
 } from "../telemetry/request-telemetry.js";
 import { evaluationError, toConnectError } from "./connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
+import { type FlagResolver, readRequest } from "./flag-resolver.js";
 import {
-	type FlagResolver,
-	readRequest,
-	responseMetadata,
-} from "./flag-resolver.js";
+	asBoolean,
+	asNumber,
+	asObject,
+	asString,
+	createTypedResolve,
+	type ResolveCall,
+	toInt64,
+} from "./typed-resolve.js";
 
 /** Stream settings shared by both evaluation services. */
 export interface EventStreamSettings {
@@ -43,18 +47,9 @@ interface Resolved<T> {
 }
 
 const API = "flagd.evaluation.v1";
-const asBoolean = (v: JsonValue) => v as boolean;
-const asString = (v: JsonValue) => v as string;
-const asNumber = (v: JsonValue) => v as number;
-const asObject = (v: JsonValue) => v as JsonObject;
 
-/** The per-call inputs of one resolve (one object, so the traced path adds a single closure). */
-interface ResolveCall<T> {
-	readonly method: string;
-	readonly req: { flagKey: string; context?: JsonObject | undefined };
-	readonly ctx: HandlerContext;
-	readonly type: FlagValueType;
-	readonly convert: (value: JsonValue) => T;
+/** v1 renders DISABLED with the type's zero value, so each call carries it. */
+interface ResolveCallV1<T> extends ResolveCall<T> {
 	readonly zero: T;
 }
 
@@ -67,17 +62,16 @@ export function createEvaluationServiceV1(
 	const quiet =
 		telemetry.tracing === undefined && telemetry.requestLogger === undefined;
 	const tracer = telemetry.tracing?.evaluationV1;
-	const resolve = <T>(call: ResolveCall<T>): Resolved<T> =>
-		quiet
-			? resolveV1(resolver, call, telemetry, undefined, undefined)
-			: traceRequest(
-					telemetry,
-					tracer,
-					call.method,
-					call.ctx.requestHeader,
-					(span, requestId) =>
-						resolveV1(resolver, call, telemetry, span, requestId),
-				);
+	const resolveAny = createTypedResolve(
+		resolver,
+		telemetry,
+		tracer,
+		API,
+		(call: ResolveCallV1<unknown>, result, metadata) =>
+			renderV1(result, call.convert, call.zero, metadata),
+	);
+	const resolve = <T>(call: ResolveCallV1<T>) =>
+		resolveAny(call) as Resolved<T>;
 	return {
 		resolveBoolean: (req, ctx) =>
 			resolve({
@@ -147,46 +141,6 @@ export function createEvaluationServiceV1(
 					),
 		eventStream: (_req, ctx) => eventStream(resolver, ctx, streams),
 	};
-}
-
-/** int64 on the wire: flagd truncates (`int64(float)`), and the value must fit 64 bits to encode. */
-export function toInt64(value: JsonValue): bigint {
-	return BigInt.asIntN(64, BigInt(Math.trunc(value as number)));
-}
-
-function resolveV1<T>(
-	resolver: FlagResolver,
-	call: ResolveCall<T>,
-	telemetry: RequestTelemetry,
-	span: Span | undefined,
-	requestId: string | undefined,
-): Resolved<T> {
-	const { req, ctx } = call;
-	let request: ReturnType<typeof readRequest>;
-	try {
-		request = readRequest(resolver, req.context, ctx.requestHeader);
-	} catch (e: unknown) {
-		throw toConnectError(e);
-	}
-	const result = resolver.resolve(
-		req.flagKey,
-		call.type,
-		request.selector,
-		request.context,
-	);
-	if (span !== undefined || requestId !== undefined) {
-		observeEvaluation(
-			telemetry,
-			span,
-			{ api: API, requestId, key: req.flagKey },
-			result,
-		);
-	}
-	const metadata = responseMetadata(
-		request.selector,
-		result.metadata,
-	) as JsonObject;
-	return renderV1(result, call.convert, call.zero, metadata);
 }
 
 function renderV1<T>(

@@ -1,0 +1,107 @@
+/**
+ * The request plumbing every typed resolve (ResolveBoolean/String/Float/Int/Object) shares across evaluation v1
+ * and v2: quiet vs traced dispatch, request reading (selector, context), evaluation, telemetry, response metadata.
+ * The two APIs differ only in how they render the result, which each passes in as `render`.
+ */
+import type { HandlerContext } from "@connectrpc/connect";
+import type {
+	EvaluationResult,
+	FlagValueType,
+	JsonObject,
+	JsonValue,
+} from "@flagd-ts/evaluator";
+import type { Span, Tracer } from "@opentelemetry/api";
+import {
+	observeEvaluation,
+	type RequestTelemetry,
+	traceRequest,
+} from "../telemetry/request-telemetry.js";
+import { toConnectError } from "./connect-errors.js";
+import {
+	type FlagResolver,
+	readRequest,
+	responseMetadata,
+} from "./flag-resolver.js";
+
+/** The per-call inputs of one resolve (one object, so the traced path adds a single closure). */
+export interface ResolveCall<T> {
+	readonly method: string;
+	readonly req: { flagKey: string; context?: JsonObject | undefined };
+	readonly ctx: HandlerContext;
+	readonly type: FlagValueType;
+	readonly convert: (value: JsonValue) => T;
+}
+
+/** Turns one evaluation into an API's response (or throws its Connect error). */
+export type RenderResult<C, R> = (
+	call: C,
+	result: EvaluationResult,
+	metadata: JsonObject,
+) => R;
+
+export const asBoolean = (v: JsonValue) => v as boolean;
+export const asString = (v: JsonValue) => v as string;
+export const asNumber = (v: JsonValue) => v as number;
+export const asObject = (v: JsonValue) => v as JsonObject;
+
+/** int64 on the wire: flagd truncates (`int64(float)`), and the value must fit 64 bits to encode. */
+export function toInt64(value: JsonValue): bigint {
+	return BigInt.asIntN(64, BigInt(Math.trunc(value as number)));
+}
+
+/**
+ * Builds the resolve function of one API. With telemetry off (`quiet`) the hot path is one direct call: no span,
+ * no request id, no closure.
+ */
+export function createTypedResolve<C extends ResolveCall<unknown>, R>(
+	resolver: FlagResolver,
+	telemetry: RequestTelemetry,
+	tracer: Tracer | undefined,
+	api: string,
+	render: RenderResult<C, R>,
+): (call: C) => R {
+	const quiet =
+		telemetry.tracing === undefined && telemetry.requestLogger === undefined;
+	const run = (
+		call: C,
+		span: Span | undefined,
+		requestId: string | undefined,
+	) => {
+		const { req, ctx } = call;
+		let request: ReturnType<typeof readRequest>;
+		try {
+			request = readRequest(resolver, req.context, ctx.requestHeader);
+		} catch (e: unknown) {
+			throw toConnectError(e);
+		}
+		const result = resolver.resolve(
+			req.flagKey,
+			call.type,
+			request.selector,
+			request.context,
+		);
+		if (span !== undefined || requestId !== undefined) {
+			observeEvaluation(
+				telemetry,
+				span,
+				{ api, requestId, key: req.flagKey },
+				result,
+			);
+		}
+		const metadata = responseMetadata(
+			request.selector,
+			result.metadata,
+		) as JsonObject;
+		return render(call, result, metadata);
+	};
+	return (call) =>
+		quiet
+			? run(call, undefined, undefined)
+			: traceRequest(
+					telemetry,
+					tracer,
+					call.method,
+					call.ctx.requestHeader,
+					(span, requestId) => run(call, span, requestId),
+				);
+}
