@@ -1,5 +1,4 @@
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { runEvaluatorBench } from "./evaluator-suite.js";
 import { formatSuite, writeReport } from "./harness.js";
 
@@ -7,7 +6,8 @@ import { formatSuite, writeReport } from "./harness.js";
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const outIndex = args.indexOf("--out");
-const here = path.dirname(fileURLToPath(import.meta.url));
+// The repo root: scripts/bench.mjs runs every bench with cwd = repo root (the compiled bench lives elsewhere).
+const here = path.join(process.cwd(), "bench");
 const outDir =
 	outIndex >= 0 && args[outIndex + 1] !== undefined
 		? path.resolve(args[outIndex + 1] as string)

@@ -11,12 +11,11 @@
  *
  * Run: `npm run bench -- provider` (full) or `npm run bench -- provider --smoke`.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { FlagdProvider as PeerFlagdProvider } from "@openfeature/flagd-provider";
 import {
@@ -38,7 +37,8 @@ import {
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const outIndex = args.indexOf("--out");
-const here = path.dirname(fileURLToPath(import.meta.url));
+// The repo root: scripts/bench.mjs runs every bench with cwd = repo root (the compiled bench lives elsewhere).
+const here = path.join(process.cwd(), "bench");
 const outDir =
 	outIndex >= 0 && args[outIndex + 1] !== undefined
 		? path.resolve(args[outIndex + 1] as string)
@@ -86,7 +86,7 @@ const FLAGS = {
 };
 
 /**
- * The real daemon in its own process (`flagd start` from packages/daemon/src/cli.ts via tsx, file source), so the
+ * The real daemon in its own process (`flagd start` from packages/daemon/dist/flagd.mjs, file source), so the
  * client side is measured as in production; the in-test fake flagd if the daemon cannot start.
  */
 async function startServer(): Promise<{
@@ -97,12 +97,18 @@ async function startServer(): Promise<{
 	const dir = mkdtempSync(path.join(tmpdir(), "provider-bench-"));
 	const file = path.join(dir, "flags.json");
 	writeFileSync(file, JSON.stringify(FLAGS));
-	const cli = path.join(here, "..", "packages", "daemon", "src", "cli.ts");
+	// The single-file daemon (`npm run bundle`, the production shape), built afresh and run with plain node.
+	const built = spawnSync(
+		process.execPath,
+		[path.join(here, "..", "scripts", "bundle-daemon.mjs")],
+		{ stdio: ["ignore", "ignore", "inherit"] },
+	);
+	if (built.status !== 0)
+		throw new Error(`scripts/bundle-daemon.mjs exited with ${built.status}`);
+	const cli = path.join(here, "..", "packages", "daemon", "dist", "flagd.mjs");
 	const child = spawn(
 		process.execPath,
 		[
-			"--import",
-			"tsx",
 			cli,
 			"start",
 			"-p",
@@ -151,7 +157,8 @@ async function startServer(): Promise<{
 		});
 		return {
 			port,
-			describe: "@flagd-ts/daemon CLI in a separate process, file source",
+			describe:
+				"@flagd-ts/daemon single-file build (dist/flagd.mjs) in a separate process, file source",
 			close: stopChild,
 		};
 	} catch (err: unknown) {

@@ -10,8 +10,12 @@ import {
 	Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
+import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
-import { traceContextInterceptor } from "./trace-context-interceptor.js";
+import {
+	injectTraceContextInto,
+	traceContextInterceptor,
+} from "./trace-context-interceptor.js";
 
 /** A Connect transport plus the means to release its connections. */
 export interface FlagdTransport {
@@ -96,10 +100,17 @@ export function createFlagdTransport(
 					sessionManager,
 					interceptors: interceptorsFor(config),
 				})
-			: createGrpcTransport({
-					baseUrl,
+			: // Unary evaluations take the lean path; the event stream stays on connect-node's gRPC transport.
+				createGrpcUnaryTransport({
 					sessionManager,
-					interceptors: interceptorsFor(config),
+					streamTransport: createGrpcTransport({
+						baseUrl,
+						sessionManager,
+						interceptors: interceptorsFor(config),
+					}),
+					...(config.tracePropagation
+						? { onRequestHeaders: injectTraceContextInto }
+						: {}),
 				});
 	// abort() closes the session; the manager dials again on the next request.
 	return {

@@ -5,7 +5,10 @@
 import { FlagSyncService } from "@flagd-ts/protocol";
 import type { DaemonConfig } from "../config/daemon-config.js";
 import type { Logger } from "../logger.js";
-import { createConnectHandler } from "../service/connect-handler.js";
+import {
+	createConnectHandler,
+	serviceRoute,
+} from "../service/connect-handler.js";
 import { ContextBuilder } from "../service/context-builder.js";
 import type { DaemonMetrics } from "../service/daemon-metrics.js";
 import { createEvaluationHandler } from "../service/evaluation-handler.js";
@@ -109,8 +112,8 @@ export async function bindListeners(
 			listenHttp2(
 				createConnectHandler({
 					logger,
-					routes(router) {
-						router.service(
+					services: [
+						serviceRoute(
 							FlagSyncService,
 							createSyncService({
 								store,
@@ -121,8 +124,8 @@ export async function bindListeners(
 								shutdownSignal: options.shutdownSignal,
 								deadlineMs: config.streamDeadlineMs,
 							}),
-						);
-					},
+						),
+					],
 					grpc: true,
 					grpcWeb: false,
 					connect: false,

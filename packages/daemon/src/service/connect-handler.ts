@@ -2,16 +2,21 @@
  * A Node request handler around a Connect router. It does what `connectNodeAdapter` does, except for failures:
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
- * daemon's logger with the RPC's name.
+ * daemon's logger with the RPC's name. Plain unary gRPC calls take the direct path of grpc-unary-fast-path.ts,
+ * which hands anything unusual back to the router.
  */
+import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
 	Code,
 	ConnectError,
-	type ConnectRouter,
 	type ConnectRouterOptions,
 	createConnectRouter,
+	type ServiceImpl,
 } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import type {
+	UniversalHandler,
+	UniversalServerRequest,
+} from "@connectrpc/connect/protocol";
 import {
 	compressionBrotli,
 	compressionGzip,
@@ -19,50 +24,155 @@ import {
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
+import {
+	createGrpcUnaryFastPath,
+	type UnaryRoute,
+} from "./grpc-unary-fast-path.js";
 import type { RequestHandler } from "./http-listener.js";
 
-export interface ConnectHandlerOptions extends ConnectRouterOptions {
-	readonly routes: (router: ConnectRouter) => void;
-	readonly logger: Logger;
+/** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */
+export interface ServiceRoute {
+	readonly service: DescService;
+	readonly impl: Partial<ServiceImpl<DescService>>;
 }
+
+/** Pairs a service descriptor with its implementation. */
+export function serviceRoute<S extends DescService>(
+	service: S,
+	impl: Partial<ServiceImpl<S>>,
+): ServiceRoute {
+	return { service, impl: impl as Partial<ServiceImpl<DescService>> };
+}
+
+export interface ConnectHandlerOptions extends ConnectRouterOptions {
+	readonly services: readonly ServiceRoute[];
+	readonly logger: Logger;
+	/** Serve plain unary gRPC calls directly (grpc-unary-fast-path.ts). @default true */
+	readonly grpcUnaryFastPath?: boolean;
+}
+
+/** connect's default: smaller messages are never compressed. */
+const COMPRESS_MIN_BYTES = 1024;
 
 /** See the file comment. */
 export function createConnectHandler(
 	options: ConnectHandlerOptions,
 ): RequestHandler {
-	const { routes, logger, ...routerOptions } = options;
-	const router = createConnectRouter({
-		acceptCompression: [compressionGzip, compressionBrotli],
-		...routerOptions,
-	});
-	routes(router);
+	const {
+		services,
+		logger,
+		grpcUnaryFastPath = true,
+		...routerOptions
+	} = options;
+	const acceptCompression = routerOptions.acceptCompression ?? [
+		compressionGzip,
+		compressionBrotli,
+	];
+	const router = createConnectRouter({ ...routerOptions, acceptCompression });
+	const unaryRoutes = new Map<string, UnaryRoute>();
+	for (const { service, impl } of services) {
+		router.service(service, impl);
+		for (const method of service.methods) {
+			const fn = impl[method.localName as keyof typeof impl];
+			// An async implementation may wait on ctx.signal (FetchAllFlags waits for readiness), which connect
+			// aborts at the call's deadline or disconnect; the fast path's context has neither, so it keeps
+			// only synchronous implementations.
+			if (
+				method.methodKind === "unary" &&
+				typeof fn === "function" &&
+				Object.prototype.toString.call(fn) !== "[object AsyncFunction]"
+			) {
+				unaryRoutes.set(`/${service.typeName}/${method.name}`, {
+					method: method as DescMethodUnary,
+					impl: (fn as UnaryRoute["impl"]).bind(impl),
+				});
+			}
+		}
+	}
 	const byPath = new Map<string, UniversalHandler>();
 	for (const handler of router.handlers)
 		byPath.set(handler.requestPath, handler);
-	return (req, res) => {
-		const url = req.url ?? "";
-		const query = url.indexOf("?");
-		const handler = byPath.get(query < 0 ? url : url.slice(0, query));
-		if (handler === undefined) {
-			res.writeHead(404);
-			res.end();
-			return;
-		}
-		const universal = universalRequestFromNodeRequest(
-			req,
-			res,
-			undefined,
-			undefined,
+
+	const reportFailure = (reason: unknown, rpc: string): void => {
+		logger.error(
+			{ err: reason, rpc },
+			`RPC ${rpc} failed: ${ConnectError.from(reason).message}`,
 		);
+	};
+	const serve = (
+		handler: UniversalHandler,
+		universal: UniversalServerRequest,
+		res: Parameters<RequestHandler>[1],
+	): void => {
 		handler(universal)
 			.then((response) => universalResponseToNodeResponse(response, res))
 			.catch((reason: unknown) => {
 				if (res.destroyed || ConnectError.from(reason).code === Code.Aborted)
 					return;
-				logger.error(
-					{ err: reason, rpc: handler.requestPath },
-					`RPC ${handler.requestPath} failed: ${ConnectError.from(reason).message}`,
-				);
+				reportFailure(reason, handler.requestPath);
 			});
 	};
+	// The fast path implements none of these router options; with any of them set, connect serves every call.
+	const unsupportedOption =
+		(routerOptions.interceptors?.length ?? 0) > 0 ||
+		routerOptions.binaryOptions !== undefined ||
+		routerOptions.writeMaxBytes !== undefined ||
+		routerOptions.maxTimeoutMs !== undefined ||
+		routerOptions.shutdownSignal !== undefined;
+	const fastPath =
+		routerOptions.grpc === false || !grpcUnaryFastPath || unsupportedOption
+			? undefined
+			: createGrpcUnaryFastPath({
+					routes: unaryRoutes,
+					readMaxBytes: routerOptions.readMaxBytes ?? 0xffffffff,
+					acceptCompression,
+					compressMinBytes:
+						routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
+					fallback(req, res, body, rest) {
+						const path = pathOf(req.url);
+						const handler = byPath.get(path) as UniversalHandler;
+						const universal = universalRequestFromNodeRequest(
+							req,
+							res,
+							undefined,
+							undefined,
+						);
+						serve(
+							handler,
+							{ ...universal, body: replay(body, rest ? req : undefined) },
+							res,
+						);
+					},
+					onError: reportFailure,
+				});
+	return (req, res) => {
+		const path = pathOf(req.url);
+		const handler = byPath.get(path);
+		if (handler === undefined) {
+			res.writeHead(404);
+			res.end();
+			return;
+		}
+		if (fastPath?.(req, res, path) === true) return;
+		serve(
+			handler,
+			universalRequestFromNodeRequest(req, res, undefined, undefined),
+			res,
+		);
+	};
+}
+
+function pathOf(url: string | undefined): string {
+	const u = url ?? "";
+	const query = u.indexOf("?");
+	return query < 0 ? u : u.slice(0, query);
+}
+
+/** The body bytes the fast path already read, then whatever the request still has to give. */
+async function* replay(
+	read: readonly Buffer[],
+	rest: AsyncIterable<Buffer> | undefined,
+): AsyncIterable<Uint8Array> {
+	for (const chunk of read) yield chunk;
+	if (rest !== undefined) for await (const chunk of rest) yield chunk;
 }

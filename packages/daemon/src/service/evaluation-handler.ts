@@ -6,7 +6,7 @@
 import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
 import type { Logger } from "../logger.js";
 import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
-import { createConnectHandler } from "./connect-handler.js";
+import { createConnectHandler, serviceRoute } from "./connect-handler.js";
 import { CorsPolicy } from "./cors-policy.js";
 import type { DaemonMetrics } from "./daemon-metrics.js";
 import {
@@ -36,24 +36,24 @@ export function createEvaluationHandler(
 ): RequestHandler {
 	const adapter = createConnectHandler({
 		logger: options.logger,
-		routes(router) {
-			router.service(
+		services: [
+			serviceRoute(
 				EvaluationServiceV1,
 				createEvaluationServiceV1(
 					options.resolver,
 					options.streams,
 					options.telemetry,
 				),
-			);
-			router.service(
+			),
+			serviceRoute(
 				EvaluationServiceV2,
 				createEvaluationServiceV2(
 					options.resolver,
 					options.streams,
 					options.telemetry,
 				),
-			);
-		},
+			),
+		],
 		readMaxBytes:
 			options.maxRequestBodyBytes > 0
 				? options.maxRequestBodyBytes

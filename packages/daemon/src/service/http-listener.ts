@@ -13,10 +13,12 @@ import http2, {
 import net from "node:net";
 import { DaemonError } from "../errors.js";
 
-export type RequestHandler = (
-	req: IncomingMessage | Http2ServerRequest,
-	res: ServerResponse | Http2ServerResponse,
-) => void;
+/** A request of either HTTP version, as the listeners hand it to handlers. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+/** A response of either HTTP version. */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
 
 /** Where and how one listener binds. */
 export interface ListenTarget {

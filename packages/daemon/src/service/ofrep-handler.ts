@@ -4,8 +4,6 @@
  * ETag on bulk responses so `If-None-Match` gets 304 when nothing changed for that context (flagd#1854).
  */
 import { createHash } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { JsonObject } from "@flagd-ts/evaluator";
 import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { Selector } from "../store/selector.js";
@@ -20,11 +18,15 @@ import {
 import { CorsPolicy } from "./cors-policy.js";
 import type { DaemonMetrics } from "./daemon-metrics.js";
 import { type FlagResolver, responseMetadata } from "./flag-resolver.js";
-import type { RequestHandler } from "./http-listener.js";
+import type {
+	NodeRequest,
+	NodeResponse,
+	RequestHandler,
+} from "./http-listener.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
+type Request = NodeRequest;
+type Response = NodeResponse;
 
 export interface OfrepHandlerOptions {
 	readonly resolver: FlagResolver;
