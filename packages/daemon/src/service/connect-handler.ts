@@ -2,8 +2,8 @@
  * A Node request handler around a Connect router. It does what `connectNodeAdapter` does, except for failures:
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
- * daemon's logger with the RPC's name. Plain unary gRPC calls take the direct path of grpc-unary-fast-path.ts,
- * which hands anything unusual back to the router.
+ * daemon's logger with the RPC's name. Plain unary calls take a direct path (grpc-unary-fast-path.ts for gRPC,
+ * connect-unary-fast-path.ts for the Connect protocol), which hands anything unusual back to the router.
  */
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
@@ -24,6 +24,7 @@ import {
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
+import { createConnectUnaryFastPath } from "./connect-unary-fast-path.js";
 import {
 	createGrpcUnaryFastPath,
 	type UnaryRoute,
@@ -47,7 +48,7 @@ export function serviceRoute<S extends DescService>(
 export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly services: readonly ServiceRoute[];
 	readonly logger: Logger;
-	/** Serve plain unary gRPC calls directly (grpc-unary-fast-path.ts). @default true */
+	/** Serve plain unary gRPC and Connect calls directly (the *-unary-fast-path.ts files). @default true */
 	readonly grpcUnaryFastPath?: boolean;
 }
 
@@ -119,30 +120,51 @@ export function createConnectHandler(
 		routerOptions.writeMaxBytes !== undefined ||
 		routerOptions.maxTimeoutMs !== undefined ||
 		routerOptions.shutdownSignal !== undefined;
+	const fallback = (
+		req: Parameters<RequestHandler>[0],
+		res: Parameters<RequestHandler>[1],
+		body: readonly Buffer[],
+		rest: boolean,
+	): void => {
+		const handler = byPath.get(pathOf(req.url)) as UniversalHandler;
+		const universal = universalRequestFromNodeRequest(
+			req,
+			res,
+			undefined,
+			undefined,
+		);
+		serve(
+			handler,
+			{ ...universal, body: replay(body, rest ? req : undefined) },
+			res,
+		);
+	};
+	const direct = grpcUnaryFastPath && !unsupportedOption;
+	const readMaxBytes = routerOptions.readMaxBytes ?? 0xffffffff;
+	const compressMinBytes = routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES;
+	const connectFastPath =
+		routerOptions.connect === false || !direct
+			? undefined
+			: createConnectUnaryFastPath({
+					routes: unaryRoutes,
+					readMaxBytes,
+					acceptCompression,
+					compressMinBytes,
+					requireProtocolVersion:
+						routerOptions.requireConnectProtocolHeader === true,
+					jsonOptions: routerOptions.jsonOptions,
+					fallback,
+					onError: reportFailure,
+				});
 	const fastPath =
-		routerOptions.grpc === false || !grpcUnaryFastPath || unsupportedOption
+		routerOptions.grpc === false || !direct
 			? undefined
 			: createGrpcUnaryFastPath({
 					routes: unaryRoutes,
-					readMaxBytes: routerOptions.readMaxBytes ?? 0xffffffff,
+					readMaxBytes,
 					acceptCompression,
-					compressMinBytes:
-						routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
-					fallback(req, res, body, rest) {
-						const path = pathOf(req.url);
-						const handler = byPath.get(path) as UniversalHandler;
-						const universal = universalRequestFromNodeRequest(
-							req,
-							res,
-							undefined,
-							undefined,
-						);
-						serve(
-							handler,
-							{ ...universal, body: replay(body, rest ? req : undefined) },
-							res,
-						);
-					},
+					compressMinBytes,
+					fallback,
 					onError: reportFailure,
 				});
 	return (req, res) => {
@@ -154,6 +176,7 @@ export function createConnectHandler(
 			return;
 		}
 		if (fastPath?.(req, res, path) === true) return;
+		if (connectFastPath?.(req, res, path) === true) return;
 		serve(
 			handler,
 			universalRequestFromNodeRequest(req, res, undefined, undefined),

@@ -18,15 +18,78 @@ import {
 	createContextValues,
 	type HandlerContext,
 } from "@connectrpc/connect";
+import {
+	type Compression,
+	compressionNegotiate,
+} from "@connectrpc/connect/protocol";
+import type { NodeRequest } from "./http-listener.js";
 
 /** Something that emits 'close' when the exchange ends (the Node response). */
 interface Closable {
 	once(event: "close", listener: () => void): unknown;
 }
 
+/** The protocol-specific parts of a {@link FastHandlerContext}. */
+export interface FastProtocol {
+	/** "grpc" or "connect", as connect names them. */
+	readonly name: string;
+	/** The response content type connect starts with. */
+	readonly contentType: string;
+	/** The header naming the response compression. */
+	readonly encodingHeader: string;
+	/** The trailers connect starts with (gRPC: `grpc-status: 0`; Connect unary: none). */
+	readonly trailer: Readonly<Record<string, string>>;
+	/** The request header carrying the call's timeout. */
+	readonly timeoutHeader: string;
+	/** The request header listing the compressions the client accepts. */
+	readonly acceptEncodingHeader: string;
+	/** Reads a timeout header value (already checked to be valid), in milliseconds. */
+	readonly parseTimeoutMs: (value: string) => number | undefined;
+}
+
+/** The context of one direct call, and the response compression negotiated for it. */
+export function startFastCall(
+	protocol: FastProtocol,
+	method: DescMethod,
+	req: NodeRequest,
+	res: Closable,
+	acceptCompression: readonly Compression[],
+): { context: FastHandlerContext; compression: Compression | null } {
+	const timeout = req.headers[protocol.timeoutHeader];
+	const context = new FastHandlerContext(
+		protocol,
+		method,
+		requestUrl(req),
+		req.headers,
+		res,
+		timeout === undefined
+			? undefined
+			: protocol.parseTimeoutMs(String(timeout)),
+	);
+	const compression = compressionNegotiate(
+		[...acceptCompression],
+		stringHeader(req, protocol.encodingHeader),
+		stringHeader(req, protocol.acceptEncodingHeader),
+		protocol.acceptEncodingHeader,
+	).response;
+	return { context, compression };
+}
+
+/** The URL connect-node gives a call: scheme from the socket, the request's authority, then path and query. */
+function requestUrl(req: NodeRequest): string {
+	const encrypted = "encrypted" in req.socket && req.socket.encrypted === true;
+	const authority = "authority" in req ? req.authority : req.headers.host;
+	return `${encrypted ? "https" : "http"}://${authority}${req.url ?? ""}`;
+}
+
+function stringHeader(req: NodeRequest, name: string): string | null {
+	const value = req.headers[name];
+	return value === undefined ? null : String(value);
+}
+
 /** See the file comment. */
 export class FastHandlerContext implements HandlerContext {
-	readonly protocolName = "grpc";
+	readonly protocolName: string;
 	readonly requestMethod = "POST";
 	readonly service: DescService;
 	private readonly deadline: number | undefined;
@@ -36,16 +99,18 @@ export class FastHandlerContext implements HandlerContext {
 	private responseTrailers: Headers | undefined;
 	private controller: AbortController | undefined;
 	private contextValues: ContextValues | undefined;
-	/** The negotiated response compression (`grpc-encoding`), if any. */
+	/** The negotiated response compression, if any. */
 	responseEncoding: string | undefined;
 
 	constructor(
+		private readonly protocol: FastProtocol,
 		readonly method: DescMethod,
 		readonly url: string,
 		private readonly rawHeaders: IncomingHttpHeaders,
 		private readonly response: Closable,
 		timeoutMs: number | undefined,
 	) {
+		this.protocolName = protocol.name;
 		this.service = method.parent;
 		this.deadline =
 			timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
@@ -84,13 +149,13 @@ export class FastHandlerContext implements HandlerContext {
 
 	get responseHeader(): Headers {
 		this.responseHeaders ??= new Headers({
-			"content-type": "application/grpc+proto",
+			"content-type": this.protocol.contentType,
 		});
 		return this.responseHeaders;
 	}
 
 	get responseTrailer(): Headers {
-		this.responseTrailers ??= new Headers({ "grpc-status": "0" });
+		this.responseTrailers ??= new Headers(this.protocol.trailer);
 		return this.responseTrailers;
 	}
 
@@ -104,26 +169,38 @@ export class FastHandlerContext implements HandlerContext {
 		this.answered = true;
 	}
 
-	/** The response headers to write: the defaults unless the implementation touched them. */
-	nodeResponseHeader(): Record<string, string> {
+	/** Whether the implementation (or an error) touched the response headers or trailers. */
+	get headersTouched(): boolean {
+		return (
+			this.responseHeaders !== undefined || this.responseTrailers !== undefined
+		);
+	}
+
+	/**
+	 * The response headers to write: the defaults unless the implementation touched them, plus the negotiated
+	 * encoding and `extra` (e.g. content-length).
+	 */
+	nodeResponseHeader(extra?: Record<string, string>): Record<string, string> {
 		const encoding = this.responseEncoding;
 		if (this.responseHeaders === undefined) {
-			return encoding === undefined
-				? { "content-type": "application/grpc+proto" }
-				: {
-						"content-type": "application/grpc+proto",
-						"grpc-encoding": encoding,
-					};
+			const out: Record<string, string> = {
+				"content-type": this.protocol.contentType,
+			};
+			if (encoding !== undefined) out[this.protocol.encodingHeader] = encoding;
+			return extra === undefined ? out : Object.assign(out, extra);
 		}
 		if (encoding !== undefined)
-			this.responseHeaders.set("grpc-encoding", encoding);
+			this.responseHeaders.set(this.protocol.encodingHeader, encoding);
+		if (extra !== undefined)
+			for (const [key, value] of Object.entries(extra))
+				this.responseHeaders.set(key, value);
 		return toNodeHeaders(this.responseHeaders);
 	}
 
-	/** The trailers to write: `grpc-status: 0` unless an error or the implementation set others. */
+	/** The trailers to write: the protocol's defaults unless an error or the implementation set others. */
 	nodeResponseTrailer(): Record<string, string> {
 		return this.responseTrailers === undefined
-			? { "grpc-status": "0" }
+			? { ...this.protocol.trailer }
 			: toNodeHeaders(this.responseTrailers);
 	}
 }

@@ -6,7 +6,6 @@
  * it after every call, the fast path never does.
  */
 import http from "node:http";
-import http2 from "node:http2";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
 	create,
@@ -15,287 +14,36 @@ import {
 	type MessageShape,
 	toBinary,
 } from "@bufbuild/protobuf";
-import {
-	Code,
-	type ConnectRouterOptions,
-	type HandlerContext,
-} from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import {
 	EVALUATION_ERROR_MESSAGES,
-	EvaluationServiceV1,
 	EvaluationServiceV2,
-	FlagSyncService,
 } from "@flagd-ts/protocol";
 import * as v1 from "@flagd-ts/protocol/evaluation-v1";
 import * as v2 from "@flagd-ts/protocol/evaluation-v2";
 import * as sync from "@flagd-ts/protocol/sync-v1";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import type { Logger } from "../logger.js";
-import { FlagStore } from "../store/flag-store.js";
-import { SelectorCache } from "../store/selector-cache.js";
+import { serviceRoute } from "./connect-handler.js";
 import {
-	createConnectHandler,
-	type ServiceRoute,
-	serviceRoute,
-} from "./connect-handler.js";
-import { ContextBuilder } from "./context-builder.js";
-import { DaemonMetrics } from "./daemon-metrics.js";
-import { createEvaluationServiceV1 } from "./evaluation-service-v1.js";
-import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
-import { FlagResolver } from "./flag-resolver.js";
-import { listenMultiProtocol, type RunningListener } from "./http-listener.js";
-import { createSyncService } from "./sync-service.js";
+	aborted,
+	BIG_TEXT,
+	closeAll,
+	evaluationServices,
+	expectPaths,
+	h2Exchange,
+	onClose,
+	type Pair,
+	type RawH2Response,
+	SOURCE_B,
+	servePair,
+	V1,
+	V2,
+} from "./testdata/fast-path-test-support.js";
+
+afterEach(closeAll);
 
 // ---------------------------------------------------------------------------------------------------------------
-// Flags and services
-
-const SOURCE_A = "file:a.json";
-const SOURCE_B = "file:b.json";
-/** More than connect's 1,024-byte compressMinBytes once encoded, so a gzip-accepting client gets it compressed. */
-const BIG_TEXT = "x".repeat(2_000);
-
-const FLAGS_A = {
-	metadata: { team: "checkout", version: 3 },
-	flags: {
-		bool: {
-			state: "ENABLED",
-			variants: { on: true, off: false },
-			defaultVariant: "on",
-			metadata: { owner: "payments", weight: 1.5 },
-		},
-		tier: {
-			state: "ENABLED",
-			variants: { gold: "GOLD", basic: "BASIC" },
-			defaultVariant: "basic",
-			targeting: {
-				if: [
-					{
-						or: [
-							{ "==": [{ var: "user.profile.tier" }, "gold"] },
-							{ "==": [{ var: "tier" }, "gold"] },
-						],
-					},
-					"gold",
-					"basic",
-				],
-			},
-		},
-		disabled: {
-			state: "DISABLED",
-			variants: { on: true, off: false },
-			defaultVariant: "on",
-		},
-		count: {
-			state: "ENABLED",
-			variants: { n: 42 },
-			defaultVariant: "n",
-		},
-		ratio: {
-			state: "ENABLED",
-			variants: { r: 0.25 },
-			defaultVariant: "r",
-		},
-		big: {
-			state: "ENABLED",
-			variants: {
-				v: { blob: BIG_TEXT, nested: { list: [1, "two", null, true] } },
-			},
-			defaultVariant: "v",
-		},
-		small: {
-			state: "ENABLED",
-			variants: { v: { a: 1 } },
-			defaultVariant: "v",
-		},
-	},
-};
-const FLAGS_B = {
-	flags: {
-		onlyB: {
-			state: "ENABLED",
-			variants: { y: "yes" },
-			defaultVariant: "y",
-			metadata: { flagSetId: "beta" },
-		},
-	},
-};
-
-interface Services {
-	readonly store: FlagStore;
-	readonly routes: readonly ServiceRoute[];
-}
-
-/** The daemon's real evaluation (and sync) services over a store holding FLAGS_A and FLAGS_B. */
-function evaluationServices(ready = true): Services {
-	const metrics = new DaemonMetrics();
-	const store = new FlagStore({
-		sources: [SOURCE_A, SOURCE_B],
-		logger: recordingLogger([]),
-	});
-	if (ready) {
-		for (const [source, doc] of [
-			[SOURCE_A, FLAGS_A],
-			[SOURCE_B, FLAGS_B],
-		] as const) {
-			const applied = store.apply({
-				source,
-				format: "json",
-				content: JSON.stringify(doc),
-			});
-			if (!applied.ok) throw applied.error;
-		}
-	}
-	const selectors = new SelectorCache();
-	const resolver = new FlagResolver({
-		store,
-		selectors,
-		contexts: new ContextBuilder({
-			staticContext: { region: "eu" },
-			headerContext: { "x-tier": "tier" },
-		}),
-		metrics,
-	});
-	const streams = {
-		shutdownSignal: new AbortController().signal,
-		keepAliveMs: 60_000,
-		deadlineMs: 0,
-	};
-	return {
-		store,
-		routes: [
-			serviceRoute(
-				EvaluationServiceV1,
-				createEvaluationServiceV1(resolver, streams),
-			),
-			serviceRoute(
-				EvaluationServiceV2,
-				createEvaluationServiceV2(resolver, streams),
-			),
-			serviceRoute(
-				FlagSyncService,
-				createSyncService({
-					store,
-					selectors,
-					metrics,
-					staticContext: { region: "eu" },
-					disableSyncMetadata: false,
-					shutdownSignal: streams.shutdownSignal,
-					deadlineMs: 0,
-				}),
-			),
-		],
-	};
-}
-
-interface LogLine {
-	readonly level: string;
-	readonly message: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-	const at = (level: string) => (_: unknown, message: string) => {
-		lines.push({ level, message });
-	};
-	const logger: Logger = {
-		debug: at("debug"),
-		info: at("info"),
-		warn: at("warn"),
-		error: at("error"),
-		child: () => logger,
-	};
-	return logger;
-}
-
-/**
- * Wraps every method of each implementation to record the handler context's signal. connect aborts that signal
- * when a call is done (its output iterator's return/catch); the fast path creates its context without one to abort.
- */
-function recordingRoutes(
-	routes: readonly ServiceRoute[],
-	signals: AbortSignal[],
-): ServiceRoute[] {
-	return routes.map(({ service, impl }) => {
-		const wrapped: Record<string, unknown> = {};
-		for (const [name, fn] of Object.entries(impl)) {
-			const call = (req: unknown, ctx: HandlerContext) => {
-				signals.push(ctx.signal);
-				return (
-					fn as unknown as (r: unknown, c: HandlerContext) => unknown
-				).call(impl, req, ctx);
-			};
-			// Keep an async implementation async: createConnectHandler serves only synchronous ones directly.
-			wrapped[name] =
-				Object.prototype.toString.call(fn) === "[object AsyncFunction]"
-					? async (req: unknown, ctx: HandlerContext) => await call(req, ctx)
-					: call;
-		}
-		return { service, impl: wrapped as ServiceRoute["impl"] };
-	});
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Servers
-
-interface Server {
-	readonly port: number;
-	readonly signals: AbortSignal[];
-	readonly logs: LogLine[];
-}
-
-interface Pair {
-	readonly fast: Server;
-	readonly slow: Server;
-	readonly store: FlagStore;
-}
-
-const listeners: RunningListener[] = [];
-const sessions: http2.ClientHttp2Session[] = [];
-const timers: NodeJS.Timeout[] = [];
-
-afterEach(async () => {
-	for (const t of timers.splice(0)) clearTimeout(t);
-	for (const s of sessions.splice(0)) s.destroy();
-	await Promise.all(listeners.splice(0).map((l) => l.close(0)));
-});
-
-async function serve(
-	routes: readonly ServiceRoute[],
-	fastPath: boolean,
-	options: ConnectRouterOptions,
-): Promise<Server> {
-	const signals: AbortSignal[] = [];
-	const logs: LogLine[] = [];
-	const handler = createConnectHandler({
-		...options,
-		services: recordingRoutes(routes, signals),
-		logger: recordingLogger(logs),
-		grpcUnaryFastPath: fastPath,
-	});
-	// HTTP/1.1 and h2c on one port, so the HTTP/1.1 case hits the same handler.
-	const listener = await listenMultiProtocol(handler, {
-		port: 0,
-		host: "127.0.0.1",
-		maxHeaderBytes: 0,
-		name: "test",
-	});
-	listeners.push(listener);
-	return { port: listener.port as number, signals, logs };
-}
-
-/** One handler with the fast path, one without, over the same service implementations. */
-async function servePair(
-	options: ConnectRouterOptions = {},
-	services: Services = evaluationServices(),
-): Promise<Pair> {
-	return {
-		fast: await serve(services.routes, true, options),
-		slow: await serve(services.routes, false, options),
-		store: services.store,
-	};
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Raw HTTP/2 client
+// Raw gRPC requests
 
 interface RawRequest {
 	readonly path: string;
@@ -306,80 +54,20 @@ interface RawRequest {
 	readonly byteByByte?: boolean;
 }
 
-interface RawResponse {
-	readonly headers: Record<string, unknown>;
-	/** The response HEADERS frame ended the stream (a trailers-only response). */
-	readonly headersEndStream: boolean;
-	readonly trailers: Record<string, unknown> | undefined;
-	readonly body: Buffer;
-	readonly rstCode: number;
-}
-
-function plain(headers: http2.IncomingHttpHeaders): Record<string, unknown> {
-	const out: Record<string, unknown> = {};
-	for (const [k, v] of Object.entries(headers)) if (k !== "date") out[k] = v;
-	return out;
-}
+type RawResponse = RawH2Response;
 
 function exchange(port: number, request: RawRequest): Promise<RawResponse> {
-	const session = http2.connect(`http://127.0.0.1:${port}`);
-	sessions.push(session);
-	session.on("error", () => {});
-	return new Promise((resolve, reject) => {
-		const stream = session.request(
-			{
-				":method": "POST",
-				":path": request.path,
-				"content-type": request.contentType ?? "application/grpc",
-				te: "trailers",
-				...request.headers,
-			},
-			{ endStream: false },
-		);
-		let headers: Record<string, unknown> = {};
-		let headersEndStream = false;
-		let trailers: Record<string, unknown> | undefined;
-		const chunks: Buffer[] = [];
-		stream.on("response", (h, flags) => {
-			headers = plain(h);
-			headersEndStream =
-				(flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-		});
-		stream.on("trailers", (t) => {
-			trailers = plain(t);
-		});
-		stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-		// A reset shows as rstCode; the error event itself only repeats it.
-		stream.on("error", () => {});
-		stream.on("close", () => {
-			if (
-				stream.rstCode !== undefined &&
-				stream.rstCode !== 0 &&
-				!headers[":status"]
-			)
-				reject(new Error(`stream reset with code ${stream.rstCode}`));
-			else
-				resolve({
-					headers,
-					headersEndStream,
-					trailers,
-					body: Buffer.concat(chunks),
-					rstCode: stream.rstCode ?? 0,
-				});
-		});
-		const send = async () => {
-			if (request.byteByByte === true) {
-				for (let i = 0; i < request.body.length; i++) {
-					await new Promise<void>((done, fail) =>
-						stream.write(request.body.subarray(i, i + 1), (e) =>
-							e ? fail(e) : done(),
-						),
-					);
-				}
-				stream.end();
-			} else stream.end(request.body);
-		};
-		send().catch(reject);
+	return h2Exchange(port, {
+		path: request.path,
+		headers: {
+			"content-type": request.contentType ?? "application/grpc",
+			te: "trailers",
+			...request.headers,
+		},
+		body: request.body,
+		...(request.byteByByte === undefined
+			? {}
+			: { byteByByte: request.byteByByte }),
 	});
 }
 
@@ -394,39 +82,6 @@ async function both(
 	]);
 	expect(fast).toEqual(slow);
 	return { fast, slow };
-}
-
-/** Resolves when `signal` aborts; rejects if it has not within `ms` (connect aborts right after the response). */
-function aborted(signal: AbortSignal, ms = 2_000): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(
-			() => reject(new Error("handler context signal was never aborted")),
-			ms,
-		);
-		timers.push(timer);
-		signal.addEventListener("abort", () => {
-			clearTimeout(timer);
-			resolve();
-		});
-	});
-}
-
-/**
- * Asserts which path served the last call on each server: on the fast server the context signal stays unaborted
- * even after the connect-served twin call has been aborted; on the slow server connect aborts it.
- */
-async function expectPaths(pair: Pair, fastServed: boolean): Promise<void> {
-	const slowSignal = pair.slow.signals.at(-1);
-	const fastSignal = pair.fast.signals.at(-1);
-	expect(slowSignal).toBeDefined();
-	expect(fastSignal).toBeDefined();
-	await aborted(slowSignal as AbortSignal);
-	if (fastServed) {
-		// One more turn of the event loop for connect to have aborted it, had connect served it.
-		await new Promise((resolve) => setImmediate(resolve));
-		expect(fastSignal?.aborted).toBe(false);
-	} else await aborted(fastSignal as AbortSignal);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -469,9 +124,6 @@ function grpcMessage(response: RawResponse): string | undefined {
 	const raw = (response.trailers ?? response.headers)["grpc-message"];
 	return typeof raw === "string" ? decodeURIComponent(raw) : undefined;
 }
-
-const V1 = "/flagd.evaluation.v1.Service";
-const V2 = "/flagd.evaluation.v2.Service";
 
 /** What the gRPC response of a successful call carries, whichever path answered. */
 function expectOk(response: RawResponse): void {
@@ -1057,12 +709,11 @@ describe("gRPC unary fast path and connect options it cannot honour", () => {
 			headers: { "grpc-timeout": "200m" },
 		};
 		const guard = new Promise<never>((_, reject) => {
-			timers.push(
-				setTimeout(
-					() => reject(new Error("no answer within 2 s of a 200 ms deadline")),
-					2_000,
-				),
+			const timer = setTimeout(
+				() => reject(new Error("no answer within 2 s of a 200 ms deadline")),
+				2_000,
 			);
+			onClose(() => clearTimeout(timer));
 		});
 		const { fast } = await Promise.race([both(pair, request), guard]);
 		expectOk(fast);

@@ -22,16 +22,17 @@ import {
 	toBinary,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import {
-	type Compression,
-	compressionNegotiate,
-} from "@connectrpc/connect/protocol";
+import type { Compression } from "@connectrpc/connect/protocol";
 import {
 	parseTimeout,
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
-import { FastHandlerContext } from "./fast-handler-context.js";
+import {
+	type FastHandlerContext,
+	type FastProtocol,
+	startFastCall,
+} from "./fast-handler-context.js";
 import type { NodeRequest, NodeResponse } from "./http-listener.js";
 
 /** A unary method and its implementation, as registered on the router. */
@@ -59,6 +60,16 @@ export interface GrpcUnaryFastPathOptions {
 }
 
 const ENVELOPE_HEADER_BYTES = 5;
+const GRPC: FastProtocol = {
+	name: "grpc",
+	contentType: "application/grpc+proto",
+	encodingHeader: "grpc-encoding",
+	trailer: { "grpc-status": "0" },
+	timeoutHeader: "grpc-timeout",
+	acceptEncodingHeader: "grpc-accept-encoding",
+	parseTimeoutMs: (value) =>
+		parseTimeout(value, Number.MAX_SAFE_INTEGER).timeoutMs,
+};
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
 
 /**
@@ -163,22 +174,13 @@ function answer(
 		options.fallback(req, res, [envelope(payload, 0)], false);
 		return;
 	}
-	const timeout = req.headers["grpc-timeout"];
-	const context = new FastHandlerContext(
+	const { context, compression } = startFastCall(
+		GRPC,
 		method,
-		`${req.headers[":scheme"] ?? "http"}://${req.headers[":authority"] ?? req.headers.host ?? "localhost"}${path}`,
-		req.headers,
+		req,
 		res,
-		timeout === undefined
-			? undefined
-			: parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER).timeoutMs,
+		options.acceptCompression,
 	);
-	const compression = compressionNegotiate(
-		[...options.acceptCompression],
-		stringHeader(req, "grpc-encoding"),
-		stringHeader(req, "grpc-accept-encoding"),
-		"grpc-accept-encoding",
-	).response;
 	if (compression !== null) context.responseEncoding = compression.name;
 	let output: unknown;
 	try {
@@ -288,9 +290,4 @@ function envelope(payload: Uint8Array, flags: number): Buffer {
 	frame.writeUInt32BE(payload.length, 1);
 	frame.set(payload, ENVELOPE_HEADER_BYTES);
 	return frame;
-}
-
-function stringHeader(req: NodeRequest, name: string): string | null {
-	const value = req.headers[name];
-	return value === undefined ? null : String(value);
 }

@@ -1,0 +1,293 @@
+/**
+ * The direct path for unary calls in the Connect protocol (POST, `application/proto` or `application/json`), the
+ * protocol of the web provider and of the Node provider's Connect transport, over HTTP/1.1 or HTTP/2. Like the gRPC
+ * one (grpc-unary-fast-path.ts) it reads the body, calls the synchronous implementation and writes the answer
+ * itself, skipping connect's per-call pipeline and AbortSignal set-up; it parses and serializes with the same
+ * serialization connect's handler uses (same JSON options), so the bytes are connect's.
+ *
+ * It takes only requests it fully understands. A GET, a compressed body, an invalid `connect-timeout-ms`, a body
+ * over the read limit, an empty body or one that does not parse goes to the connect handler with the bytes already
+ * read, and connect decides and words the answer.
+ */
+import {
+	create,
+	type DescMessage,
+	type DescMethodUnary,
+	isMessage,
+	type JsonReadOptions,
+	type JsonWriteOptions,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+	type Compression,
+	createMethodSerializationLookup,
+	type MethodSerializationLookup,
+} from "@connectrpc/connect/protocol";
+import {
+	codeToHttpStatus,
+	errorToJsonBytes,
+	parseContentType,
+	parseTimeout,
+	trailerMux,
+} from "@connectrpc/connect/protocol-connect";
+import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import {
+	type FastHandlerContext,
+	type FastProtocol,
+	startFastCall,
+} from "./fast-handler-context.js";
+import type { UnaryRoute } from "./grpc-unary-fast-path.js";
+import type { NodeRequest, NodeResponse } from "./http-listener.js";
+
+/** What the Connect fast path needs from the handler it sits in front of. */
+export interface ConnectUnaryFastPathOptions {
+	readonly routes: ReadonlyMap<string, UnaryRoute>;
+	readonly readMaxBytes: number;
+	readonly acceptCompression: readonly Compression[];
+	readonly compressMinBytes: number;
+	/** The router's requireConnectProtocolHeader: connect rejects a request without `connect-protocol-version: 1`. */
+	readonly requireProtocolVersion: boolean;
+	/** The router's JSON options (connect parses and serializes with them). */
+	readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
+	readonly fallback: (
+		req: NodeRequest,
+		res: NodeResponse,
+		body: readonly Buffer[],
+		rest: boolean,
+	) => void;
+	readonly onError: (err: unknown, path: string) => void;
+}
+
+type Serialization = MethodSerializationLookup<DescMessage, DescMessage>;
+
+const CONNECT_PROTO: FastProtocol = {
+	name: "connect",
+	contentType: "application/proto",
+	encodingHeader: "content-encoding",
+	trailer: {},
+	timeoutHeader: "connect-timeout-ms",
+	acceptEncodingHeader: "accept-encoding",
+	parseTimeoutMs: (value) =>
+		parseTimeout(value, Number.MAX_SAFE_INTEGER).timeoutMs,
+};
+const CONNECT_JSON: FastProtocol = {
+	...CONNECT_PROTO,
+	contentType: "application/json",
+};
+
+/** See the file comment; the returned function answers and returns true, or returns false untouched. */
+export function createConnectUnaryFastPath(
+	options: ConnectUnaryFastPathOptions,
+): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
+	const serializations = new Map<string, Serialization>();
+	for (const [path, route] of options.routes) {
+		serializations.set(
+			path,
+			createMethodSerializationLookup(
+				route.method,
+				undefined,
+				options.jsonOptions,
+				{ readMaxBytes: options.readMaxBytes, writeMaxBytes: 0xffffffff },
+			),
+		);
+	}
+	return (req, res, path) => {
+		const route = options.routes.get(path);
+		const serialization = serializations.get(path);
+		if (route === undefined || serialization === undefined) return false;
+		const binary = plainConnectUnary(req, options.requireProtocolVersion);
+		if (binary === undefined) return false;
+		readBody(req, res, options, (body) =>
+			answer(route, serialization, binary, path, req, res, body, options),
+		);
+		return true;
+	};
+}
+
+/** Whether the request is binary (true) or JSON (false); undefined when it is not a plain Connect unary call. */
+function plainConnectUnary(
+	req: NodeRequest,
+	requireProtocolVersion: boolean,
+): boolean | undefined {
+	if (req.method !== "POST") return undefined;
+	const h = req.headers;
+	// connect words the error for a missing or wrong version.
+	if (requireProtocolVersion && h["connect-protocol-version"] !== "1")
+		return undefined;
+	const type = parseContentType(h["content-type"] ?? null);
+	if (type === undefined || type.stream) return undefined;
+	const encoding = h["content-encoding"];
+	if (encoding !== undefined && encoding !== "identity") return undefined;
+	const timeout = h["connect-timeout-ms"];
+	if (
+		timeout !== undefined &&
+		parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER).error !== undefined
+	)
+		return undefined;
+	return type.binary;
+}
+
+/** Buffers the body up to the read limit; past it, or when empty, the request goes to connect. */
+function readBody(
+	req: NodeRequest,
+	res: NodeResponse,
+	options: ConnectUnaryFastPathOptions,
+	onBody: (body: Buffer) => void,
+): void {
+	const chunks: Buffer[] = [];
+	let received = 0;
+	const onData = (chunk: Buffer) => {
+		chunks.push(chunk);
+		received += chunk.length;
+		if (received > options.readMaxBytes) {
+			req.off("data", onData);
+			req.off("end", onEnd);
+			req.pause();
+			options.fallback(req, res, chunks, true);
+		}
+	};
+	const onEnd = () => {
+		req.off("data", onData);
+		if (received === 0) return options.fallback(req, res, chunks, false);
+		onBody(
+			chunks.length === 1
+				? (chunks[0] as Buffer)
+				: Buffer.concat(chunks, received),
+		);
+	};
+	req.on("data", onData);
+	req.once("end", onEnd);
+}
+
+function answer(
+	route: UnaryRoute,
+	serialization: Serialization,
+	binary: boolean,
+	path: string,
+	req: NodeRequest,
+	res: NodeResponse,
+	body: Buffer,
+	options: ConnectUnaryFastPathOptions,
+): void {
+	const { method } = route;
+	let input: unknown;
+	try {
+		const codec = binary ? fastMessageCodec(method.input) : undefined;
+		input =
+			codec === undefined
+				? serialization.getI(binary).parse(body)
+				: codec.decode(body);
+	} catch {
+		// connect reports the parse failure in its own words.
+		options.fallback(req, res, [body], false);
+		return;
+	}
+	const { context, compression } = startFastCall(
+		binary ? CONNECT_PROTO : CONNECT_JSON,
+		method,
+		req,
+		res,
+		options.acceptCompression,
+	);
+	let status = 200;
+	let bytes: Uint8Array;
+	try {
+		const output = route.impl(input as never, context);
+		if (output instanceof Promise) {
+			// Only synchronous implementations are routed here (connect-handler.ts); a Promise is a programming error.
+			throw new Error(
+				`${path}: asynchronous implementation on the direct path`,
+			);
+		}
+		bytes = serialize(method, serialization, binary, output);
+	} catch (err: unknown) {
+		const error =
+			err instanceof ConnectError
+				? err
+				: new ConnectError(
+						"internal error",
+						Code.Internal,
+						undefined,
+						undefined,
+						err,
+					);
+		status = codeToHttpStatus(error.code);
+		context.responseHeader.set("content-type", "application/json");
+		error.metadata.forEach((value, key) => {
+			context.responseHeader.set(key, value);
+		});
+		bytes = errorToJsonBytes(error, options.jsonOptions);
+	}
+	if (compression !== null && bytes.byteLength >= options.compressMinBytes) {
+		compression.compress(bytes).then(
+			(compressed) => {
+				context.responseEncoding = compression.name;
+				write(res, context, status, compressed, path, options);
+			},
+			(err: unknown) => options.onError(err, path),
+		);
+	} else write(res, context, status, bytes, path, options);
+}
+
+function serialize(
+	method: DescMethodUnary,
+	serialization: Serialization,
+	binary: boolean,
+	output: unknown,
+): Uint8Array {
+	if (binary) {
+		const bytes = fastMessageCodec(method.output)?.encode(output as object);
+		if (bytes !== undefined) return bytes;
+	}
+	const message = isMessage(output, method.output)
+		? output
+		: create(method.output as DescMessage, output as never);
+	return serialization.getO(binary).serialize(message as never);
+}
+
+function write(
+	res: NodeResponse,
+	context: FastHandlerContext,
+	status: number,
+	body: Uint8Array,
+	path: string,
+	options: ConnectUnaryFastPathOptions,
+): void {
+	context.markAnswered();
+	if (res.destroyed) return;
+	try {
+		const length = { "content-length": body.byteLength.toString(10) };
+		// Connect unary has no trailers: any the implementation set travel as `trailer-` headers.
+		const headers = context.headersTouched
+			? muxed(context, length)
+			: inHeadersOrder(context.nodeResponseHeader(length));
+		res.writeHead(status, headers);
+		res.end(body);
+	} catch (err: unknown) {
+		options.onError(err, path);
+	}
+}
+
+/** connect writes from a Headers object, which iterates its names sorted; so does this, for the same wire order. */
+function inHeadersOrder(
+	headers: Record<string, string>,
+): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const key of Object.keys(headers).sort())
+		out[key] = headers[key] as string;
+	return out;
+}
+
+function muxed(
+	context: FastHandlerContext,
+	extra: Record<string, string>,
+): Record<string, string> {
+	context.nodeResponseHeader(); // applies the negotiated encoding to the materialised headers
+	const headers = trailerMux(context.responseHeader, context.responseTrailer);
+	for (const [key, value] of Object.entries(extra)) headers.set(key, value);
+	const out: Record<string, string> = {};
+	headers.forEach((value, key) => {
+		out[key] = value;
+	});
+	return out;
+}
