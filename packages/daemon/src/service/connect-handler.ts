@@ -140,33 +140,28 @@ export function createConnectHandler(
 		);
 	};
 	const direct = grpcUnaryFastPath && !unsupportedOption;
-	const readMaxBytes = routerOptions.readMaxBytes ?? 0xffffffff;
-	const compressMinBytes = routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES;
+	// What both direct paths share: the routes, the router's limits and compressions, and the way back to connect.
+	const common = {
+		routes: unaryRoutes,
+		readMaxBytes: routerOptions.readMaxBytes ?? 0xffffffff,
+		acceptCompression,
+		compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
+		fallback,
+		onError: reportFailure,
+	};
 	const connectFastPath =
 		routerOptions.connect === false || !direct
 			? undefined
 			: createConnectUnaryFastPath({
-					routes: unaryRoutes,
-					readMaxBytes,
-					acceptCompression,
-					compressMinBytes,
+					...common,
 					requireProtocolVersion:
 						routerOptions.requireConnectProtocolHeader === true,
 					jsonOptions: routerOptions.jsonOptions,
-					fallback,
-					onError: reportFailure,
 				});
 	const fastPath =
 		routerOptions.grpc === false || !direct
 			? undefined
-			: createGrpcUnaryFastPath({
-					routes: unaryRoutes,
-					readMaxBytes,
-					acceptCompression,
-					compressMinBytes,
-					fallback,
-					onError: reportFailure,
-				});
+			: createGrpcUnaryFastPath(common);
 	return (req, res) => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);

@@ -17,7 +17,6 @@ import {
 	type JsonReadOptions,
 	type JsonWriteOptions,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import {
 	type Compression,
 	createMethodSerializationLookup,
@@ -32,9 +31,11 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
 import {
+	asConnectError,
 	type FastHandlerContext,
 	type FastProtocol,
 	startFastCall,
+	toNodeHeaders,
 } from "./fast-handler-context.js";
 import type { UnaryRoute } from "./grpc-unary-fast-path.js";
 import type { NodeRequest, NodeResponse } from "./http-listener.js";
@@ -65,10 +66,7 @@ const CONNECT_PROTO: FastProtocol = {
 	contentType: "application/proto",
 	encodingHeader: "content-encoding",
 	trailer: {},
-	timeoutHeader: "connect-timeout-ms",
 	acceptEncodingHeader: "accept-encoding",
-	parseTimeoutMs: (value) =>
-		parseTimeout(value, Number.MAX_SAFE_INTEGER).timeoutMs,
 };
 const CONNECT_JSON: FastProtocol = {
 	...CONNECT_PROTO,
@@ -95,20 +93,26 @@ export function createConnectUnaryFastPath(
 		const route = options.routes.get(path);
 		const serialization = serializations.get(path);
 		if (route === undefined || serialization === undefined) return false;
-		const binary = plainConnectUnary(req, options.requireProtocolVersion);
-		if (binary === undefined) return false;
+		const plain = plainConnectUnary(req, options.requireProtocolVersion);
+		if (plain === undefined) return false;
 		readBody(req, res, options, (body) =>
-			answer(route, serialization, binary, path, req, res, body, options),
+			answer(route, serialization, plain, path, req, res, body, options),
 		);
 		return true;
 	};
 }
 
-/** Whether the request is binary (true) or JSON (false); undefined when it is not a plain Connect unary call. */
+/** A plain Connect unary call: binary (proto) or JSON, and its parsed timeout. */
+interface PlainCall {
+	readonly binary: boolean;
+	readonly timeoutMs: number | undefined;
+}
+
+/** The call's format and timeout; undefined when it is not a plain Connect unary call. */
 function plainConnectUnary(
 	req: NodeRequest,
 	requireProtocolVersion: boolean,
-): boolean | undefined {
+): PlainCall | undefined {
 	if (req.method !== "POST") return undefined;
 	const h = req.headers;
 	// connect words the error for a missing or wrong version.
@@ -119,12 +123,12 @@ function plainConnectUnary(
 	const encoding = h["content-encoding"];
 	if (encoding !== undefined && encoding !== "identity") return undefined;
 	const timeout = h["connect-timeout-ms"];
-	if (
-		timeout !== undefined &&
-		parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER).error !== undefined
-	)
-		return undefined;
-	return type.binary;
+	if (timeout === undefined)
+		return { binary: type.binary, timeoutMs: undefined };
+	const parsed = parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER);
+	return parsed.error === undefined
+		? { binary: type.binary, timeoutMs: parsed.timeoutMs }
+		: undefined;
 }
 
 /** Buffers the body up to the read limit; past it, or when empty, the request goes to connect. */
@@ -162,7 +166,7 @@ function readBody(
 function answer(
 	route: UnaryRoute,
 	serialization: Serialization,
-	binary: boolean,
+	{ binary, timeoutMs }: PlainCall,
 	path: string,
 	req: NodeRequest,
 	res: NodeResponse,
@@ -188,6 +192,7 @@ function answer(
 		req,
 		res,
 		options.acceptCompression,
+		timeoutMs,
 	);
 	let status = 200;
 	let bytes: Uint8Array;
@@ -201,16 +206,7 @@ function answer(
 		}
 		bytes = serialize(method, serialization, binary, output);
 	} catch (err: unknown) {
-		const error =
-			err instanceof ConnectError
-				? err
-				: new ConnectError(
-						"internal error",
-						Code.Internal,
-						undefined,
-						undefined,
-						err,
-					);
+		const error = asConnectError(err);
 		status = codeToHttpStatus(error.code);
 		context.responseHeader.set("content-type", "application/json");
 		error.metadata.forEach((value, key) => {
@@ -285,9 +281,5 @@ function muxed(
 	context.nodeResponseHeader(); // applies the negotiated encoding to the materialised headers
 	const headers = trailerMux(context.responseHeader, context.responseTrailer);
 	for (const [key, value] of Object.entries(extra)) headers.set(key, value);
-	const out: Record<string, string> = {};
-	headers.forEach((value, key) => {
-		out[key] = value;
-	});
-	return out;
+	return toNodeHeaders(headers);
 }

@@ -23,13 +23,10 @@ import { evaluationError, toConnectError } from "./connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import { type FlagResolver, readRequest } from "./flag-resolver.js";
 import {
-	asBoolean,
-	asNumber,
-	asObject,
-	asString,
 	createTypedResolve,
-	type ResolveCall,
-	toInt64,
+	type TypedMethodName,
+	type TypedResolveCall,
+	typedResolveMethods,
 } from "./typed-resolve.js";
 
 /** Stream settings shared by both evaluation services. */
@@ -48,11 +45,6 @@ interface Resolved<T> {
 
 const API = "flagd.evaluation.v1";
 
-/** v1 renders DISABLED with the type's zero value, so each call carries it. */
-interface ResolveCallV1<T> extends ResolveCall<T> {
-	readonly zero: T;
-}
-
 /** Builds the v1 service implementation; `telemetry` adds spans and debug request logs when enabled. */
 export function createEvaluationServiceV1(
 	resolver: FlagResolver,
@@ -67,57 +59,15 @@ export function createEvaluationServiceV1(
 		telemetry,
 		tracer,
 		API,
-		(call: ResolveCallV1<unknown>, result, metadata) =>
+		(call: TypedResolveCall, result, metadata) =>
 			renderV1(result, call.convert, call.zero, metadata),
 	);
-	const resolve = <T>(call: ResolveCallV1<T>) =>
-		resolveAny(call) as Resolved<T>;
 	return {
-		resolveBoolean: (req, ctx) =>
-			resolve({
-				method: "resolveBoolean",
-				req,
-				ctx,
-				type: "boolean",
-				convert: asBoolean,
-				zero: false,
-			}),
-		resolveString: (req, ctx) =>
-			resolve({
-				method: "resolveString",
-				req,
-				ctx,
-				type: "string",
-				convert: asString,
-				zero: "",
-			}),
-		resolveFloat: (req, ctx) =>
-			resolve({
-				method: "resolveFloat",
-				req,
-				ctx,
-				type: "number",
-				convert: asNumber,
-				zero: 0,
-			}),
-		resolveInt: (req, ctx) =>
-			resolve({
-				method: "resolveInt",
-				req,
-				ctx,
-				type: "integer",
-				convert: toInt64,
-				zero: 0n,
-			}),
-		resolveObject: (req, ctx) =>
-			resolve({
-				method: "resolveObject",
-				req,
-				ctx,
-				type: "object",
-				convert: asObject,
-				zero: {},
-			}),
+		// The renderer gives each method its own response shape; the table is typed per API, not per method.
+		...(typedResolveMethods(resolveAny) as unknown as Pick<
+			ServiceImpl<typeof EvaluationServiceV1>,
+			TypedMethodName
+		>),
 		resolveAll: (req, ctx) =>
 			quiet
 				? resolveAll(resolver, req.context, ctx, undefined)

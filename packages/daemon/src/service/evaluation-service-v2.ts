@@ -16,13 +16,10 @@ import {
 } from "./evaluation-service-v1.js";
 import type { FlagResolver } from "./flag-resolver.js";
 import {
-	asBoolean,
-	asNumber,
-	asObject,
-	asString,
 	createTypedResolve,
 	type ResolveCall,
-	toInt64,
+	type TypedMethodName,
+	typedResolveMethods,
 } from "./typed-resolve.js";
 
 interface ResolvedV2<T> {
@@ -45,49 +42,12 @@ export function createEvaluationServiceV2(
 		"flagd.evaluation.v2",
 		renderV2,
 	);
-	const resolve = <T>(call: ResolveCall<T>) =>
-		resolveAny(call) as ResolvedV2<T>;
 	return {
-		resolveBoolean: (req, ctx) =>
-			resolve({
-				method: "resolveBoolean",
-				req,
-				ctx,
-				type: "boolean",
-				convert: asBoolean,
-			}),
-		resolveString: (req, ctx) =>
-			resolve({
-				method: "resolveString",
-				req,
-				ctx,
-				type: "string",
-				convert: asString,
-			}),
-		resolveFloat: (req, ctx) =>
-			resolve({
-				method: "resolveFloat",
-				req,
-				ctx,
-				type: "number",
-				convert: asNumber,
-			}),
-		resolveInt: (req, ctx) =>
-			resolve({
-				method: "resolveInt",
-				req,
-				ctx,
-				type: "integer",
-				convert: toInt64,
-			}),
-		resolveObject: (req, ctx) =>
-			resolve({
-				method: "resolveObject",
-				req,
-				ctx,
-				type: "object",
-				convert: asObject,
-			}),
+		// The renderers give each method its own response shape; the table is typed per API, not per method.
+		...(typedResolveMethods(resolveAny) as unknown as Pick<
+			ServiceImpl<typeof EvaluationServiceV2>,
+			TypedMethodName
+		>),
 		eventStream: (_req, ctx) => eventStream(resolver, ctx, streams),
 	};
 }

@@ -39,35 +39,33 @@ export interface FastProtocol {
 	readonly encodingHeader: string;
 	/** The trailers connect starts with (gRPC: `grpc-status: 0`; Connect unary: none). */
 	readonly trailer: Readonly<Record<string, string>>;
-	/** The request header carrying the call's timeout. */
-	readonly timeoutHeader: string;
 	/** The request header listing the compressions the client accepts. */
 	readonly acceptEncodingHeader: string;
-	/** Reads a timeout header value (already checked to be valid), in milliseconds. */
-	readonly parseTimeoutMs: (value: string) => number | undefined;
 }
 
-/** The context of one direct call, and the response compression negotiated for it. */
+/**
+ * The context of one direct call, and the response compression negotiated for it. `timeoutMs` is the call's
+ * timeout header as the caller already parsed it when it checked the request.
+ */
 export function startFastCall(
 	protocol: FastProtocol,
 	method: DescMethod,
 	req: NodeRequest,
 	res: Closable,
 	acceptCompression: readonly Compression[],
+	timeoutMs: number | undefined,
 ): { context: FastHandlerContext; compression: Compression | null } {
-	const timeout = req.headers[protocol.timeoutHeader];
 	const context = new FastHandlerContext(
 		protocol,
 		method,
 		requestUrl(req),
 		req.headers,
 		res,
-		timeout === undefined
-			? undefined
-			: protocol.parseTimeoutMs(String(timeout)),
+		timeoutMs,
 	);
 	const compression = compressionNegotiate(
-		[...acceptCompression],
+		// compressionNegotiate only reads the list; no copy per call.
+		acceptCompression as Compression[],
 		stringHeader(req, protocol.encodingHeader),
 		stringHeader(req, protocol.acceptEncodingHeader),
 		protocol.acceptEncodingHeader,
@@ -205,10 +203,23 @@ export class FastHandlerContext implements HandlerContext {
 	}
 }
 
-function toNodeHeaders(headers: Headers): Record<string, string> {
+export function toNodeHeaders(headers: Headers): Record<string, string> {
 	const out: Record<string, string> = {};
 	headers.forEach((value, key) => {
 		out[key] = value;
 	});
 	return out;
+}
+
+/** What connect's handlers make of anything an implementation throws: ConnectErrors as they are, else INTERNAL. */
+export function asConnectError(err: unknown): ConnectError {
+	return err instanceof ConnectError
+		? err
+		: new ConnectError(
+				"internal error",
+				Code.Internal,
+				undefined,
+				undefined,
+				err,
+			);
 }

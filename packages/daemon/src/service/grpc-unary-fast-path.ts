@@ -29,6 +29,7 @@ import {
 } from "@connectrpc/connect/protocol-grpc";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
 import {
+	asConnectError,
 	type FastHandlerContext,
 	type FastProtocol,
 	startFastCall,
@@ -65,10 +66,7 @@ const GRPC: FastProtocol = {
 	contentType: "application/grpc+proto",
 	encodingHeader: "grpc-encoding",
 	trailer: { "grpc-status": "0" },
-	timeoutHeader: "grpc-timeout",
 	acceptEncodingHeader: "grpc-accept-encoding",
-	parseTimeoutMs: (value) =>
-		parseTimeout(value, Number.MAX_SAFE_INTEGER).timeoutMs,
 };
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
 
@@ -81,27 +79,33 @@ export function createGrpcUnaryFastPath(
 ): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
 	return (req, res, path) => {
 		const route = options.routes.get(path);
-		if (route === undefined || !isPlainGrpcUnary(req)) return false;
+		if (route === undefined) return false;
+		const plain = plainGrpcUnary(req);
+		if (plain === undefined) return false;
 		readSingleMessage(req, res, options, (payload) =>
-			answer(route, path, req, res, payload, options),
+			answer(route, path, req, res, payload, plain.timeoutMs, options),
 		);
 		return true;
 	};
 }
 
-function isPlainGrpcUnary(req: NodeRequest): boolean {
-	if (req.httpVersionMajor !== 2 || req.method !== "POST") return false;
+/** The call's parsed `grpc-timeout`, or undefined when the request is not a plain unary gRPC call. */
+function plainGrpcUnary(
+	req: NodeRequest,
+): { timeoutMs: number | undefined } | undefined {
+	if (req.httpVersionMajor !== 2 || req.method !== "POST") return undefined;
 	const h = req.headers;
 	const contentType = h["content-type"];
 	if (contentType === undefined || !GRPC_CONTENT_TYPE.test(contentType))
-		return false;
+		return undefined;
 	const encoding = h["grpc-encoding"];
-	if (encoding !== undefined && encoding !== "identity") return false;
+	if (encoding !== undefined && encoding !== "identity") return undefined;
 	const timeout = h["grpc-timeout"];
-	return (
-		timeout === undefined ||
-		parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER).error === undefined
-	);
+	if (timeout === undefined) return { timeoutMs: undefined };
+	const parsed = parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER);
+	return parsed.error === undefined
+		? { timeoutMs: parsed.timeoutMs }
+		: undefined;
 }
 
 /**
@@ -159,6 +163,7 @@ function answer(
 	req: NodeRequest,
 	res: NodeResponse,
 	payload: Uint8Array,
+	timeoutMs: number | undefined,
 	options: GrpcUnaryFastPathOptions,
 ): void {
 	const { method } = route;
@@ -180,6 +185,7 @@ function answer(
 		req,
 		res,
 		options.acceptCompression,
+		timeoutMs,
 	);
 	if (compression !== null) context.responseEncoding = compression.name;
 	let output: unknown;
@@ -250,18 +256,7 @@ function fail(
 	path: string,
 	options: GrpcUnaryFastPathOptions,
 ): void {
-	setTrailerStatus(
-		context.responseTrailer,
-		err instanceof ConnectError
-			? err
-			: new ConnectError(
-					"internal error",
-					Code.Internal,
-					undefined,
-					undefined,
-					err,
-				),
-	);
+	setTrailerStatus(context.responseTrailer, asConnectError(err));
 	write(res, context, undefined, path, options);
 }
 

@@ -49,6 +49,63 @@ export function toInt64(value: JsonValue): bigint {
 	return BigInt.asIntN(64, BigInt(Math.trunc(value as number)));
 }
 
+/** What tells the five typed resolves apart (v1 also needs the type's zero value for DISABLED). */
+const TYPED_METHODS = {
+	resolveBoolean: { type: "boolean", convert: asBoolean, zero: false },
+	resolveString: { type: "string", convert: asString, zero: "" },
+	resolveFloat: { type: "number", convert: asNumber, zero: 0 },
+	resolveInt: { type: "integer", convert: toInt64, zero: 0n },
+	resolveObject: {
+		type: "object",
+		convert: asObject,
+		zero: Object.freeze({}) as JsonObject,
+	},
+} as const satisfies Record<
+	string,
+	{
+		type: FlagValueType;
+		convert: (value: JsonValue) => unknown;
+		zero: unknown;
+	}
+>;
+
+/** The ServiceImpl names of the typed resolves, the same in v1 and v2. */
+export type TypedMethodName = keyof typeof TYPED_METHODS;
+
+/** One typed resolve call with the zero value of its type. */
+export interface TypedResolveCall extends ResolveCall<unknown> {
+	readonly zero: unknown;
+}
+
+/**
+ * The five typed resolve methods of a service implementation, each handing its call to `resolve`. They are plain
+ * synchronous functions, so the daemon's direct unary paths can serve them (connect-handler.ts).
+ */
+export function typedResolveMethods<R>(
+	resolve: (call: TypedResolveCall) => R,
+): Record<
+	TypedMethodName,
+	(req: ResolveCall<unknown>["req"], ctx: HandlerContext) => R
+> {
+	const methods = {} as Record<
+		TypedMethodName,
+		(req: ResolveCall<unknown>["req"], ctx: HandlerContext) => R
+	>;
+	for (const name of Object.keys(TYPED_METHODS) as TypedMethodName[]) {
+		const kind = TYPED_METHODS[name];
+		methods[name] = (req, ctx) =>
+			resolve({
+				method: name,
+				req,
+				ctx,
+				type: kind.type,
+				convert: kind.convert,
+				zero: kind.zero,
+			});
+	}
+	return methods;
+}
+
 /**
  * Builds the resolve function of one API. With telemetry off (`quiet`) the hot path is one direct call: no span,
  * no request id, no closure.
