@@ -58,12 +58,13 @@ export function checkFileList(pkg, manifest, files) {
 /**
  * Bare specifiers imported by the packed JavaScript and declarations (a type-only import must be installed too, or a
  * consumer's type-check fails), mapped to package names. Comment lines are skipped: tsc keeps comments on lines of
- * their own, and prose like `"a" from "b:c"` would otherwise count.
+ * their own, and prose like `"a" from "b:c"` would otherwise count. A `from` inside a string (the HPACK static
+ * table's `["from", ""]`) is not a keyword: the lookbehind skips a quote right before it.
  */
 function importedPackages(packageDir) {
 	const names = new Set();
 	const pattern =
-		/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./][^"']*)["']/gm;
+		/(?:(?<!["'])\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./][^"']*)["']/gm;
 	const walk = (dir) => {
 		for (const entry of readdirSync(dir, { withFileTypes: true })) {
 			const path = join(dir, entry.name);

@@ -21,6 +21,7 @@ import {
 	quietLogger,
 	recordingLogger,
 } from "../support/provider-test-helpers.js";
+import { runTsChild } from "../support/run-child.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 import {
 	createTlsFixtures,
@@ -287,40 +288,11 @@ describe("shutdown leaves nothing running", () => {
 	])(
 		"a process using the provider over %s (HTTP %s) exits on its own after onClose()",
 		async (transport, httpVersion) => {
-			const { spawn } = await import("node:child_process");
-			const child = spawn(
-				process.execPath,
-				[
-					"--import",
-					"tsx",
-					"test/support/provider-exit-child.ts",
-					String(plain.port),
-					transport,
-					httpVersion,
-				],
-				{
-					cwd: path.resolve(__dirname, "..", ".."),
-					stdio: ["ignore", "pipe", "pipe"],
-				},
+			const { exitCode, out, err } = await runTsChild(
+				"test/support/provider-exit-child.ts",
+				[String(plain.port), transport, httpVersion],
+				{ cwd: path.resolve(__dirname, "..", ".."), timeoutMs: 15_000 },
 			);
-			let out = "";
-			let err = "";
-			child.stdout.on("data", (d: Buffer) => {
-				out += d.toString();
-			});
-			child.stderr.on("data", (d: Buffer) => {
-				err += d.toString();
-			});
-			const exitCode = await new Promise<number | null>((resolve) => {
-				const killer = setTimeout(() => {
-					child.kill("SIGKILL");
-					resolve(null);
-				}, 15_000);
-				child.on("exit", (code) => {
-					clearTimeout(killer);
-					resolve(code);
-				});
-			});
 			expect({ exitCode, err }).toEqual({ exitCode: 0, err: "" });
 			expect(out.trim()).toBe("closed true");
 		},

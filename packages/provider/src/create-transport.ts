@@ -11,6 +11,7 @@ import {
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
 import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
+import { Http2Client } from "./http2/http2-client.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
 import {
 	injectTraceContextInto,
@@ -92,32 +93,51 @@ export function createFlagdTransport(
 		config.keepAliveTime > 0 ? { pingIntervalMs: config.keepAliveTime } : {},
 		nodeOptions,
 	);
-	const transport =
-		config.transport === "connect"
-			? createConnectTransport({
-					baseUrl,
-					httpVersion: "2",
-					sessionManager,
-					interceptors: interceptorsFor(config),
-				})
-			: // Unary evaluations take the lean path; the event stream stays on connect-node's gRPC transport.
-				createGrpcUnaryTransport({
-					sessionManager,
-					streamTransport: createGrpcTransport({
-						baseUrl,
-						sessionManager,
-						interceptors: interceptorsFor(config),
-					}),
-					...(config.tracePropagation
-						? { onRequestHeaders: injectTraceContextInto }
-						: {}),
-				});
-	// abort() closes the session; the manager dials again on the next request.
+	if (config.transport === "connect") {
+		const transport = createConnectTransport({
+			baseUrl,
+			httpVersion: "2",
+			sessionManager,
+			interceptors: interceptorsFor(config),
+		});
+		// abort() closes the session; the manager dials again on the next request.
+		return {
+			transport,
+			description,
+			resetConnections: () => sessionManager.abort(),
+			close: () => sessionManager.abort(),
+		};
+	}
+	// Unary evaluations go through our own HTTP/2 client; the event stream stays on connect-node's gRPC transport.
+	const unaryClient = new Http2Client({
+		dial: () => dial(target, config.tls, { ca, servername, alpn: ["h2"] }),
+		secure: config.tls,
+		keepAliveTimeMs: config.keepAliveTime,
+	});
+	const transport = createGrpcUnaryTransport({
+		client: unaryClient,
+		authority: target.authority,
+		scheme: config.tls ? "https" : "http",
+		streamTransport: createGrpcTransport({
+			baseUrl,
+			sessionManager,
+			interceptors: interceptorsFor(config),
+		}),
+		...(config.tracePropagation
+			? { onRequestHeaders: injectTraceContextInto }
+			: {}),
+	});
 	return {
 		transport,
 		description,
-		resetConnections: () => sessionManager.abort(),
-		close: () => sessionManager.abort(),
+		resetConnections: () => {
+			sessionManager.abort();
+			unaryClient.reset();
+		},
+		close: () => {
+			sessionManager.abort();
+			unaryClient.close();
+		},
 	};
 }
 

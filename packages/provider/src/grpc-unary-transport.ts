@@ -1,16 +1,15 @@
 /**
- * A lean gRPC transport for unary calls: the request goes straight onto an HTTP/2 stream of the shared
- * `Http2SessionManager` and the answer is read from the stream's events, with no async-iterable body pipeline in
- * between. Streaming calls (the event stream) are handed to connect-node's gRPC transport on the same session
- * manager, so both share one connection, one keep-alive and one `abort()`.
+ * A lean gRPC transport for unary calls: the request goes out through our own HTTP/2 client (./http2/) as one
+ * HEADERS frame, with the constant part of the header block encoded once per method, and one DATA frame; the
+ * answer is read by a single handler object per call. Streaming calls (the event stream) are handed to
+ * connect-node's gRPC transport, on its own connection.
  *
  * Why: connect-node's gRPC transport spends roughly 0.4 ms of client CPU per unary call in its generic stream
- * machinery; evaluations are single small messages, so that machinery buys nothing and the uncached evaluation
- * latency is dominated by it (bench/provider.bench.ts). Everything the protocol asks of a client is here:
+ * machinery and node:http2 another ~0.1 ms; evaluations are single small messages, and the uncached evaluation
+ * latency is dominated by that work (bench/provider.bench.ts). Everything the protocol asks of a client is here:
  * `grpc-timeout` plus a local deadline, cancellation through the signal, trailers-only responses, HTTP status
  * mapping, `grpc-status-details-bin`, RST_STREAM code mapping, a receive size limit and the envelope checks.
  */
-import * as http2 from "node:http2";
 import {
 	create,
 	type DescMessage,
@@ -31,14 +30,26 @@ import {
 	codeFromHttpStatus,
 	findTrailerError,
 } from "@connectrpc/connect/protocol-grpc";
-import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import { encodeField, encodeHeaderBlock } from "./http2/hpack-encoder.js";
+import type { Http2Client } from "./http2/http2-client.js";
+import type {
+	Http2ClientStream,
+	Http2Fields,
+	Http2StreamHandler,
+} from "./http2/http2-client-stream.js";
+import { Http2ErrorCode } from "./http2/http2-frame.js";
+import type { Http2StreamError } from "./http2/http2-stream-error.js";
 
 /** Options of {@link createGrpcUnaryTransport}. */
 export interface GrpcUnaryTransportOptions {
-	/** The HTTP/2 connection shared with `streamTransport`. */
-	readonly sessionManager: Http2SessionManager;
-	/** Carries streaming calls; it must use the same session manager. */
+	/** The HTTP/2 client unary calls go through. */
+	readonly client: Http2Client;
+	/** `:authority` of every call (`host:port`, or what the target asks for). */
+	readonly authority: string;
+	/** `:scheme` of every call. */
+	readonly scheme: "http" | "https";
+	/** Carries streaming calls. */
 	readonly streamTransport: Transport;
 	/** Largest response message accepted, in bytes (gRPC's default receive limit is 4 MiB). */
 	readonly readMaxBytes?: number;
@@ -46,10 +57,24 @@ export interface GrpcUnaryTransportOptions {
 	readonly onRequestHeaders?: (headers: Record<string, string>) => void;
 	/** `user-agent` of every unary call. */
 	readonly userAgent?: string;
+	/** How long a connection whose call passed its deadline may take to answer a PING before it is dropped, in ms. */
+	readonly probeTimeoutMs?: number;
 }
 
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 const ENVELOPE_HEADER_BYTES = 5;
+/** Encoded header fields kept for reuse (call headers such as Flagd-Selector and grpc-timeout repeat). */
+const FIELD_CACHE_LIMIT = 256;
+/** Connection-level fields HTTP/2 forbids (RFC 9113 §8.2.2); `host` is carried by `:authority`. */
+const FORBIDDEN_FIELDS = new Set([
+	"connection",
+	"keep-alive",
+	"proxy-connection",
+	"transfer-encoding",
+	"upgrade",
+	"host",
+]);
 
 /** See the file comment. */
 export function createGrpcUnaryTransport(
@@ -57,6 +82,34 @@ export function createGrpcUnaryTransport(
 ): Transport {
 	const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
 	const userAgent = options.userAgent ?? "flagd-ts-provider";
+	const probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+	const fixedBlocks = new Map<string, Uint8Array>();
+	const fieldCache = new Map<string, Uint8Array>();
+	const fixedBlock = (path: string): Uint8Array => {
+		let block = fixedBlocks.get(path);
+		if (block === undefined) {
+			block = encodeHeaderBlock([
+				[":method", "POST"],
+				[":scheme", options.scheme],
+				[":path", path],
+				[":authority", options.authority],
+				["content-type", "application/grpc+proto"],
+				["te", "trailers"],
+			]);
+			fixedBlocks.set(path, block);
+		}
+		return block;
+	};
+	const field = (name: string, value: string): Uint8Array => {
+		const key = `${name}\0${value}`;
+		let encoded = fieldCache.get(key);
+		if (encoded === undefined) {
+			encoded = encodeField(name, value);
+			if (fieldCache.size >= FIELD_CACHE_LIMIT) fieldCache.clear();
+			fieldCache.set(key, encoded);
+		}
+		return encoded;
+	};
 	return {
 		unary<I extends DescMessage, O extends DescMessage>(
 			method: DescMethodUnary<I, O>,
@@ -65,25 +118,38 @@ export function createGrpcUnaryTransport(
 			header: HeadersInit | undefined,
 			input: MessageInitShape<I>,
 		): Promise<UnaryResponse<I, O>> {
+			if (signal?.aborted) return Promise.reject(abortError(signal));
 			const headers: Record<string, string> = {};
 			if (header !== undefined) copyHeaders(header, headers);
-			headers["content-type"] = "application/grpc+proto";
-			headers.te = "trailers";
 			headers["user-agent"] ??= userAgent;
 			if (timeoutMs !== undefined) headers["grpc-timeout"] = `${timeoutMs}m`;
 			options.onRequestHeaders?.(headers);
-			const body = encodeRequest(method.input, input);
+			let block: Uint8Array;
+			let body: Uint8Array;
+			try {
+				block = headerBlock(
+					fixedBlock(`/${method.parent.typeName}/${method.name}`),
+					headers,
+					field,
+				);
+				body = encodeRequest(method.input, input);
+			} catch (err: unknown) {
+				return Promise.reject(ConnectError.from(err, Code.Internal));
+			}
 			const decoder = fastMessageCodec(method.output);
-			const path = `/${method.parent.typeName}/${method.name}`;
-			return call(
-				options.sessionManager,
-				path,
-				headers,
-				body,
-				signal,
-				timeoutMs,
-				readMaxBytes,
-			).then((answer) => {
+			return new Promise<RawAnswer>((resolve, reject) => {
+				const call = new UnaryCall(
+					resolve,
+					reject,
+					signal,
+					timeoutMs,
+					readMaxBytes,
+					options.client,
+					probeTimeoutMs,
+				);
+				call.stream = options.client.request(block, body, call);
+				if (call.settled) call.stream.cancel();
+			}).then((answer) => {
 				const message = (
 					decoder === undefined
 						? fromBinary(method.output, answer.payload)
@@ -120,172 +186,173 @@ export function createGrpcUnaryTransport(
 	};
 }
 
+/** The method's fixed fields followed by the call's own, as one HPACK block. */
+function headerBlock(
+	fixed: Uint8Array,
+	headers: Record<string, string>,
+	field: (name: string, value: string) => Uint8Array,
+): Uint8Array {
+	const parts: Uint8Array[] = [];
+	let length = fixed.length;
+	for (const name of Object.keys(headers)) {
+		if (name.startsWith(":") || FORBIDDEN_FIELDS.has(name)) continue;
+		if (name === "content-type" || name === "te") continue;
+		const encoded = field(name, headers[name] as string);
+		parts.push(encoded);
+		length += encoded.length;
+	}
+	const block = new Uint8Array(length);
+	block.set(fixed, 0);
+	let at = fixed.length;
+	for (const part of parts) {
+		block.set(part, at);
+		at += part.length;
+	}
+	return block;
+}
+
+const NO_FIELDS: Http2Fields = Object.freeze(Object.create(null));
+
 interface RawAnswer {
 	readonly payload: Uint8Array;
-	readonly header: http2.IncomingHttpHeaders;
-	readonly trailer: http2.IncomingHttpHeaders;
+	readonly header: Http2Fields;
+	readonly trailer: Http2Fields;
 }
 
 /**
  * One call: one promise, one deadline timer and one abort listener from the start of the dial to the last byte.
- * The deadline and the signal apply while the session manager dials too: an unreachable host (SYN timeout,
- * stalled TLS handshake) must not outlast the call's deadline.
+ * The deadline and the signal apply while the client dials too: an unreachable host (SYN timeout, stalled TLS
+ * handshake) must not outlast the call's deadline.
  */
-function call(
-	sessionManager: Http2SessionManager,
-	path: string,
-	headers: Record<string, string>,
-	body: Uint8Array,
-	signal: AbortSignal | undefined,
-	timeoutMs: number | undefined,
-	readMaxBytes: number,
-): Promise<RawAnswer> {
-	if (signal?.aborted) return Promise.reject(abortError(signal));
-	return new Promise<RawAnswer>((resolve, reject) => {
-		let stream: http2.ClientHttp2Stream | undefined;
-		let settled = false;
-		const finish = (error: ConnectError | undefined, answer?: RawAnswer) => {
-			if (settled) return;
-			settled = true;
-			if (timer !== undefined) clearTimeout(timer);
-			signal?.removeEventListener("abort", onAbort);
-			if (error !== undefined) {
-				if (stream !== undefined && !stream.closed)
-					stream.close(http2.constants.NGHTTP2_CANCEL);
-				reject(error);
-			} else resolve(answer as RawAnswer);
-		};
-		const onAbort = () => finish(abortError(signal as AbortSignal));
-		signal?.addEventListener("abort", onAbort, { once: true });
-		const timer =
-			timeoutMs === undefined
-				? undefined
-				: setTimeout(() => finish(deadlineError(timeoutMs)), timeoutMs);
-		timer?.unref();
-		sessionManager.request("POST", path, headers, {}).then(
-			(s) => {
-				if (settled) {
-					// Given up on while dialling: the stream is not wanted any more.
-					s.close(http2.constants.NGHTTP2_CANCEL);
-					return;
-				}
-				stream = s;
-				exchange(sessionManager, s, body, readMaxBytes, finish);
-			},
-			(err: unknown) => finish(connectionError(err)),
-		);
-	});
-}
+class UnaryCall implements Http2StreamHandler {
+	stream: Http2ClientStream | undefined;
+	settled = false;
+	private header: Http2Fields | undefined;
+	private readonly chunks: Buffer[] = [];
+	private received = 0;
+	private readonly timer: NodeJS.Timeout | undefined;
+	private readonly onAbort: (() => void) | undefined;
 
-/** Sends the request on `stream` and reads the answer into `finish`. */
-function exchange(
-	sessionManager: Http2SessionManager,
-	stream: http2.ClientHttp2Stream,
-	body: Uint8Array,
-	readMaxBytes: number,
-	finish: (error: ConnectError | undefined, answer?: RawAnswer) => void,
-): void {
-	// Captured now: a closed stream no longer knows its session.
-	const session = stream.session;
-	let header: http2.IncomingHttpHeaders | undefined;
-	let trailer: http2.IncomingHttpHeaders = {};
-	const chunks: Buffer[] = [];
-	let received = 0;
-	let ended = false;
+	constructor(
+		private readonly resolve: (answer: RawAnswer) => void,
+		private readonly reject: (error: ConnectError) => void,
+		private readonly signal: AbortSignal | undefined,
+		timeoutMs: number | undefined,
+		private readonly readMaxBytes: number,
+		private readonly client: Http2Client,
+		private readonly probeTimeoutMs: number,
+	) {
+		if (signal !== undefined) {
+			this.onAbort = () => this.fail(abortError(signal));
+			signal.addEventListener("abort", this.onAbort, { once: true });
+		}
+		if (timeoutMs !== undefined) {
+			this.timer = setTimeout(() => {
+				// No answer in time: the connection may be black-holed; a PING tells.
+				if (this.stream !== undefined && !this.settled)
+					this.client.probe(this.stream, this.probeTimeoutMs);
+				this.fail(deadlineError(timeoutMs));
+			}, timeoutMs);
+			this.timer.unref();
+		}
+	}
 
-	stream.on("response", (h) => {
-		header = h;
-		const status = Number(h[":status"]);
-		if (status !== 200) {
-			finish(
-				new ConnectError(
-					`HTTP ${status}`,
-					codeFromHttpStatus(status),
-					toHeaders(h),
-				),
-			);
+	onHeaders(fields: Http2Fields, endStream: boolean): void {
+		if (this.settled) return;
+		if (this.header === undefined) {
+			this.header = fields;
+			const status = fields[":status"];
+			if (status !== "200") {
+				const code = Number(status);
+				this.fail(
+					new ConnectError(
+						`HTTP ${status}`,
+						codeFromHttpStatus(code),
+						toHeaders(fields),
+					),
+				);
+				return;
+			}
+			const contentType = fields["content-type"] ?? "";
+			if (!/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
+				this.fail(
+					new ConnectError(
+						`unsupported content type ${contentType}`,
+						Code.Unknown,
+					),
+				);
+				return;
+			}
+			// A trailers-only response carries the status in the headers.
+			if (endStream) this.complete(fields, fields);
 			return;
 		}
-		const contentType = String(h["content-type"] ?? "");
-		if (!/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
-			finish(
+		this.complete(this.header, fields);
+	}
+
+	onData(chunk: Buffer, endStream: boolean): void {
+		if (this.settled) return;
+		this.received += chunk.length;
+		if (this.received > this.readMaxBytes + ENVELOPE_HEADER_BYTES) {
+			this.fail(
 				new ConnectError(
-					`unsupported content type ${contentType}`,
-					Code.Unknown,
-				),
-			);
-		}
-	});
-	stream.on("data", (chunk: Buffer) => {
-		sessionManager.notifyResponseByteRead(stream);
-		received += chunk.length;
-		if (received > readMaxBytes + ENVELOPE_HEADER_BYTES) {
-			finish(
-				new ConnectError(
-					`message size is larger than configured readMaxBytes ${readMaxBytes}`,
+					`message size is larger than configured readMaxBytes ${this.readMaxBytes}`,
 					Code.ResourceExhausted,
 				),
 			);
 			return;
 		}
-		chunks.push(chunk);
-	});
-	stream.on("trailers", (t) => {
-		trailer = t;
-	});
-	stream.on("end", () => {
-		ended = true;
-		// An incomplete answer on a session that is gone: the connection was lost, not a protocol error.
-		if (header === undefined) {
-			finish(
-				session?.destroyed
-					? connectionLost()
-					: new ConnectError(
-							"protocol error: no response headers",
-							Code.Internal,
-						),
-			);
-			return;
-		}
-		// A trailers-only response carries the status in the headers.
-		const statusSource =
-			trailer["grpc-status"] === undefined ? header : trailer;
-		if (statusSource["grpc-status"] === undefined) {
-			finish(
-				session?.destroyed
-					? connectionLost()
-					: new ConnectError("protocol error: missing status", Code.Internal),
+		this.chunks.push(chunk);
+		// Ended without trailers: only a status in the headers could complete it.
+		if (endStream) this.complete(this.header as Http2Fields, NO_FIELDS);
+	}
+
+	onFailure(error: Http2StreamError): void {
+		if (this.settled) return;
+		// The stream is over: nothing to cancel.
+		this.stream = undefined;
+		this.fail(streamError(error));
+	}
+
+	private complete(header: Http2Fields, trailer: Http2Fields): void {
+		const source = trailer["grpc-status"] === undefined ? header : trailer;
+		const status = source["grpc-status"];
+		if (status === undefined) {
+			this.fail(
+				new ConnectError("protocol error: missing status", Code.Internal),
 			);
 			return;
 		}
 		const statusError =
-			statusSource["grpc-status"] === "0" &&
-			statusSource["grpc-status-details-bin"] === undefined
+			status === "0" && source["grpc-status-details-bin"] === undefined
 				? undefined
-				: findTrailerError(toHeaders(statusSource));
+				: findTrailerError(toHeaders(source));
 		if (statusError !== undefined) {
-			finish(statusError);
+			this.fail(statusError);
 			return;
 		}
-		const parsed = unenvelope(chunks, received, readMaxBytes);
-		if (parsed instanceof Uint8Array)
-			finish(undefined, { payload: parsed, header, trailer });
-		else finish(parsed);
-	});
-	// 'close' without 'end': the stream was reset or the connection went away. Node closes the streams of a
-	// session that goes away with its own CANCEL or INTERNAL_ERROR code, which must not read as the peer's.
-	stream.on("close", () => {
-		if (ended) return;
-		finish(session?.destroyed ? connectionLost() : resetError(stream.rstCode));
-	});
-	stream.on("error", (err: unknown) => {
-		finish(
-			session?.destroyed
-				? connectionLost(err)
-				: resetError(stream.rstCode, err),
-		);
-	});
-	stream.end(body);
+		const parsed = unenvelope(this.chunks, this.received, this.readMaxBytes);
+		if (!(parsed instanceof Uint8Array)) {
+			this.fail(parsed);
+			return;
+		}
+		this.settle();
+		this.resolve({ payload: parsed, header, trailer });
+	}
+
+	private fail(error: ConnectError): void {
+		if (this.settled) return;
+		this.settle();
+		this.stream?.cancel();
+		this.reject(error);
+	}
+
+	private settle(): void {
+		this.settled = true;
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		if (this.onAbort !== undefined)
+			this.signal?.removeEventListener("abort", this.onAbort);
+	}
 }
 
 function abortError(signal: AbortSignal): ConnectError {
@@ -299,18 +366,6 @@ function deadlineError(timeoutMs: number): ConnectError {
 	return new ConnectError(
 		`the operation timed out after ${timeoutMs} ms`,
 		Code.DeadlineExceeded,
-	);
-}
-
-/** The session under the stream was destroyed (peer closed the connection, socket error, PING timeout). */
-function connectionLost(cause?: unknown): ConnectError {
-	const detail = cause instanceof Error ? `: ${cause.message}` : "";
-	return new ConnectError(
-		`connection closed before the answer${detail}`,
-		Code.Unavailable,
-		undefined,
-		undefined,
-		cause,
 	);
 }
 
@@ -385,83 +440,49 @@ function unenvelope(
 	return data.subarray(ENVELOPE_HEADER_BYTES, end);
 }
 
-/** gRPC's mapping of HTTP/2 RST_STREAM codes (PROTOCOL-HTTP2.md, "Errors"). */
-function resetError(rstCode: number, cause?: unknown): ConnectError {
-	const c = http2.constants;
-	const detail =
-		cause instanceof Error ? cause.message : `stream reset (code ${rstCode})`;
-	switch (rstCode) {
-		case c.NGHTTP2_REFUSED_STREAM:
+/** The gRPC status of a stream that ended without an answer (PROTOCOL-HTTP2.md, "Errors"). */
+function streamError(error: Http2StreamError): ConnectError {
+	switch (error.kind) {
+		case "reset":
+			return resetError(error.http2Code, error.message);
+		case "protocol":
 			return new ConnectError(
-				detail,
-				Code.Unavailable,
-				undefined,
-				undefined,
-				cause,
-			);
-		case c.NGHTTP2_CANCEL:
-			return new ConnectError(
-				detail,
-				Code.Canceled,
-				undefined,
-				undefined,
-				cause,
-			);
-		case c.NGHTTP2_ENHANCE_YOUR_CALM:
-			return new ConnectError(
-				detail,
-				Code.ResourceExhausted,
-				undefined,
-				undefined,
-				cause,
-			);
-		case c.NGHTTP2_INADEQUATE_SECURITY:
-			return new ConnectError(
-				detail,
-				Code.PermissionDenied,
-				undefined,
-				undefined,
-				cause,
-			);
-		case c.NGHTTP2_NO_ERROR:
-			// Closed with no reset code and no answer: the connection went away under the stream.
-			return new ConnectError(
-				cause instanceof Error ? detail : "connection closed before the answer",
-				Code.Unavailable,
-				undefined,
-				undefined,
-				cause,
-			);
-		default:
-			return new ConnectError(
-				detail,
+				error.message,
 				Code.Internal,
 				undefined,
 				undefined,
-				cause,
+				error,
+			);
+		default:
+			// Refused streams were not processed, and a lost connection means the daemon cannot be reached.
+			return new ConnectError(
+				error.message === "connection closed"
+					? "connection closed before the answer"
+					: error.message,
+				Code.Unavailable,
+				undefined,
+				undefined,
+				error,
 			);
 	}
 }
 
-/** Dial and session failures: the daemon cannot be reached, which gRPC reports as UNAVAILABLE. */
-function connectionError(err: unknown): ConnectError {
-	if (err instanceof ConnectError) {
-		// connect-node reports socket errors it does not list (EHOSTUNREACH, ENETUNREACH, …; or any, when the
-		// error comes from another realm) as Internal; a socket-level failure to dial is UNAVAILABLE in gRPC.
-		const syscall = (err.cause as { syscall?: unknown } | undefined)?.syscall;
-		if (err.code === Code.Internal && typeof syscall === "string") {
-			return new ConnectError(
-				err.rawMessage,
-				Code.Unavailable,
-				err.metadata,
-				undefined,
-				err.cause,
-			);
-		}
-		return err;
+/** gRPC's mapping of HTTP/2 RST_STREAM codes. */
+function resetError(rstCode: number, message: string): ConnectError {
+	switch (rstCode) {
+		case Http2ErrorCode.REFUSED_STREAM:
+		case Http2ErrorCode.NO_ERROR:
+			// NO_ERROR before an answer: the server gave up on the stream without saying why.
+			return new ConnectError(message, Code.Unavailable);
+		case Http2ErrorCode.CANCEL:
+			return new ConnectError(message, Code.Canceled);
+		case Http2ErrorCode.ENHANCE_YOUR_CALM:
+			return new ConnectError(message, Code.ResourceExhausted);
+		case Http2ErrorCode.INADEQUATE_SECURITY:
+			return new ConnectError(message, Code.PermissionDenied);
+		default:
+			return new ConnectError(message, Code.Internal);
 	}
-	const message = err instanceof Error ? err.message : String(err);
-	return new ConnectError(message, Code.Unavailable, undefined, undefined, err);
 }
 
 function copyHeaders(from: HeadersInit, to: Record<string, string>): void {
@@ -480,13 +501,11 @@ function copyHeaders(from: HeadersInit, to: Record<string, string>): void {
 	}
 }
 
-function toHeaders(raw: http2.IncomingHttpHeaders): Headers {
+function toHeaders(fields: Http2Fields): Headers {
 	const headers = new Headers();
-	for (const key of Object.keys(raw)) {
+	for (const key of Object.keys(fields)) {
 		if (key.startsWith(":")) continue;
-		const value = raw[key];
-		if (Array.isArray(value)) for (const v of value) headers.append(key, v);
-		else if (value !== undefined) headers.set(key, value);
+		headers.set(key, fields[key] as string);
 	}
 	return headers;
 }
