@@ -517,6 +517,17 @@ describe("createGrpcUnaryTransport against a misbehaving HTTP/2 server", () => {
 			/^flag gone$/,
 		));
 
+	it("maps undecodable grpc-status-details-bin to DataLoss instead of throwing from the socket callback", () =>
+		failWith(
+			(stream) =>
+				answer(stream, [], {
+					"grpc-status": "5",
+					"grpc-status-details-bin": "!!!",
+				}),
+			Code.DataLoss,
+			"invalid base64 string",
+		));
+
 	it("maps a response without grpc-status to Internal", () =>
 		failWith(
 			(stream) => {

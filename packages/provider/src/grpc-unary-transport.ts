@@ -323,10 +323,17 @@ class UnaryCall implements Http2StreamHandler {
 			);
 			return;
 		}
-		const statusError =
-			status === "0" && source["grpc-status-details-bin"] === undefined
-				? undefined
-				: findTrailerError(toHeaders(source));
+		let statusError: ConnectError | undefined;
+		try {
+			statusError =
+				status === "0" && source["grpc-status-details-bin"] === undefined
+					? undefined
+					: findTrailerError(toHeaders(source));
+		} catch (err: unknown) {
+			// Undecodable grpc-status-details-bin: connect throws (DataLoss). This runs inside the connection's socket
+			// callback, where a throw would be an uncaught exception in the user's process.
+			statusError = ConnectError.from(err, Code.Internal);
+		}
 		if (statusError !== undefined) {
 			this.fail(statusError);
 			return;
@@ -501,11 +508,16 @@ function copyHeaders(from: HeadersInit, to: Record<string, string>): void {
 	}
 }
 
+/** The response fields as Headers; fields that Headers rejects (names or values HPACK allows but fetch does not) are left out. */
 function toHeaders(fields: Http2Fields): Headers {
 	const headers = new Headers();
 	for (const key of Object.keys(fields)) {
 		if (key.startsWith(":")) continue;
-		headers.set(key, fields[key] as string);
+		try {
+			headers.set(key, fields[key] as string);
+		} catch {
+			// Not representable; the field cannot matter to gRPC, whose fields are all valid tokens.
+		}
 	}
 	return headers;
 }
