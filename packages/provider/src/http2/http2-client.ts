@@ -23,11 +23,12 @@ export interface Http2ClientOptions {
 	readonly secure: boolean;
 	/** Interval of keep-alive PINGs while calls are open and nothing arrives, in ms; 0 = none. */
 	readonly keepAliveTimeMs?: number;
-	/** Time a keep-alive PING may stay unanswered before the connection is dropped, in ms (default 20 000). */
+	/** Time a keep-alive PING may stay unanswered before the connection is dropped, in ms (default 15 000). */
 	readonly keepAliveTimeoutMs?: number;
 }
 
-const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 20_000;
+// The same as connect-node's ping timeout on the event stream's connection, so both connections give up alike.
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 15_000;
 
 /** See the file comment. */
 export class Http2Client {

@@ -7,7 +7,7 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { EvaluationServiceV2 } from "@flagd-ts/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
@@ -276,8 +276,9 @@ describe("the gRPC unary transport against a server sending arbitrary gRPC answe
 						);
 					if (outcome !== "ok") {
 						expect(outcome).toBeInstanceOf(ConnectError);
-						expect((outcome as ConnectError).code).not.toBe(
-							Code.DeadlineExceeded,
+						// Our own deadline firing would mean the call hung (a server may send grpc-status 4 itself).
+						expect((outcome as ConnectError).rawMessage).not.toMatch(
+							/timed out after 5000 ms/,
 						);
 					}
 				} finally {

@@ -82,7 +82,9 @@ afterEach(() => controller.abort());
 
 async function start(key: string) {
 	const uri = `s3://flags/${key}?endpoint=${encodeURIComponent(endpoint)}&use_path_style=true&region=us-east-1`;
-	const config = { ...parseSourceUri(uri), intervalMs: 40 };
+	// s3rver now and then leaves a GET unanswered (seen when a PUT of the same key races it); a 1 s read timeout
+	// lets the next poll retry it well inside the tests' 5 s waits, as the 10 s default would not.
+	const config = { ...parseSourceUri(uri), intervalMs: 40, timeoutMs: 1000 };
 	const source = await createSyncSource(config, {
 		logger: recordingLogger(entries),
 		env: {
