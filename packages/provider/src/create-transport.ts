@@ -81,12 +81,11 @@ export function createFlagdTransport(
 		};
 	}
 
+	const dialH2 = () =>
+		dial(target, config.tls, { ca, servername, alpn: ["h2"] });
 	const nodeOptions: import("node:http2").SecureClientSessionOptions = {};
 	if (ca !== undefined) nodeOptions.ca = ca;
-	if (dialsElsewhere) {
-		nodeOptions.createConnection = () =>
-			dial(target, config.tls, { ca, servername, alpn: ["h2"] });
-	}
+	if (dialsElsewhere) nodeOptions.createConnection = dialH2;
 	// Our own session manager, so close() can end the HTTP/2 connection instead of waiting for its idle timeout.
 	const sessionManager = new Http2SessionManager(
 		baseUrl,
@@ -110,7 +109,7 @@ export function createFlagdTransport(
 	}
 	// Unary evaluations go through our own HTTP/2 client; the event stream stays on connect-node's gRPC transport.
 	const unaryClient = new Http2Client({
-		dial: () => dial(target, config.tls, { ca, servername, alpn: ["h2"] }),
+		dial: dialH2,
 		secure: config.tls,
 		keepAliveTimeMs: config.keepAliveTime,
 	});

@@ -83,20 +83,21 @@ export function createGrpcUnaryTransport(
 	const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
 	const userAgent = options.userAgent ?? "flagd-ts-provider";
 	const probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-	const fixedBlocks = new Map<string, Uint8Array>();
+	// Keyed by the method descriptor, so a call builds no path string.
+	const fixedBlocks = new Map<DescMethodUnary, Uint8Array>();
 	const fieldCache = new Map<string, Uint8Array>();
-	const fixedBlock = (path: string): Uint8Array => {
-		let block = fixedBlocks.get(path);
+	const fixedBlock = (method: DescMethodUnary): Uint8Array => {
+		let block = fixedBlocks.get(method);
 		if (block === undefined) {
 			block = encodeHeaderBlock([
 				[":method", "POST"],
 				[":scheme", options.scheme],
-				[":path", path],
+				[":path", `/${method.parent.typeName}/${method.name}`],
 				[":authority", options.authority],
 				["content-type", "application/grpc+proto"],
 				["te", "trailers"],
 			]);
-			fixedBlocks.set(path, block);
+			fixedBlocks.set(method, block);
 		}
 		return block;
 	};
@@ -128,7 +129,7 @@ export function createGrpcUnaryTransport(
 			let body: Uint8Array;
 			try {
 				block = headerBlock(
-					fixedBlock(`/${method.parent.typeName}/${method.name}`),
+					fixedBlock(method as DescMethodUnary),
 					headers,
 					field,
 				);

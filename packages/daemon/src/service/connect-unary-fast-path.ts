@@ -18,7 +18,6 @@ import {
 	type JsonWriteOptions,
 } from "@bufbuild/protobuf";
 import {
-	type Compression,
 	createMethodSerializationLookup,
 	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
@@ -37,26 +36,18 @@ import {
 	startFastCall,
 	toNodeHeaders,
 } from "./fast-handler-context.js";
-import type { UnaryRoute } from "./grpc-unary-fast-path.js";
+import type {
+	UnaryFastPathOptions,
+	UnaryRoute,
+} from "./grpc-unary-fast-path.js";
 import type { NodeRequest, NodeResponse } from "./http-listener.js";
 
-/** What the Connect fast path needs from the handler it sits in front of. */
-export interface ConnectUnaryFastPathOptions {
-	readonly routes: ReadonlyMap<string, UnaryRoute>;
-	readonly readMaxBytes: number;
-	readonly acceptCompression: readonly Compression[];
-	readonly compressMinBytes: number;
+/** What the Connect fast path needs from the handler it sits in front of: the gRPC path's options and two router options. */
+export interface ConnectUnaryFastPathOptions extends UnaryFastPathOptions {
 	/** The router's requireConnectProtocolHeader: connect rejects a request without `connect-protocol-version: 1`. */
 	readonly requireProtocolVersion: boolean;
 	/** The router's JSON options (connect parses and serializes with them). */
 	readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
-	readonly fallback: (
-		req: NodeRequest,
-		res: NodeResponse,
-		body: readonly Buffer[],
-		rest: boolean,
-	) => void;
-	readonly onError: (err: unknown, path: string) => void;
 }
 
 type Serialization = MethodSerializationLookup<DescMessage, DescMessage>;

@@ -42,8 +42,8 @@ export interface UnaryRoute {
 	readonly impl: (request: never, context: HandlerContext) => unknown;
 }
 
-/** What the fast path needs from the handler it sits in front of. */
-export interface GrpcUnaryFastPathOptions {
+/** What a direct path (gRPC, or Connect with more options) needs from the handler it sits in front of. */
+export interface UnaryFastPathOptions {
 	readonly routes: ReadonlyMap<string, UnaryRoute>;
 	readonly readMaxBytes: number;
 	readonly acceptCompression: readonly Compression[];
@@ -75,7 +75,7 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
  * request is not a plain unary gRPC call to a known method.
  */
 export function createGrpcUnaryFastPath(
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 ): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
 	return (req, res, path) => {
 		const route = options.routes.get(path);
@@ -115,7 +115,7 @@ function plainGrpcUnary(
 function readSingleMessage(
 	req: NodeRequest,
 	res: NodeResponse,
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 	onMessage: (payload: Uint8Array) => void,
 ): void {
 	const chunks: Buffer[] = [];
@@ -164,7 +164,7 @@ function answer(
 	res: NodeResponse,
 	payload: Uint8Array,
 	timeoutMs: number | undefined,
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 ): void {
 	const { method } = route;
 	let input: unknown;
@@ -211,7 +211,7 @@ function send(
 	output: unknown,
 	compression: Compression | null,
 	path: string,
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 ): void {
 	// The flat evaluation answers take the fast codec; anything it declines goes through protobuf-es.
 	let bytes = fastMessageCodec(method.output)?.encode(output as object);
@@ -254,7 +254,7 @@ function fail(
 	context: FastHandlerContext,
 	err: unknown,
 	path: string,
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 ): void {
 	setTrailerStatus(context.responseTrailer, asConnectError(err));
 	write(res, context, undefined, path, options);
@@ -265,7 +265,7 @@ function write(
 	context: FastHandlerContext,
 	body: Uint8Array | undefined,
 	path: string,
-	options: GrpcUnaryFastPathOptions,
+	options: UnaryFastPathOptions,
 ): void {
 	context.markAnswered();
 	if (res.destroyed) return;
