@@ -75,4 +75,39 @@ describe("Backoff", () => {
 			RangeError,
 		);
 	});
+
+	it("has no jitter with jitter=0 and only shortens delays with jitter>0 (the daemon syncs' settings)", () => {
+		const none = new Backoff({
+			initialDelayMs: 100,
+			maxDelayMs: 1000,
+			jitter: 0,
+			random: () => 0.5,
+		});
+		expect([1, 2, 3, 4, 5, 6].map(() => none.nextDelayMs())).toEqual([
+			100, 200, 400, 800, 1000, 1000,
+		]);
+		const full = new Backoff({
+			initialDelayMs: 100,
+			maxDelayMs: 1000,
+			jitter: 1,
+			random: () => 0,
+		});
+		expect(full.nextDelayMs()).toBe(0);
+	});
+
+	it("defaults to 1 s doubling to 60 s with equal jitter", () => {
+		const b = new Backoff({ random: () => 0.999999 });
+		const delays = Array.from({ length: 8 }, () => b.nextDelayMs());
+		expect(delays).toEqual([
+			1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000,
+		]);
+		const low = new Backoff({ random: () => 0 });
+		expect(low.nextDelayMs()).toBe(500);
+	});
+
+	it("rejects a multiplier below 1 and a jitter outside [0, 1]", () => {
+		expect(() => new Backoff({ multiplier: 0.5 })).toThrow(/multiplier/);
+		expect(() => new Backoff({ jitter: 1.5 })).toThrow(/jitter/);
+		expect(() => new Backoff({ jitter: -0.1 })).toThrow(/jitter/);
+	});
 });

@@ -19,4 +19,10 @@ describe("sleep", () => {
 		await sleep(10_000, controller.signal);
 		expect(Date.now() - again).toBeLessThan(50);
 	});
+
+	it("treats a negative delay as 0", async () => {
+		const started = Date.now();
+		await sleep(-5, new AbortController().signal);
+		expect(Date.now() - started).toBeLessThan(1000);
+	});
 });

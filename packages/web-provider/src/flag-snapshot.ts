@@ -1,3 +1,4 @@
+import type { JsonValue } from "@openfeature/web-sdk";
 import {
 	type FlagMetadata,
 	FlagNotFoundError,
@@ -8,7 +9,6 @@ import {
 	TypeMismatchError,
 } from "@openfeature/web-sdk";
 import { FlagdWebError } from "./errors.js";
-import type { JsonValue } from "./flagd-web-transport.js";
 
 /** The value kinds of flagd.evaluation.v1 `AnyFlag` (its `value` oneof). */
 export type FlagKind = "boolean" | "string" | "number" | "object";

@@ -36,7 +36,7 @@ export interface FlagdWebProviderOptions extends SharedOptions {
 	/** fetch implementation (auth wrappers, test doubles, runtimes without a global fetch). @default globalThis.fetch */
 	fetch?: typeof globalThis.fetch;
 	/**
-	 * Replaces the built-in Connect-JSON-over-fetch client, e.g. `fromConnectTransport(createConnectTransport(…))`
+	 * Replaces the built-in connect-web Connect (JSON) client, e.g. `fromConnectTransport(createConnectTransport(…))`
 	 * for binary or gRPC-web, or an in-memory transport in tests. When set, host/port/tls/pathPrefix/fetch are
 	 * not used. @default undefined
 	 */

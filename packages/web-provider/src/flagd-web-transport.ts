@@ -1,20 +1,12 @@
 /**
  * The two calls the web provider makes, in the JSON shapes of flagd.evaluation.v1 (protojson). The default
- * implementation speaks the Connect protocol over fetch without a protobuf runtime (fetch-transport.ts);
- * `fromConnectTransport` adapts any connect-es `Transport` (connect-web, gRPC-web, binary) to this interface.
+ * implementation is connect-web's Connect transport (fetch-transport.ts); `fromConnectTransport` adapts any
+ * connect-es `Transport` (binary format, gRPC-web, interceptors) to this interface.
  */
+import type { JsonObject, JsonValue } from "@openfeature/web-sdk";
 
-/** A JSON value as it comes out of `JSON.parse`. */
-export type JsonValue =
-	| null
-	| boolean
-	| number
-	| string
-	| JsonValue[]
-	| { [key: string]: JsonValue };
-
-/** A JSON object (a `google.protobuf.Struct` in its JSON form). */
-export type JsonObject = { [key: string]: JsonValue };
+/** A JSON value and a JSON object (a `google.protobuf.Struct` in its JSON form): OpenFeature's types. */
+export type { JsonObject, JsonValue };
 
 /** Per-call settings. */
 export interface CallOptions {

@@ -21,10 +21,10 @@ import type {
 } from "./flagd-web-transport.js";
 
 /**
- * Adapts a connect-es `Transport` (connect-web's Connect transport with `useBinaryFormat`, its gRPC-web
- * transport, interceptors for auth, or `createRouterTransport` in tests) to the provider's transport. This pulls
- * in the protobuf-es runtime (~29 KB gzip), which the default fetch transport avoids; bundlers drop it when
- * unused.
+ * Adapts a connect-es `Transport` to the provider's transport. The default (`createFetchTransport`) passes
+ * connect-web's Connect transport; pass your own for connect-web's binary format, its gRPC-web transport,
+ * interceptors for auth, or `createRouterTransport` in tests. ResolveAll responses are handed on in their
+ * protojson form, EventStream messages as `{ type, data }`, failures as `FlagdWebError`.
  */
 export function fromConnectTransport(transport: Transport): FlagdWebTransport {
 	const client = createClient(Service, transport);
@@ -71,9 +71,28 @@ function callOptions(call: CallOptions): {
 	};
 }
 
-/** Connect's numeric codes as the protocol's strings (`DeadlineExceeded` → `deadline_exceeded`). */
+/**
+ * Connect's numeric codes as the protocol's strings (`DeadlineExceeded` → `deadline_exceeded`). connect-es reports
+ * a fetch that failed (network error, CORS refusal: a `TypeError`) and a body that is not JSON (a `SyntaxError`) as
+ * `unknown`; the catalogue keeps its meaning for them: `unavailable` and `internal`. A stream message that does not
+ * decode is connect-es's `invalid_argument`.
+ */
 function fromConnectError(e: unknown): FlagdWebError {
 	const error = ConnectError.from(e);
+	if (error.code === Code.Unknown && causeIs(error, "TypeError")) {
+		return new FlagdWebError(
+			`flagd unreachable: ${error.rawMessage}`,
+			"unavailable",
+			{ cause: error },
+		);
+	}
+	if (error.code === Code.Unknown && causeIs(error, "SyntaxError")) {
+		return new FlagdWebError(
+			`flagd sent a body that is not valid JSON: ${error.rawMessage}`,
+			"internal",
+			{ cause: error },
+		);
+	}
 	const name = Code[error.code] ?? "Unknown";
 	const code: FlagdWebErrorCode = parseErrorCode(
 		name.replace(
@@ -82,4 +101,14 @@ function fromConnectError(e: unknown): FlagdWebError {
 		),
 	);
 	return new FlagdWebError(error.rawMessage || name, code, { cause: error });
+}
+
+/** By name, not `instanceof`: fetch's errors may come from another realm (a worker, a polyfill, a test VM). */
+function causeIs(error: ConnectError, name: string): boolean {
+	const cause: unknown = error.cause;
+	return (
+		typeof cause === "object" &&
+		cause !== null &&
+		(cause as { name?: unknown }).name === name
+	);
 }

@@ -1,7 +1,7 @@
 /**
  * @flagd-ts/web-provider: the flagd provider for @openfeature/web-sdk (browsers). Speaks flagd.evaluation.v1
- * (ResolveAll + EventStream) as Connect JSON over fetch by default; any connect-es transport can be plugged in
- * with `fromConnectTransport`.
+ * (ResolveAll + EventStream) with connect-web's Connect transport (JSON format) by default; any connect-es
+ * transport can be plugged in with `fromConnectTransport`.
  */
 export {
 	FlagdWebError,

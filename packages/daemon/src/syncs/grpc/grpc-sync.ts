@@ -13,10 +13,13 @@ import {
 } from "@connectrpc/connect-node";
 import { FLAGD_SELECTOR_HEADER } from "@flagd-ts/protocol";
 import { FlagSyncService } from "@flagd-ts/protocol/sync-v1";
+import {
+	sleep as abortableSleep,
+	Backoff,
+	type BackoffOptions,
+} from "@flagd-ts/provider-core";
 import { DaemonError } from "../../errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import { abortableSleep } from "../internal/abortable-sleep.js";
-import { Backoff, type BackoffOptions } from "../internal/backoff.js";
 import { checkFlagDocument } from "../internal/check-flag-document.js";
 import { describeError } from "../internal/describe-error.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";

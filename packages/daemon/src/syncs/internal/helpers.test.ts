@@ -1,6 +1,5 @@
+import { sleep as abortableSleep } from "@flagd-ts/provider-core";
 import { describe, expect, it } from "@jest/globals";
-import { abortableSleep } from "./abortable-sleep.js";
-import { Backoff } from "./backoff.js";
 import { parseBlobUri } from "./blob-uri.js";
 import { ChangeTrigger } from "./change-trigger.js";
 import { checkFlagDocument } from "./check-flag-document.js";
@@ -28,31 +27,6 @@ describe("poll schedule", () => {
 		expect(nextPollDelayMs(11_499, 5000, 1500)).toBe(1);
 		expect(pollOffsetMs(5000, "replica-1")).not.toBe(
 			pollOffsetMs(5000, "replica-2"),
-		);
-	});
-});
-
-describe("Backoff", () => {
-	it("grows exponentially to the cap, jitter only shortens, and reset starts over", () => {
-		const none = new Backoff({
-			initialDelayMs: 100,
-			maxDelayMs: 1000,
-			jitter: 0,
-		});
-		expect([1, 2, 3, 4, 5, 6].map(() => none.nextDelayMs())).toEqual([
-			100, 200, 400, 800, 1000, 1000,
-		]);
-		none.reset();
-		expect(none.nextDelayMs()).toBe(100);
-		const full = new Backoff({
-			initialDelayMs: 100,
-			maxDelayMs: 1000,
-			jitter: 0.5,
-			random: () => 0.999,
-		});
-		expect(full.nextDelayMs()).toBe(50);
-		expect(() => new Backoff({ initialDelayMs: 10, maxDelayMs: 5 })).toThrow(
-			RangeError,
 		);
 	});
 });

@@ -3,7 +3,7 @@
  * `intervalMs` since the epoch) and shifted by a deterministic offset derived from `intervalSeed` with FNV-1a 32,
  * so replicas with different seeds spread out instead of polling in lock-step (flagd#1944).
  */
-import { abortableSleep } from "./abortable-sleep.js";
+import { sleep as abortableSleep } from "@flagd-ts/provider-core";
 
 const FNV32_OFFSET_BASIS = 0x811c9dc5;
 const FNV32_PRIME = 0x01000193;

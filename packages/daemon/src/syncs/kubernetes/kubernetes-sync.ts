@@ -5,6 +5,11 @@
  * Connection failures after the first snapshot are retried with backoff; the last good flags are kept meanwhile.
  */
 import { existsSync } from "node:fs";
+import {
+	sleep as abortableSleep,
+	Backoff,
+	type BackoffOptions,
+} from "@flagd-ts/provider-core";
 import type {
 	CustomObjectsApi,
 	KubeConfig,
@@ -12,8 +17,6 @@ import type {
 } from "@kubernetes/client-node";
 import { DaemonError } from "../../errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import { abortableSleep } from "../internal/abortable-sleep.js";
-import { Backoff, type BackoffOptions } from "../internal/backoff.js";
 import { ChangeTrigger } from "../internal/change-trigger.js";
 import { checkFlagDocument } from "../internal/check-flag-document.js";
 import { describeError } from "../internal/describe-error.js";
