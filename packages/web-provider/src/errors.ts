@@ -1,3 +1,5 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
 /**
  * Error catalogue of the web provider. Transport failures carry a Connect code (the protocol's own stable string
  * codes, https://connectrpc.com/docs/protocol#error-codes) so callers and logs can branch on `code` without
@@ -114,4 +116,21 @@ export function toFlagdWebError(
 	return new FlagdWebError(`flagd unreachable: ${message}`, "unavailable", {
 		cause: e,
 	});
+}
+
+/**
+ * The same failure as a connect-es `ConnectError` with the matching code (`deadline_exceeded` →
+ * `Code.DeadlineExceeded`), the form provider-core's stream supervisor reads; the original is its cause.
+ */
+export function toConnectError(error: FlagdWebError): ConnectError {
+	const name = error.code.replace(/(?:^|_)([a-z])/g, (_m, c: string) =>
+		c.toUpperCase(),
+	) as keyof typeof Code;
+	return new ConnectError(
+		error.message,
+		Code[name] ?? Code.Unknown,
+		undefined,
+		undefined,
+		error,
+	);
 }

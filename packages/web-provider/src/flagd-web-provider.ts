@@ -1,4 +1,7 @@
-import { contextToStruct } from "@flagd-ts/provider-core";
+import {
+	contextToStruct,
+	type SupervisorEventName,
+} from "@flagd-ts/provider-core";
 import {
 	type EvaluationContext,
 	type FlagValue,
@@ -12,7 +15,6 @@ import {
 import { createFetchTransport } from "./fetch-transport.js";
 import type { FlagKind } from "./flag-snapshot.js";
 import {
-	type ConnectionEventName,
 	type ConnectionState,
 	FlagdWebConnection,
 } from "./flagd-web-connection.js";
@@ -67,7 +69,8 @@ export class FlagdWebProvider implements Provider {
 			config: this.config,
 			context: contextToStruct(context),
 			handlers: {
-				emit: (event, details) => this.events.emit(EVENTS[event], details),
+				emit: (event, details) =>
+					this.events.emit(EVENTS[event], { ...details }),
 			},
 		});
 		this.connection = connection;
@@ -148,4 +151,4 @@ const EVENTS = {
 	PROVIDER_ERROR: ProviderEvents.Error,
 	PROVIDER_STALE: ProviderEvents.Stale,
 	PROVIDER_CONFIGURATION_CHANGED: ProviderEvents.ConfigurationChanged,
-} as const satisfies Record<ConnectionEventName, ProviderEvents>;
+} as const satisfies Record<SupervisorEventName, ProviderEvents>;
