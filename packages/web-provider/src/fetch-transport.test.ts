@@ -14,6 +14,7 @@ import { encodeEnvelope as encodeFrame } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { isFlagdWebError } from "./errors.js";
 import { createFetchTransport } from "./fetch-transport.js";
+import { FlagdWebProvider } from "./flagd-web-provider.js";
 import type { FlagdWebTransport } from "./flagd-web-transport.js";
 
 type Route = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
@@ -270,5 +271,41 @@ describe("createFetchTransport: EventStream", () => {
 		const next = iterator.next();
 		controller.abort();
 		expect((await failure(next)).code).toBe("canceled");
+	});
+});
+
+describe("FlagdWebProvider options reach the wire", () => {
+	it("sends the interceptors' headers through host, port and pathPrefix", async () => {
+		route = (_req, _body, res) =>
+			res
+				.writeHead(503, { "content-type": "application/json" })
+				.end('{"code":"unavailable","message":"warming up"}');
+		const { port } = server.address() as AddressInfo;
+		const provider = new FlagdWebProvider({
+			host: "127.0.0.1",
+			port,
+			pathPrefix: "/edge/",
+			deadlineMs: 300,
+			interceptors: [
+				(next) => async (req) => {
+					req.header.set("Authorization", "Bearer token-1");
+					return next(req);
+				},
+			],
+			logger: { error() {}, warn() {}, info() {}, debug() {} },
+		});
+		seen.length = 0;
+		await expect(provider.initialize({})).rejects.toThrow(/deadlineMs=300/);
+		await provider.onClose();
+		expect(seen.length).toBeGreaterThan(0);
+		expect(seen[0]?.url).toBe("/edge/flagd.evaluation.v1.Service/EventStream");
+		expect(seen[0]?.headers.authorization).toBe("Bearer token-1");
+	});
+
+	it("refuses @openfeature/flagd-web-provider's extra constructor arguments", () => {
+		const Ctor = FlagdWebProvider as unknown as new (
+			...args: unknown[]
+		) => FlagdWebProvider;
+		expect(() => new Ctor({}, console)).toThrow(/one options object/);
 	});
 });

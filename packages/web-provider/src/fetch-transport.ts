@@ -1,3 +1,4 @@
+import type { Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import type { FlagdWebTransport } from "./flagd-web-transport.js";
 import { fromConnectTransport } from "./from-connect-transport.js";
@@ -8,9 +9,15 @@ export interface FetchTransportOptions {
 	readonly baseUrl: string;
 	/** @default globalThis.fetch */
 	readonly fetch?: typeof globalThis.fetch;
+	/** connect-es interceptors, e.g. to add an auth header. @default [] */
+	readonly interceptors?: readonly Interceptor[];
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(["baseUrl", "fetch"]);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+	"baseUrl",
+	"fetch",
+	"interceptors",
+]);
 
 /**
  * The provider's default transport: connect-web's Connect transport (JSON format, as flagd's own web provider
@@ -38,6 +45,7 @@ export function createFetchTransport(
 			baseUrl: options.baseUrl,
 			fetch: noStoreFetch,
 			useBinaryFormat: false,
+			interceptors: [...(options.interceptors ?? [])],
 		}),
 	);
 }

@@ -69,4 +69,73 @@ describe("resolveFlagdWebProviderOptions", () => {
 			resolveFlagdWebProviderOptions({ streamIdleTimeoutMs: -1 }),
 		).toThrow(/"streamIdleTimeoutMs"/);
 	});
+
+	it("maps @openfeature/flagd-web-provider's maxDelay to retryBackoffMaxMs and names it in errors", () => {
+		expect(
+			resolveFlagdWebProviderOptions({ maxDelay: 30_000 }).retryBackoffMaxMs,
+		).toBe(30_000);
+		expect(() =>
+			resolveFlagdWebProviderOptions({
+				maxDelay: 30_000,
+				retryBackoffMaxMs: 20_000,
+			}),
+		).toThrow(/"maxDelay".*"retryBackoffMaxMs"/);
+		expect(() => resolveFlagdWebProviderOptions({ maxDelay: 0 })).toThrow(
+			/"maxDelay"/,
+		);
+		expect(() =>
+			resolveFlagdWebProviderOptions({ maxDelay: "1s" as unknown as number }),
+		).toThrow(TypeError);
+		// The mapped value still has to be >= retryBackoffMs, like retryBackoffMaxMs itself.
+		expect(() => resolveFlagdWebProviderOptions({ maxDelay: 500 })).toThrow(
+			/"retryBackoffMaxMs"/,
+		);
+	});
+
+	it("accepts maxRetries 0 (reconnect forever, as here) and refuses any other maxRetries by name", () => {
+		expect(
+			resolveFlagdWebProviderOptions({ maxRetries: 0 }).retryBackoffMaxMs,
+		).toBe(12_000);
+		for (const maxRetries of [5, -1]) {
+			expect(() => resolveFlagdWebProviderOptions({ maxRetries })).toThrow(
+				/"maxRetries".*not supported/,
+			);
+		}
+	});
+
+	it("refuses an unknown option by name instead of ignoring it", () => {
+		for (const name of ["useBinaryFormat", "hostname", "cache", "timeoutMs"]) {
+			expect(() =>
+				resolveFlagdWebProviderOptions({ [name]: true } as never),
+			).toThrow(new RegExp(`unknown option "${name}"`));
+		}
+	});
+
+	it("takes connect interceptors, and refuses settings of the built-in transport next to a custom one", () => {
+		const addHeader = (next: (r: unknown) => unknown) => next;
+		expect(
+			resolveFlagdWebProviderOptions({ interceptors: [addHeader as never] })
+				.interceptors,
+		).toHaveLength(1);
+		expect(() =>
+			resolveFlagdWebProviderOptions({ interceptors: "x" as never }),
+		).toThrow(/"interceptors"/);
+		const transport = {
+			resolveAll: async () => ({}),
+			eventStream: () => ({
+				async *[Symbol.asyncIterator]() {
+					// never yields: configuration test only
+				},
+			}),
+		};
+		expect(() =>
+			resolveFlagdWebProviderOptions({ transport, host: "flags.example.com" }),
+		).toThrow(/"transport".*"host"/);
+		expect(() =>
+			resolveFlagdWebProviderOptions({ transport, interceptors: [] }),
+		).toThrow(/"interceptors"/);
+		expect(resolveFlagdWebProviderOptions({ transport }).transport).toBe(
+			transport,
+		);
+	});
 });

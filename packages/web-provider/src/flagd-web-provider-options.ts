@@ -1,3 +1,4 @@
+import type { Interceptor } from "@connectrpc/connect";
 import {
 	COMMON_DEFAULTS,
 	COMMON_OPTION_SPECS,
@@ -7,6 +8,10 @@ import {
 } from "@flagd-ts/provider-core";
 import type { Logger } from "@openfeature/web-sdk";
 import type { FlagdWebTransport } from "./flagd-web-transport.js";
+import {
+	type PeerOptionNames,
+	translatePeerOptions,
+} from "./peer-option-names.js";
 
 /** The options the web provider shares with the Node provider (same names, meaning and defaults). */
 type SharedOptions = Pick<
@@ -24,10 +29,15 @@ type SharedOptions = Pick<
 
 /**
  * Options of `FlagdWebProvider`. Shared options keep the Node provider's names and defaults (see
- * provider-core's `CommonProviderOptions`): `host` "localhost", `port` 8013, `tls` false, `deadlineMs` 500, `streamDeadlineMs` 600000 (0: never re-open),
- * `retryBackoffMs` 1000, `retryBackoffMaxMs` 12000, `retryGracePeriod` 5 (seconds), `selector` none.
+ * provider-core's `CommonProviderOptions`): `host` "localhost", `port` 8013, `tls` false, `deadlineMs` 500,
+ * `streamDeadlineMs` 600000 (0: never re-open), `retryBackoffMs` 1000, `retryBackoffMaxMs` 12000,
+ * `retryGracePeriod` 5 (seconds), `selector` none. Note that @openfeature/flagd-web-provider defaults to port 443
+ * with TLS: behind an HTTPS proxy set `tls: true, port: 443`. Its `maxDelay` and `maxRetries: 0` are accepted
+ * (see {@link PeerOptionNames}); any other name that is not an option here throws.
  */
-export interface FlagdWebProviderOptions extends SharedOptions {
+export interface FlagdWebProviderOptions
+	extends SharedOptions,
+		PeerOptionNames {
 	/**
 	 * Path under which a reverse proxy serves flagd's Connect service, e.g. `/flagd` for
 	 * `https://host/flagd/flagd.evaluation.v1.Service/ResolveAll`. @default ""
@@ -35,10 +45,12 @@ export interface FlagdWebProviderOptions extends SharedOptions {
 	pathPrefix?: string;
 	/** fetch implementation (auth wrappers, test doubles, runtimes without a global fetch). @default globalThis.fetch */
 	fetch?: typeof globalThis.fetch;
+	/** connect-es interceptors of the built-in transport, e.g. to add an auth header. @default [] */
+	interceptors?: Interceptor[];
 	/**
 	 * Replaces the built-in connect-web Connect (JSON) client, e.g. `fromConnectTransport(createConnectTransport(…))`
-	 * for binary or gRPC-web, or an in-memory transport in tests. When set, host/port/tls/pathPrefix/fetch are
-	 * not used. @default undefined
+	 * for binary or gRPC-web, or an in-memory transport in tests. host, port, tls, pathPrefix, fetch and
+	 * interceptors configure the built-in transport, so setting one of them as well throws. @default undefined
 	 */
 	transport?: FlagdWebTransport;
 	/**
@@ -62,6 +74,7 @@ export interface FlagdWebProviderConfig {
 	readonly streamIdleTimeoutMs: number;
 	readonly selector: string | undefined;
 	readonly fetch: typeof globalThis.fetch | undefined;
+	readonly interceptors: readonly Interceptor[];
 	readonly transport: FlagdWebTransport | undefined;
 	readonly logger: Logger;
 }
@@ -97,8 +110,9 @@ const WEB_DEFAULTS = { streamIdleTimeoutMs: 60_000 } as const;
  * field by field.
  */
 export function resolveFlagdWebProviderOptions(
-	options: FlagdWebProviderOptions = {},
+	given: FlagdWebProviderOptions = {},
 ): FlagdWebProviderConfig {
+	const options = translatePeerOptions(given);
 	const o = validateExplicit(SHARED_SPECS, options) as SharedOptions;
 	const web = validateExplicit(WEB_SPECS, options) as {
 		streamIdleTimeoutMs?: number;
@@ -107,6 +121,25 @@ export function resolveFlagdWebProviderOptions(
 	checkType("fetch", options.fetch, "function");
 	checkType("transport", options.transport, "object");
 	checkType("logger", options.logger, "object");
+	const interceptors = options.interceptors ?? [];
+	if (
+		!Array.isArray(interceptors) ||
+		!interceptors.every((i) => typeof i === "function")
+	) {
+		throw new TypeError(
+			`flagd provider option "interceptors": expected an array of connect-es interceptors (functions)`,
+		);
+	}
+	if (options.transport !== undefined) {
+		const clash = TRANSPORT_SETTINGS.filter(
+			(name) => options[name] !== undefined,
+		);
+		if (clash.length > 0) {
+			throw new TypeError(
+				`flagd provider option "transport" replaces the built-in transport, so ${clash.map((n) => `"${n}"`).join(", ")} would have no effect; configure your transport instead`,
+			);
+		}
+	}
 	const tls = o.tls ?? COMMON_DEFAULTS.tls;
 	const host = o.host ?? COMMON_DEFAULTS.host;
 	const port = o.port ?? COMMON_DEFAULTS.port;
@@ -130,10 +163,21 @@ export function resolveFlagdWebProviderOptions(
 			web.streamIdleTimeoutMs ?? WEB_DEFAULTS.streamIdleTimeoutMs,
 		selector: o.selector === "" ? undefined : o.selector,
 		fetch: options.fetch,
+		interceptors: [...interceptors],
 		transport: options.transport,
 		logger: options.logger ?? console,
 	});
 }
+
+/** Options that configure the built-in transport (and so cannot be combined with `transport`). */
+const TRANSPORT_SETTINGS = [
+	"host",
+	"port",
+	"tls",
+	"pathPrefix",
+	"fetch",
+	"interceptors",
+] as const satisfies readonly (keyof FlagdWebProviderOptions)[];
 
 /** IPv6 literals need brackets in a URL. */
 function formatHost(host: string): string {

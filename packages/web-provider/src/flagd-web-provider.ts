@@ -43,12 +43,23 @@ export class FlagdWebProvider implements Provider {
 	private readonly transport: FlagdWebTransport;
 	private connection: FlagdWebConnection | undefined;
 
-	constructor(options: FlagdWebProviderOptions = {}) {
+	/**
+	 * @param options see {@link FlagdWebProviderOptions}; bad values and unknown names throw, naming the option.
+	 * @param unsupported nothing: @openfeature/flagd-web-provider's further arguments (logger, clients) throw;
+	 *   pass the logger as `options.logger`, clients as `options.transport`.
+	 */
+	constructor(options: FlagdWebProviderOptions = {}, ...unsupported: never[]) {
+		if (unsupported.length > 0) {
+			throw new TypeError(
+				`FlagdWebProvider takes one options object, got ${unsupported.length + 1} arguments; pass the logger as options.logger and a custom client as options.transport`,
+			);
+		}
 		this.config = resolveFlagdWebProviderOptions(options);
 		this.transport =
 			this.config.transport ??
 			createFetchTransport({
 				baseUrl: this.config.baseUrl,
+				interceptors: this.config.interceptors,
 				...(this.config.fetch ? { fetch: this.config.fetch } : {}),
 			});
 	}
