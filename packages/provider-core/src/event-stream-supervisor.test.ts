@@ -118,13 +118,18 @@ function harness(overrides: Partial<EventStreamSupervisorOptions> = {}) {
 	};
 }
 
+/** Starts the supervisor and answers its first stream with provider_ready; resolves once start() has. */
+async function connected(h: ReturnType<typeof harness>): Promise<void> {
+	const init = h.supervisor.start();
+	await until(() => h.streams.length === 1);
+	h.latest().push({ type: "provider_ready" });
+	await init;
+}
+
 describe("EventStreamSupervisor", () => {
 	it("resolves start() on provider_ready without emitting (the SDK emits READY)", async () => {
 		const h = harness();
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		expect(h.supervisor.state).toBe("ready");
 		expect(h.events).toEqual([]);
 		expect(h.cache.currentMode).toBe("read-write");
@@ -134,10 +139,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("goes STALE on loss, ERROR after the grace period, then READY and CONFIGURATION_CHANGED on reconnect", async () => {
 		const h = harness();
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		h.latest().fail(new ConnectError("gone", Code.Unavailable));
 		await until(() => h.supervisor.state === "stale");
 		expect(h.cache.currentMode).toBe("read-only");
@@ -158,10 +160,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("treats a stream that ends cleanly as a loss and reconnects", async () => {
 		const h = harness({ retryGracePeriodMs: 5000 });
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		h.latest().end();
 		await until(() => h.supervisor.state === "stale");
 		await until(() => h.streams.length === 2);
@@ -218,10 +217,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("does not treat fatal codes as fatal after the first connection", async () => {
 		const h = harness({ retryGracePeriodMs: 5000 });
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		h.latest().fail(new ConnectError("no", Code.PermissionDenied));
 		await until(() => h.supervisor.state === "stale");
 		await until(() => h.streams.length === 2);
@@ -230,10 +226,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("invalidates changed keys and emits CONFIGURATION_CHANGED with flagsChanged", async () => {
 		const h = harness();
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		h.cache.set(
 			"boolean",
 			"a",
@@ -262,10 +255,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("purges the cache on every reconnect", async () => {
 		const h = harness({ retryGracePeriodMs: 5000 });
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		h.cache.set(
 			"boolean",
 			"a",
@@ -284,10 +274,7 @@ describe("EventStreamSupervisor", () => {
 
 	it("re-opens the stream at streamDeadlineMs without STALE, emitting CONFIGURATION_CHANGED", async () => {
 		const h = harness({ streamDeadlineMs: 60 });
-		const init = h.supervisor.start();
-		await until(() => h.streams.length === 1);
-		h.latest().push({ type: "provider_ready" });
-		await init;
+		await connected(h);
 		await until(() => h.streams.length === 2);
 		expect(h.streams[0]?.aborted).toBe(true);
 		expect(h.supervisor.state).toBe("ready");
@@ -328,6 +315,116 @@ describe("EventStreamSupervisor", () => {
 		expect(h.latest().aborted).toBe(true);
 		await new Promise((r) => setTimeout(r, 50));
 		expect(h.streams.length).toBe(1);
+		await h.supervisor.close();
+	});
+
+	it("counts as connected only once synchronize resolves, and announces the keys it reports on reconnect", async () => {
+		const pending: Array<(keys: string[]) => void> = [];
+		const synchronizing = harness({
+			retryGracePeriodMs: 5000,
+			handlers: {
+				emit: (e, d) => synchronizing.events.push([e, d]),
+				synchronize: () =>
+					new Promise<string[]>((resolve) => pending.push(resolve)),
+			},
+		});
+		const init = synchronizing.supervisor.start();
+		await until(() => synchronizing.streams.length === 1);
+		synchronizing.latest().push({ type: "provider_ready" });
+		await until(() => pending.length === 1);
+		expect(synchronizing.supervisor.state).toBe("connecting");
+		pending[0]?.(["a"]);
+		await init;
+		expect(synchronizing.supervisor.state).toBe("ready");
+		synchronizing.latest().end();
+		await until(() => synchronizing.streams.length === 2);
+		synchronizing.latest().push({ type: "provider_ready" });
+		await until(() => pending.length === 2);
+		pending[1]?.(["b", "c"]);
+		await until(() => synchronizing.events.length === 3);
+		expect(synchronizing.events).toEqual([
+			["PROVIDER_STALE", expect.anything()],
+			["PROVIDER_READY", expect.anything()],
+			[
+				"PROVIDER_CONFIGURATION_CHANGED",
+				{ message: "reconnected to flagd", flagsChanged: ["b", "c"] },
+			],
+		]);
+		await synchronizing.supervisor.close();
+	});
+
+	it("fails the attempt when synchronize rejects, and retries", async () => {
+		let calls = 0;
+		const h = harness({
+			handlers: {
+				emit: () => {},
+				synchronize: async () => {
+					calls += 1;
+					if (calls === 1)
+						throw new ConnectError("fetch failed", Code.Unavailable);
+					return [];
+				},
+			},
+		});
+		const init = h.supervisor.start();
+		await until(() => h.streams.length === 1);
+		h.latest().push({ type: "provider_ready" });
+		await until(() => h.streams.length === 2);
+		expect(h.streams[0]?.aborted).toBe(true);
+		h.latest().push({ type: "provider_ready" });
+		await init;
+		expect(calls).toBe(2);
+		await h.supervisor.close();
+	});
+
+	it("awaits configurationChanged before announcing the change", async () => {
+		const order: string[] = [];
+		const h = harness({
+			handlers: {
+				emit: (e) => order.push(e),
+				configurationChanged: async (keys) => {
+					await new Promise((r) => setTimeout(r, 20));
+					order.push(`refreshed ${keys.join(",")}`);
+				},
+			},
+		});
+		await connected(h);
+		h.latest().push({
+			type: "configuration_change",
+			data: { flags: { x: {} } },
+		});
+		await until(() => order.length === 2);
+		expect(order).toEqual(["refreshed x", "PROVIDER_CONFIGURATION_CHANGED"]);
+		await h.supervisor.close();
+	});
+
+	it("counts a stream silent for streamIdleTimeoutMs as lost; keep_alive keeps it open", async () => {
+		const h = harness({ streamIdleTimeoutMs: 80, retryGracePeriodMs: 5000 });
+		await connected(h);
+		for (let i = 0; i < 3; i++) {
+			await new Promise((r) => setTimeout(r, 40));
+			h.latest().push({ type: "keep_alive" });
+		}
+		expect(h.streams.length).toBe(1);
+		await until(() => h.supervisor.state === "stale");
+		await until(() => h.streams.length === 2);
+		await h.supervisor.close();
+	});
+
+	it("reconnect() drops the stream and becomes error without an event; the next connection emits READY", async () => {
+		const h = harness({ retryGracePeriodMs: 5000 });
+		await connected(h);
+		h.supervisor.reconnect(new ConnectError("bad data", Code.Internal));
+		expect(h.supervisor.state).toBe("error");
+		await until(() => h.streams.length === 2);
+		expect(h.streams[0]?.aborted).toBe(true);
+		expect(h.events).toEqual([]);
+		h.latest().push({ type: "provider_ready" });
+		await until(() => h.supervisor.state === "ready");
+		expect(h.names()).toEqual([
+			"PROVIDER_READY",
+			"PROVIDER_CONFIGURATION_CHANGED",
+		]);
 		await h.supervisor.close();
 	});
 });

@@ -87,6 +87,20 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 	}
 }
 
+/** Initializes `p` and answers its first stream with provider_ready and its first ResolveAll with flags("a"). */
+async function initialized(
+	p: FlagdWebProvider,
+	transport: ManualTransport,
+	context: Record<string, string>,
+): Promise<void> {
+	const init = p.initialize(context);
+	await until(() => transport.streams.length === 1, "stream");
+	transport.streams[0]?.push({ type: "provider_ready", data: {} });
+	await until(() => transport.resolves.length === 1, "first fetch");
+	transport.resolves[0]?.resolve(flags("a"));
+	await init;
+}
+
 const providers: FlagdWebProvider[] = [];
 function create(
 	transport: FlagdWebTransport,
@@ -123,12 +137,7 @@ describe("FlagdWebProvider state machine", () => {
 	it("never lets an older ResolveAll answer overwrite a newer context's flags", async () => {
 		const transport = new ManualTransport();
 		const p = create(transport);
-		const init = p.initialize({ user: "a" });
-		await until(() => transport.streams.length === 1, "stream");
-		transport.streams[0]?.push({ type: "provider_ready", data: {} });
-		await until(() => transport.resolves.length === 1, "first fetch");
-		transport.resolves[0]?.resolve(flags("a"));
-		await init;
+		await initialized(p, transport, { user: "a" });
 
 		const toB = p.onContextChange({ user: "a" }, { user: "b" });
 		const toC = p.onContextChange({ user: "b" }, { user: "c" });
@@ -174,12 +183,7 @@ describe("FlagdWebProvider state machine", () => {
 		p.events.addHandler("PROVIDER_CONFIGURATION_CHANGED" as never, (d) =>
 			seen.push(d),
 		);
-		const init = p.initialize({});
-		await until(() => transport.streams.length === 1, "stream");
-		transport.streams[0]?.push({ type: "provider_ready" });
-		await until(() => transport.resolves.length === 1, "fetch");
-		transport.resolves[0]?.resolve(flags("a"));
-		await init;
+		await initialized(p, transport, {});
 		transport.streams[0]?.push({ type: "keep_alive" });
 		transport.streams[0]?.push({
 			type: "configuration_change",
@@ -213,12 +217,7 @@ describe("FlagdWebProvider stream watchdog", () => {
 		]) {
 			p.events.addHandler(type as never, () => events.push(type));
 		}
-		const init = p.initialize({});
-		await until(() => transport.streams.length === 1, "stream");
-		transport.streams[0]?.push({ type: "provider_ready" });
-		await until(() => transport.resolves.length === 1, "fetch");
-		transport.resolves[0]?.resolve(flags("a"));
-		await init;
+		await initialized(p, transport, {});
 		// keep_alive keeps it alive past the timeout...
 		for (let i = 0; i < 3; i++) {
 			await new Promise((resolve) => setTimeout(resolve, 50));
@@ -267,12 +266,7 @@ describe("FlagdWebProvider stream deadline", () => {
 				}),
 			);
 		}
-		const init = p.initialize({});
-		await until(() => transport.streams.length === 1, "stream");
-		transport.streams[0]?.push({ type: "provider_ready" });
-		await until(() => transport.resolves.length === 1, "fetch");
-		transport.resolves[0]?.resolve(flags("a"));
-		await init;
+		await initialized(p, transport, {});
 
 		await until(() => transport.streams.length === 2, "re-opened stream");
 		expect(transport.streams[0]?.signal.aborted).toBe(true);
