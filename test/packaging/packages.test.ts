@@ -198,19 +198,16 @@ describe("package.json", () => {
 		expect(pkg(dir).dependencies.undeclaredImports).toEqual([]);
 	});
 
-	it("provider-core takes @openfeature/core from the SDK as a peer; web-provider does not force connect-web", () => {
+	it("provider-core takes @openfeature/core from the SDK as a peer; web-provider depends on connect-web at connect's version", () => {
 		const core = pkg("provider-core").manifest;
 		expect(core.dependencies?.["@openfeature/core"]).toBeUndefined();
 		expect(core.peerDependencies?.["@openfeature/core"]).toBe("^1.12.0");
 		const web = pkg("web-provider").manifest;
-		expect(web.dependencies?.["@connectrpc/connect-web"]).toBeUndefined();
-		// connect-web pins @connectrpc/connect exactly, so the optional peer must be the version we depend on.
-		expect(web.peerDependencies?.["@connectrpc/connect-web"]).toBe(
+		// connect-web pins @connectrpc/connect exactly, so it must be the version we depend on.
+		expect(web.dependencies?.["@connectrpc/connect-web"]).toBe(
 			web.dependencies?.["@connectrpc/connect"],
 		);
-		expect(web.peerDependenciesMeta).toEqual({
-			"@connectrpc/connect-web": { optional: true },
-		});
+		expect(web.peerDependencies?.["@connectrpc/connect-web"]).toBeUndefined();
 	});
 });
 
