@@ -14,7 +14,7 @@ import {
 import { FLAGD_SELECTOR_HEADER } from "@flagd-ts/protocol";
 import { FlagSyncService } from "@flagd-ts/protocol/sync-v1";
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
 import { Backoff, type BackoffOptions } from "../internal/backoff.js";
 import { checkFlagDocument } from "../internal/check-flag-document.js";

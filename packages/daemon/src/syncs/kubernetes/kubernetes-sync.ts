@@ -11,7 +11,7 @@ import type {
 	Watch,
 } from "@kubernetes/client-node";
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { abortableSleep } from "../internal/abortable-sleep.js";
 import { Backoff, type BackoffOptions } from "../internal/backoff.js";
 import { ChangeTrigger } from "../internal/change-trigger.js";

@@ -23,12 +23,12 @@ import {
 	universalRequestFromNodeRequest,
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { Logger } from "../logger.js";
-import { createConnectUnaryFastPath } from "./connect-unary-fast-path.js";
+import type { Logger } from "../logging/logger.js";
+import { createConnectUnaryFastPath } from "./direct-path/connect-unary-direct-path.js";
 import {
 	createGrpcUnaryFastPath,
 	type UnaryRoute,
-} from "./grpc-unary-fast-path.js";
+} from "./direct-path/grpc-unary-direct-path.js";
 import type { RequestHandler } from "./http-listener.js";
 
 /** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */

@@ -22,7 +22,7 @@ import {
 	type Compression,
 	compressionNegotiate,
 } from "@connectrpc/connect/protocol";
-import type { NodeRequest } from "./http-listener.js";
+import type { NodeRequest } from "../http-listener.js";
 
 /** Something that emits 'close' when the exchange ends (the Node response). */
 interface Closable {

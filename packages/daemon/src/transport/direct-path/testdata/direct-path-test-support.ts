@@ -12,21 +12,24 @@ import {
 	FlagSyncService,
 } from "@flagd-ts/protocol";
 import { expect } from "@jest/globals";
-import type { Logger } from "../../logger.js";
-import { FlagStore } from "../../store/flag-store.js";
-import { SelectorCache } from "../../store/selector-cache.js";
+import { createEvaluationServiceV1 } from "../../../api/evaluation/evaluation-service-v1.js";
+import { createEvaluationServiceV2 } from "../../../api/evaluation/evaluation-service-v2.js";
+import { createSyncService } from "../../../api/sync/sync-service.js";
+import type { Logger } from "../../../logging/logger.js";
+import { ContextBuilder } from "../../../resolver/context-builder.js";
+import { FlagResolver } from "../../../resolver/flag-resolver.js";
+import { FlagStore } from "../../../store/flag-store.js";
+import { SelectorCache } from "../../../store/selector-cache.js";
+import { DaemonMetrics } from "../../../telemetry/daemon-metrics.js";
 import {
 	createConnectHandler,
 	type ServiceRoute,
 	serviceRoute,
-} from "../connect-handler.js";
-import { ContextBuilder } from "../context-builder.js";
-import { DaemonMetrics } from "../daemon-metrics.js";
-import { createEvaluationServiceV1 } from "../evaluation-service-v1.js";
-import { createEvaluationServiceV2 } from "../evaluation-service-v2.js";
-import { FlagResolver } from "../flag-resolver.js";
-import { listenMultiProtocol, type RunningListener } from "../http-listener.js";
-import { createSyncService } from "../sync-service.js";
+} from "../../connect-handler.js";
+import {
+	listenMultiProtocol,
+	type RunningListener,
+} from "../../http-listener.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags and services

@@ -4,18 +4,21 @@
  * EmitUnpopulated (zero values present, int64 as strings); unknown input fields are ignored (DiscardUnknown).
  */
 import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
-import type { Logger } from "../logger.js";
-import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
-import { createConnectHandler, serviceRoute } from "./connect-handler.js";
-import { CorsPolicy } from "./cors-policy.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
+import type { Logger } from "../../logging/logger.js";
+import type { FlagResolver } from "../../resolver/flag-resolver.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
+import type { RequestTelemetry } from "../../telemetry/request-telemetry.js";
+import {
+	createConnectHandler,
+	serviceRoute,
+} from "../../transport/connect-handler.js";
+import { CorsPolicy } from "../../transport/cors-policy.js";
+import type { RequestHandler } from "../../transport/http-listener.js";
 import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
 import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
-import type { FlagResolver } from "./flag-resolver.js";
-import type { RequestHandler } from "./http-listener.js";
 
 export interface EvaluationHandlerOptions {
 	readonly resolver: FlagResolver;

@@ -12,16 +12,16 @@ import type {
 } from "@flagd-ts/evaluator";
 import type { Span, Tracer } from "@opentelemetry/api";
 import {
-	observeEvaluation,
-	type RequestTelemetry,
-	traceRequest,
-} from "../telemetry/request-telemetry.js";
-import { toConnectError } from "./connect-errors.js";
-import {
 	type FlagResolver,
 	readRequest,
 	responseMetadata,
-} from "./flag-resolver.js";
+} from "../../resolver/flag-resolver.js";
+import {
+	observeEvaluation,
+	type RequestTelemetry,
+	traceRequest,
+} from "../../telemetry/request-telemetry.js";
+import { toConnectError } from "../connect-errors.js";
 
 /** The per-call inputs of one resolve (one object, so the traced path adds a single closure). */
 export interface ResolveCall<T> {

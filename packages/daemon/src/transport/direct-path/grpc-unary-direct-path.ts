@@ -28,13 +28,13 @@ import {
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import {
 	asConnectError,
 	type FastHandlerContext,
 	type FastProtocol,
 	startFastCall,
-} from "./fast-handler-context.js";
-import type { NodeRequest, NodeResponse } from "./http-listener.js";
+} from "./direct-handler-context.js";
 
 /** A unary method and its implementation, as registered on the router. */
 export interface UnaryRoute {

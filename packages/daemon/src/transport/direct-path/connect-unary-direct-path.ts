@@ -29,18 +29,18 @@ import {
 	trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import {
 	asConnectError,
 	type FastHandlerContext,
 	type FastProtocol,
 	startFastCall,
 	toNodeHeaders,
-} from "./fast-handler-context.js";
+} from "./direct-handler-context.js";
 import type {
 	UnaryFastPathOptions,
 	UnaryRoute,
-} from "./grpc-unary-fast-path.js";
-import type { NodeRequest, NodeResponse } from "./http-listener.js";
+} from "./grpc-unary-direct-path.js";
 
 /** What the Connect fast path needs from the handler it sits in front of: the gRPC path's options and two router options. */
 export interface ConnectUnaryFastPathOptions extends UnaryFastPathOptions {
