@@ -2,16 +2,14 @@
  * A Node request handler around a Connect router. It does what `connectNodeAdapter` does, except for failures:
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
- * daemon's logger with the RPC's name. Plain unary calls take a direct path (grpc-unary-fast-path.ts for gRPC,
- * connect-unary-fast-path.ts for the Connect protocol), which hands anything unusual back to the router.
+ * daemon's logger with the RPC's name. Plain unary calls to methods a service declared synchronous take a direct
+ * path (direct-path/), which hands anything unusual back to the router.
  */
-import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
 	Code,
 	ConnectError,
 	type ConnectRouterOptions,
 	createConnectRouter,
-	type ServiceImpl,
 } from "@connectrpc/connect";
 import type {
 	UniversalHandler,
@@ -24,32 +22,15 @@ import {
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
-import { createConnectUnaryFastPath } from "./direct-path/connect-unary-direct-path.js";
-import {
-	createGrpcUnaryFastPath,
-	type UnaryRoute,
-} from "./direct-path/grpc-unary-direct-path.js";
+import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
 import type { RequestHandler } from "./http-listener.js";
-
-/** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */
-export interface ServiceRoute {
-	readonly service: DescService;
-	readonly impl: Partial<ServiceImpl<DescService>>;
-}
-
-/** Pairs a service descriptor with its implementation. */
-export function serviceRoute<S extends DescService>(
-	service: S,
-	impl: Partial<ServiceImpl<S>>,
-): ServiceRoute {
-	return { service, impl: impl as Partial<ServiceImpl<DescService>> };
-}
+import type { ServiceRoute } from "./service-route.js";
 
 export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly services: readonly ServiceRoute[];
 	readonly logger: Logger;
-	/** Serve plain unary gRPC and Connect calls directly (the *-unary-fast-path.ts files). @default true */
-	readonly grpcUnaryFastPath?: boolean;
+	/** Serve plain unary calls to synchronous methods on the direct paths (direct-path/). @default true */
+	readonly directUnaryPaths?: boolean;
 }
 
 /** connect's default: smaller messages are never compressed. */
@@ -62,7 +43,7 @@ export function createConnectHandler(
 	const {
 		services,
 		logger,
-		grpcUnaryFastPath = true,
+		directUnaryPaths = true,
 		...routerOptions
 	} = options;
 	const acceptCompression = routerOptions.acceptCompression ?? [
@@ -70,26 +51,7 @@ export function createConnectHandler(
 		compressionBrotli,
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
-	const unaryRoutes = new Map<string, UnaryRoute>();
-	for (const { service, impl } of services) {
-		router.service(service, impl);
-		for (const method of service.methods) {
-			const fn = impl[method.localName as keyof typeof impl];
-			// An async implementation may wait on ctx.signal (FetchAllFlags waits for readiness), which connect
-			// aborts at the call's deadline or disconnect; the fast path's context has neither, so it keeps
-			// only synchronous implementations.
-			if (
-				method.methodKind === "unary" &&
-				typeof fn === "function" &&
-				Object.prototype.toString.call(fn) !== "[object AsyncFunction]"
-			) {
-				unaryRoutes.set(`/${service.typeName}/${method.name}`, {
-					method: method as DescMethodUnary,
-					impl: (fn as UnaryRoute["impl"]).bind(impl),
-				});
-			}
-		}
-	}
+	for (const { service, impl } of services) router.service(service, impl);
 	const byPath = new Map<string, UniversalHandler>();
 	for (const handler of router.handlers)
 		byPath.set(handler.requestPath, handler);
@@ -113,13 +75,6 @@ export function createConnectHandler(
 				reportFailure(reason, handler.requestPath);
 			});
 	};
-	// The fast path implements none of these router options; with any of them set, connect serves every call.
-	const unsupportedOption =
-		(routerOptions.interceptors?.length ?? 0) > 0 ||
-		routerOptions.binaryOptions !== undefined ||
-		routerOptions.writeMaxBytes !== undefined ||
-		routerOptions.maxTimeoutMs !== undefined ||
-		routerOptions.shutdownSignal !== undefined;
 	const fallback = (
 		req: Parameters<RequestHandler>[0],
 		res: Parameters<RequestHandler>[1],
@@ -139,29 +94,16 @@ export function createConnectHandler(
 			res,
 		);
 	};
-	const direct = grpcUnaryFastPath && !unsupportedOption;
-	// What both direct paths share: the routes, the router's limits and compressions, and the way back to connect.
-	const common = {
-		routes: unaryRoutes,
-		readMaxBytes: routerOptions.readMaxBytes ?? 0xffffffff,
-		acceptCompression,
-		compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
-		fallback,
-		onError: reportFailure,
-	};
-	const connectFastPath =
-		routerOptions.connect === false || !direct
-			? undefined
-			: createConnectUnaryFastPath({
-					...common,
-					requireProtocolVersion:
-						routerOptions.requireConnectProtocolHeader === true,
-					jsonOptions: routerOptions.jsonOptions,
-				});
-	const fastPath =
-		routerOptions.grpc === false || !direct
-			? undefined
-			: createGrpcUnaryFastPath(common);
+	const direct = directUnaryPaths
+		? createDirectUnaryPaths({
+				services,
+				routerOptions,
+				acceptCompression,
+				compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
+				fallback,
+				onError: reportFailure,
+			})
+		: undefined;
 	return (req, res) => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);
@@ -170,8 +112,7 @@ export function createConnectHandler(
 			res.end();
 			return;
 		}
-		if (fastPath?.(req, res, path) === true) return;
-		if (connectFastPath?.(req, res, path) === true) return;
+		if (direct?.(req, res, path) === true) return;
 		serve(
 			handler,
 			universalRequestFromNodeRequest(req, res, undefined, undefined),
@@ -186,7 +127,7 @@ function pathOf(url: string | undefined): string {
 	return query < 0 ? u : u.slice(0, query);
 }
 
-/** The body bytes the fast path already read, then whatever the request still has to give. */
+/** The body bytes the direct path already read, then whatever the request still has to give. */
 async function* replay(
 	read: readonly Buffer[],
 	rest: AsyncIterable<Buffer> | undefined,

@@ -9,59 +9,29 @@
  * compression negotiation, readMaxBytes error) and it only takes requests it fully understands: anything else —
  * another content type, a compressed or malformed body, more than one message, an invalid `grpc-timeout`, a
  * message that does not parse — goes to the connect handler with the body bytes already read, so connect decides
- * and words the error. Only synchronous implementations are routed here (connect-handler.ts): the call's
- * deadline cannot expire while one runs, so the context (fast-handler-context.ts) carries no deadline timer.
+ * and words the error. Only methods their service declared synchronous are routed here (service-route.ts): the
+ * call's deadline cannot expire while one runs, so the context (direct-handler-context.ts) carries no deadline timer.
+ * Messages are parsed and serialized with connect's serialization for the method (protobuf-es), envelopes written
+ * with connect's encodeEnvelope.
  */
 
-import {
-	create,
-	type DescMessage,
-	type DescMethodUnary,
-	fromBinary,
-	isMessage,
-	toBinary,
-} from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import type { Compression } from "@connectrpc/connect/protocol";
+import { create, type DescMessage, isMessage } from "@bufbuild/protobuf";
+import { type Compression, encodeEnvelope } from "@connectrpc/connect/protocol";
 import {
 	parseTimeout,
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
-import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import {
 	asConnectError,
-	type FastHandlerContext,
-	type FastProtocol,
-	startFastCall,
+	type DirectHandlerContext,
+	type DirectProtocol,
+	startDirectCall,
 } from "./direct-handler-context.js";
-
-/** A unary method and its implementation, as registered on the router. */
-export interface UnaryRoute {
-	readonly method: DescMethodUnary;
-	readonly impl: (request: never, context: HandlerContext) => unknown;
-}
-
-/** What a direct path (gRPC, or Connect with more options) needs from the handler it sits in front of. */
-export interface UnaryFastPathOptions {
-	readonly routes: ReadonlyMap<string, UnaryRoute>;
-	readonly readMaxBytes: number;
-	readonly acceptCompression: readonly Compression[];
-	/** connect's compressMinBytes (its default is 1,024): smaller responses are never compressed. */
-	readonly compressMinBytes: number;
-	/** Hands a request to the connect handler; `body` holds what was read, `rest` whether more is to come. */
-	readonly fallback: (
-		req: NodeRequest,
-		res: NodeResponse,
-		body: readonly Buffer[],
-		rest: boolean,
-	) => void;
-	/** Reports a failure writing the answer (the connect path logs the same way). */
-	readonly onError: (err: unknown, path: string) => void;
-}
+import type { DirectPathOptions, DirectRoute } from "./direct-route.js";
 
 const ENVELOPE_HEADER_BYTES = 5;
-const GRPC: FastProtocol = {
+const GRPC: DirectProtocol = {
 	name: "grpc",
 	contentType: "application/grpc+proto",
 	encodingHeader: "grpc-encoding",
@@ -74,8 +44,8 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
  * Returns a function that serves the request and returns true, or returns false without touching it when the
  * request is not a plain unary gRPC call to a known method.
  */
-export function createGrpcUnaryFastPath(
-	options: UnaryFastPathOptions,
+export function createGrpcUnaryDirectPath(
+	options: DirectPathOptions,
 ): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
 	return (req, res, path) => {
 		const route = options.routes.get(path);
@@ -109,77 +79,76 @@ function plainGrpcUnary(
 }
 
 /**
- * Buffers the body while it can still be one uncompressed message within the limit; falls back to connect the
- * moment it cannot (or at the end, when the bytes are not exactly one message).
+ * Buffers the body while it can still be one message within the limit; falls back to connect the moment it cannot,
+ * or at the end when the bytes are not exactly one uncompressed message.
  */
 function readSingleMessage(
 	req: NodeRequest,
 	res: NodeResponse,
-	options: UnaryFastPathOptions,
-	onMessage: (payload: Uint8Array) => void,
+	options: DirectPathOptions,
+	onMessage: (body: Buffer) => void,
 ): void {
 	const chunks: Buffer[] = [];
 	let received = 0;
-	let expected = -1;
-	const giveUp = (rest: boolean) => {
-		req.off("data", onData);
-		req.off("end", onEnd);
-		if (rest) req.pause();
-		options.fallback(req, res, chunks, rest);
-	};
 	const onData = (chunk: Buffer) => {
 		chunks.push(chunk);
 		received += chunk.length;
-		if (expected < 0 && received >= ENVELOPE_HEADER_BYTES) {
-			const head =
-				chunks.length === 1 ? chunk : Buffer.concat(chunks, received);
-			const flags = head[0] as number;
-			expected = ENVELOPE_HEADER_BYTES + head.readUInt32BE(1);
-			// Compressed, oversized (connect words the limit error) or more than one message: not ours to answer.
-			if (
-				flags !== 0 ||
-				expected - ENVELOPE_HEADER_BYTES > options.readMaxBytes
-			)
-				return giveUp(true);
+		// Over the limit (connect words the error) or more than one message: not ours to answer.
+		if (received - ENVELOPE_HEADER_BYTES > options.readMaxBytes) {
+			req.off("data", onData);
+			req.off("end", onEnd);
+			req.pause();
+			options.fallback(req, res, chunks, true);
 		}
-		if (expected >= 0 && received > expected) giveUp(true);
 	};
 	const onEnd = () => {
 		req.off("data", onData);
-		if (received !== expected) return options.fallback(req, res, chunks, false);
 		const body =
 			chunks.length === 1
 				? (chunks[0] as Buffer)
 				: Buffer.concat(chunks, received);
-		onMessage(body.subarray(ENVELOPE_HEADER_BYTES));
+		if (!isSingleUncompressedMessage(body))
+			return options.fallback(req, res, chunks, false);
+		onMessage(body);
 	};
 	req.on("data", onData);
 	req.once("end", onEnd);
 }
 
+/**
+ * Whether the body is exactly one envelope with no flags set. connect's public protocol helpers decode envelopes
+ * only from a WHATWG stream (its synchronous decoder is internal), so this reads the 5-byte prefix to decide;
+ * connect parses every body that fails the check.
+ */
+function isSingleUncompressedMessage(body: Buffer): boolean {
+	return (
+		body.length >= ENVELOPE_HEADER_BYTES &&
+		body[0] === 0 &&
+		body.readUInt32BE(1) === body.length - ENVELOPE_HEADER_BYTES
+	);
+}
+
 function answer(
-	route: UnaryRoute,
+	route: DirectRoute,
 	path: string,
 	req: NodeRequest,
 	res: NodeResponse,
-	payload: Uint8Array,
+	body: Buffer,
 	timeoutMs: number | undefined,
-	options: UnaryFastPathOptions,
+	options: DirectPathOptions,
 ): void {
-	const { method } = route;
+	const { method, serialization } = route;
 	let input: unknown;
 	try {
-		const codec = fastMessageCodec(method.input);
-		input =
-			codec === undefined
-				? fromBinary(method.input, payload)
-				: codec.decode(payload);
+		input = serialization
+			.getI(true)
+			.parse(body.subarray(ENVELOPE_HEADER_BYTES));
 	} catch {
 		// connect reports the parse failure in its own words.
-		options.fallback(req, res, [envelope(payload, 0)], false);
+		options.fallback(req, res, [body], false);
 		return;
 	}
-	const { context, compression } = startFastCall(
+	const { context, compression } = startDirectCall(
 		GRPC,
 		method,
 		req,
@@ -198,63 +167,47 @@ function answer(
 	if (output instanceof Promise) {
 		output.then(
 			(value: unknown) =>
-				send(res, context, method, value, compression, path, options),
+				send(res, context, route, value, compression, path, options),
 			(err: unknown) => fail(res, context, err, path, options),
 		);
-	} else send(res, context, method, output, compression, path, options);
+	} else send(res, context, route, output, compression, path, options);
 }
 
 function send(
 	res: NodeResponse,
-	context: FastHandlerContext,
-	method: DescMethodUnary,
+	context: DirectHandlerContext,
+	{ method, serialization }: DirectRoute,
 	output: unknown,
 	compression: Compression | null,
 	path: string,
-	options: UnaryFastPathOptions,
+	options: DirectPathOptions,
 ): void {
-	// The flat evaluation answers take the fast codec; anything it declines goes through protobuf-es.
-	let bytes = fastMessageCodec(method.output)?.encode(output as object);
-	if (bytes === undefined) {
-		let message: unknown;
-		try {
-			message = isMessage(output, method.output)
-				? output
-				: create(method.output as DescMessage, output as never);
-		} catch (err: unknown) {
-			fail(res, context, err, path, options);
-			return;
-		}
-		try {
-			bytes = toBinary(method.output, message as never);
-		} catch (err: unknown) {
-			// connect's binary serialization wraps the failure in these words.
-			const m = err instanceof Error ? err.message : String(err);
-			fail(
-				res,
-				context,
-				new ConnectError(`serialize binary: ${m}`, Code.Internal),
-				path,
-				options,
-			);
-			return;
-		}
+	let bytes: Uint8Array;
+	try {
+		const message = isMessage(output, method.output)
+			? output
+			: create(method.output as DescMessage, output as never);
+		// connect's binary serialization: a failure reads `serialize binary: …`, as connect's handler words it.
+		bytes = serialization.getO(true).serialize(message);
+	} catch (err: unknown) {
+		fail(res, context, err, path, options);
+		return;
 	}
 	if (compression !== null && bytes.length >= options.compressMinBytes) {
 		compression.compress(bytes).then(
 			(compressed) =>
-				write(res, context, envelope(compressed, 1), path, options),
+				write(res, context, encodeEnvelope(1, compressed), path, options),
 			(err: unknown) => fail(res, context, err, path, options),
 		);
-	} else write(res, context, envelope(bytes, 0), path, options);
+	} else write(res, context, encodeEnvelope(0, bytes), path, options);
 }
 
 function fail(
 	res: NodeResponse,
-	context: FastHandlerContext,
+	context: DirectHandlerContext,
 	err: unknown,
 	path: string,
-	options: UnaryFastPathOptions,
+	options: DirectPathOptions,
 ): void {
 	setTrailerStatus(context.responseTrailer, asConnectError(err));
 	write(res, context, undefined, path, options);
@@ -262,10 +215,10 @@ function fail(
 
 function write(
 	res: NodeResponse,
-	context: FastHandlerContext,
+	context: DirectHandlerContext,
 	body: Uint8Array | undefined,
 	path: string,
-	options: UnaryFastPathOptions,
+	options: DirectPathOptions,
 ): void {
 	context.markAnswered();
 	if (res.destroyed) return;
@@ -277,12 +230,4 @@ function write(
 	} catch (err: unknown) {
 		options.onError(err, path);
 	}
-}
-
-function envelope(payload: Uint8Array, flags: number): Buffer {
-	const frame = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + payload.length);
-	frame[0] = flags;
-	frame.writeUInt32BE(payload.length, 1);
-	frame.set(payload, ENVELOPE_HEADER_BYTES);
-	return frame;
 }
