@@ -12,7 +12,6 @@ import {
 import type { AddressInfo } from "node:net";
 import {
 	afterAll,
-	afterEach,
 	beforeAll,
 	beforeEach,
 	describe,
@@ -23,11 +22,11 @@ import { createSyncSource } from "../create-sync-source.js";
 import { parseSourceUri } from "../parse-source-uri.js";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
+
+const run = syncTestRun();
 
 interface StoredObject {
 	body: string;
@@ -39,8 +38,6 @@ const objects = new Map<string, StoredObject>();
 let requests: { path: string; media: boolean }[];
 let server: Server;
 let host: string;
-let controller: AbortController;
-let entries: LogEntry[];
 
 let nextGeneration = 1000;
 
@@ -115,19 +112,15 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-	controller = new AbortController();
-	entries = [];
 	requests = [];
 });
-
-afterEach(() => controller.abort());
 
 async function start(object: string) {
 	const source = await createSyncSource(
 		{ ...parseSourceUri(`gs://flag-bucket/${object}`), intervalMs: 40 },
-		{ logger: recordingLogger(entries), env: { STORAGE_EMULATOR_HOST: host } },
+		{ logger: run.logger(), env: { STORAGE_EMULATOR_HOST: host } },
 	);
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
 
 describe("gcs blob source (local JSON API server)", () => {
@@ -160,8 +153,11 @@ describe("gcs blob source (local JSON API server)", () => {
 		const { collector } = await start("gone.json");
 		await collector.next();
 		objects.delete("gone.json");
-		await waitFor(() => entries.some((e) => e.level === "warn"), "a warning");
-		expect(entries.find((e) => e.level === "warn")?.fields.source).toBe(
+		await waitFor(
+			() => run.entries.some((e) => e.level === "warn"),
+			"a warning",
+		);
+		expect(run.entries.find((e) => e.level === "warn")?.fields.source).toBe(
 			"gs://flag-bucket/gone.json",
 		);
 		store("gone.json", flagDocument("off"));

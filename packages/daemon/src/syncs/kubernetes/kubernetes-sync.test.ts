@@ -23,13 +23,10 @@ import {
 	expect,
 	it,
 } from "@jest/globals";
-import {
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
-	waitFor,
-} from "../testdata/sync-test-kit.js";
+import { syncTestRun, waitFor } from "../testdata/sync-test-kit.js";
 import { KubernetesSync } from "./kubernetes-sync.js";
+
+const run = syncTestRun();
 
 const PATH =
 	"/apis/core.openfeature.dev/v1beta1/namespaces/flags-ns/featureflags";
@@ -133,8 +130,6 @@ class FakeApiServer {
 let api: FakeApiServer;
 let dir: string;
 let kubeconfigPath: string;
-let controller: AbortController;
-let entries: LogEntry[];
 
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "k8s-sync-"));
@@ -170,12 +165,9 @@ beforeEach(async () => {
 			"",
 		].join("\n"),
 	);
-	controller = new AbortController();
-	entries = [];
 });
 
 afterEach(async () => {
-	controller.abort();
 	await api.stop();
 });
 
@@ -184,9 +176,9 @@ function start() {
 		uri: "flags-ns/my-flags",
 		kubeconfigPath,
 		backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 	});
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
 
 describe("KubernetesSync", () => {
@@ -257,11 +249,11 @@ describe("KubernetesSync", () => {
 			spec: { flagSpec: { flags: [] } },
 		});
 		await waitFor(
-			() => entries.filter((e) => e.level === "warn").length === 2,
+			() => run.entries.filter((e) => e.level === "warn").length === 2,
 			"two warnings",
 		);
 		expect(
-			entries.filter((e) => e.level === "warn").map((e) => e.fields.source),
+			run.entries.filter((e) => e.level === "warn").map((e) => e.fields.source),
 		).toEqual(["flags-ns/my-flags", "flags-ns/my-flags"]);
 		api.send("ADDED", api.setSpec("on"));
 		expect((await collector.next()).content).toBe(
@@ -284,7 +276,7 @@ describe("KubernetesSync", () => {
 		const port = api.port;
 		await api.stop();
 		await waitFor(
-			() => entries.some((e) => e.level === "warn"),
+			() => run.entries.some((e) => e.level === "warn"),
 			"a retry warning",
 		);
 		expect(collector.ended).toBe(false);
@@ -295,7 +287,7 @@ describe("KubernetesSync", () => {
 		const { source, collector } = start();
 		await collector.next();
 		api.setSpec("off");
-		expect((await source.resync(controller.signal)).content).toBe(
+		expect((await source.resync(run.signal)).content).toBe(
 			JSON.stringify(flagSpec("off")),
 		);
 	});

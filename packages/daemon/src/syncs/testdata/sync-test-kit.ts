@@ -1,9 +1,17 @@
 /**
- * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support).
- * No jest imports here, so the helpers stay plain functions the tests compose.
+ * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support): a recording
+ * logger, an awaitable collector of a source's payloads, a flag document, and {@link syncTestRun}, the per-test
+ * set-up every sync test shares (fresh log, sources stopped when the test ends).
  */
+import { afterEach, beforeEach } from "@jest/globals";
 import type { Logger } from "../../logging/logger.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";
+
+/**
+ * How long a test waits for a payload or condition by default. Generous: the first payload of a source that loads
+ * its SDK lazily (Kubernetes, cloud blobs) takes seconds on a busy machine; a passing wait returns at once anyway.
+ */
+const WAIT_MS = 15_000;
 
 export interface LogEntry {
 	readonly level: "debug" | "info" | "warn" | "error";
@@ -35,7 +43,7 @@ export function recordingLogger(
 export async function waitFor<T>(
 	condition: () => T | Promise<T>,
 	what: string,
-	timeoutMs = 5000,
+	timeoutMs = WAIT_MS,
 	intervalMs = 10,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -75,7 +83,7 @@ export class PayloadCollector {
 		})();
 	}
 
-	async next(timeoutMs = 5000): Promise<SyncPayload> {
+	async next(timeoutMs = WAIT_MS): Promise<SyncPayload> {
 		await waitFor(
 			() => this.payloads.length > this.taken || this.ended,
 			`payload #${this.taken + 1}`,
@@ -112,4 +120,59 @@ export function flagDocument(
 			...extra,
 		},
 	});
+}
+
+/**
+ * What one sync test works with: the log of this test, and the sources it started, each drained into a
+ * {@link PayloadCollector} until the test ends. {@link syncTestRun} renews it before each test.
+ */
+export class SyncTestRun {
+	#entries: LogEntry[] = [];
+	#controller = new AbortController();
+
+	/** Every entry logged during this test. */
+	get entries(): LogEntry[] {
+		return this.#entries;
+	}
+
+	/** Aborted when the test ends (or by {@link end}): the sources' sync loops stop. */
+	get signal(): AbortSignal {
+		return this.#controller.signal;
+	}
+
+	/** A logger recording into {@link entries}. */
+	logger(): Logger & { readonly entries: LogEntry[] } {
+		return recordingLogger(this.#entries);
+	}
+
+	/** Starts draining `source` for this test. */
+	collect<S extends SyncSource>(
+		source: S,
+	): { source: S; collector: PayloadCollector } {
+		return { source, collector: new PayloadCollector(source, this.signal) };
+	}
+
+	/** The warnings logged so far. */
+	warnings(): LogEntry[] {
+		return this.#entries.filter((e) => e.level === "warn");
+	}
+
+	/** Stops every source started in this test. */
+	end(): void {
+		this.#controller.abort();
+	}
+
+	/** A fresh log and signal for the next test. */
+	renew(): void {
+		this.#entries = [];
+		this.#controller = new AbortController();
+	}
+}
+
+/** A {@link SyncTestRun} renewed before each test of the calling file and ended after it. */
+export function syncTestRun(): SyncTestRun {
+	const run = new SyncTestRun();
+	beforeEach(() => run.renew());
+	afterEach(() => run.end());
+	return run;
 }

@@ -36,6 +36,7 @@ import type {
 	DirectRoute,
 	MethodSerialization,
 } from "./direct-route.js";
+import { readBody } from "./read-body.js";
 
 /** What the Connect direct path needs besides the gRPC path's options: two router options. */
 export interface ConnectDirectPathOptions extends DirectPathOptions {
@@ -66,8 +67,14 @@ export function createConnectUnaryDirectPath(
 		if (route === undefined) return false;
 		const plain = plainConnectUnary(req, options.requireProtocolVersion);
 		if (plain === undefined) return false;
-		readBody(req, res, options, (body) =>
-			answer(route, plain, path, req, res, body, options),
+		// Within the read limit and not empty, or connect answers.
+		readBody(
+			req,
+			res,
+			options,
+			options.readMaxBytes,
+			(body) => body.length > 0,
+			(body) => answer(route, plain, path, req, res, body, options),
 		);
 		return true;
 	};
@@ -100,38 +107,6 @@ function plainConnectUnary(
 	return parsed.error === undefined
 		? { binary: type.binary, timeoutMs: parsed.timeoutMs }
 		: undefined;
-}
-
-/** Buffers the body up to the read limit; past it, or when empty, the request goes to connect. */
-function readBody(
-	req: NodeRequest,
-	res: NodeResponse,
-	options: ConnectDirectPathOptions,
-	onBody: (body: Buffer) => void,
-): void {
-	const chunks: Buffer[] = [];
-	let received = 0;
-	const onData = (chunk: Buffer) => {
-		chunks.push(chunk);
-		received += chunk.length;
-		if (received > options.readMaxBytes) {
-			req.off("data", onData);
-			req.off("end", onEnd);
-			req.pause();
-			options.fallback(req, res, chunks, true);
-		}
-	};
-	const onEnd = () => {
-		req.off("data", onData);
-		if (received === 0) return options.fallback(req, res, chunks, false);
-		onBody(
-			chunks.length === 1
-				? (chunks[0] as Buffer)
-				: Buffer.concat(chunks, received),
-		);
-	};
-	req.on("data", onData);
-	req.once("end", onEnd);
 }
 
 function answer(

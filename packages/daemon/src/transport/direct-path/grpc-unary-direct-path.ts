@@ -29,6 +29,7 @@ import {
 	startDirectCall,
 } from "./direct-handler-context.js";
 import type { DirectPathOptions, DirectRoute } from "./direct-route.js";
+import { readBody } from "./read-body.js";
 
 const ENVELOPE_HEADER_BYTES = 5;
 const GRPC: DirectProtocol = {
@@ -52,8 +53,14 @@ export function createGrpcUnaryDirectPath(
 		if (route === undefined) return false;
 		const plain = plainGrpcUnary(req);
 		if (plain === undefined) return false;
-		readSingleMessage(req, res, options, (payload) =>
-			answer(route, path, req, res, payload, plain.timeoutMs, options),
+		// One message within the limit, or connect answers (its words for the limit, extra or compressed messages).
+		readBody(
+			req,
+			res,
+			options,
+			ENVELOPE_HEADER_BYTES + options.readMaxBytes,
+			isSingleUncompressedMessage,
+			(body) => answer(route, path, req, res, body, plain.timeoutMs, options),
 		);
 		return true;
 	};
@@ -76,43 +83,6 @@ function plainGrpcUnary(
 	return parsed.error === undefined
 		? { timeoutMs: parsed.timeoutMs }
 		: undefined;
-}
-
-/**
- * Buffers the body while it can still be one message within the limit; falls back to connect the moment it cannot,
- * or at the end when the bytes are not exactly one uncompressed message.
- */
-function readSingleMessage(
-	req: NodeRequest,
-	res: NodeResponse,
-	options: DirectPathOptions,
-	onMessage: (body: Buffer) => void,
-): void {
-	const chunks: Buffer[] = [];
-	let received = 0;
-	const onData = (chunk: Buffer) => {
-		chunks.push(chunk);
-		received += chunk.length;
-		// Over the limit (connect words the error) or more than one message: not ours to answer.
-		if (received - ENVELOPE_HEADER_BYTES > options.readMaxBytes) {
-			req.off("data", onData);
-			req.off("end", onEnd);
-			req.pause();
-			options.fallback(req, res, chunks, true);
-		}
-	};
-	const onEnd = () => {
-		req.off("data", onData);
-		const body =
-			chunks.length === 1
-				? (chunks[0] as Buffer)
-				: Buffer.concat(chunks, received);
-		if (!isSingleUncompressedMessage(body))
-			return options.fallback(req, res, chunks, false);
-		onMessage(body);
-	};
-	req.on("data", onData);
-	req.once("end", onEnd);
 }
 
 /**
