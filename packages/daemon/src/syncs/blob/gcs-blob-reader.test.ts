@@ -3,13 +3,7 @@
  * (`GET /storage/v1/b/<bucket>/o/<object>`) and media download (`?alt=media`): no GCS emulator is available on npm
  * or in Debian. The SDK is pointed at it through STORAGE_EMULATOR_HOST, as a user would.
  */
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
 	afterAll,
 	beforeAll,
@@ -22,6 +16,8 @@ import { createSyncSource } from "../create-sync-source.js";
 import { parseSourceUri } from "../parse-source-uri.js";
 import {
 	flagDocument,
+	type LocalHttpServer,
+	startLocalHttpServer,
 	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
@@ -36,8 +32,7 @@ interface StoredObject {
 
 const objects = new Map<string, StoredObject>();
 let requests: { path: string; media: boolean }[];
-let server: Server;
-let host: string;
+let server: LocalHttpServer;
 
 let nextGeneration = 1000;
 
@@ -101,14 +96,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-	server = createServer(handle);
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	server = await startLocalHttpServer(handle);
 });
 
 afterAll(async () => {
-	server.closeAllConnections();
-	await new Promise((r) => server.close(r));
+	await server.close();
 });
 
 beforeEach(() => {
@@ -118,7 +110,7 @@ beforeEach(() => {
 async function start(object: string) {
 	const source = await createSyncSource(
 		{ ...parseSourceUri(`gs://flag-bucket/${object}`), intervalMs: 40 },
-		{ logger: run.logger(), env: { STORAGE_EMULATOR_HOST: host } },
+		{ logger: run.logger(), env: { STORAGE_EMULATOR_HOST: server.url } },
 	);
 	return run.collect(source);
 }

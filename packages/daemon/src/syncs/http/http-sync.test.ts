@@ -1,11 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
 	afterAll,
 	beforeAll,
@@ -16,6 +10,8 @@ import {
 } from "@jest/globals";
 import {
 	flagDocument,
+	type LocalHttpServer,
+	startLocalHttpServer,
 	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
@@ -33,8 +29,7 @@ interface ServerState {
 	requiredAuth: string | undefined;
 }
 
-let server: Server;
-let baseUrl: string;
+let server: LocalHttpServer;
 let state: ServerState;
 let requests: IncomingMessage[];
 let statuses: number[];
@@ -75,14 +70,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-	server = createServer(handle);
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	server = await startLocalHttpServer(handle);
 });
 
 afterAll(async () => {
-	server.closeAllConnections();
-	await new Promise((r) => server.close(r));
+	await server.close();
 });
 
 beforeEach(() => {
@@ -100,7 +92,7 @@ beforeEach(() => {
 
 function start(options: Partial<HttpSyncOptions> & { path?: string } = {}) {
 	const source = new HttpSync({
-		uri: `${baseUrl}${options.path ?? "/flags.json"}`,
+		uri: `${server.url}${options.path ?? "/flags.json"}`,
 		intervalMs: 30,
 		logger: run.logger(),
 		...options,
@@ -117,7 +109,7 @@ describe("HttpSync", () => {
 		});
 		const first = await collector.next();
 		expect(first).toEqual({
-			source: `${baseUrl}/flags.json`,
+			source: `${server.url}/flags.json`,
 			content: flagDocument("on"),
 			format: "json",
 		});
@@ -177,7 +169,7 @@ describe("HttpSync", () => {
 			"warnings for failing polls",
 		);
 		expect(run.warnings()[0]?.fields).toMatchObject({
-			source: `${baseUrl}/flags.json`,
+			source: `${server.url}/flags.json`,
 		});
 		expect(String(run.warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
 		state.status = 200;

@@ -5,13 +5,7 @@
  * client-node only allows with `insecure-skip-tls-verify: true`.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,7 +17,12 @@ import {
 	expect,
 	it,
 } from "@jest/globals";
-import { syncTestRun, waitFor } from "../testdata/sync-test-kit.js";
+import {
+	type LocalHttpServer,
+	startLocalHttpServer,
+	syncTestRun,
+	waitFor,
+} from "../testdata/sync-test-kit.js";
 import { KubernetesSync } from "./kubernetes-sync.js";
 
 const run = syncTestRun();
@@ -50,7 +49,7 @@ class FakeApiServer {
 	lists = 0;
 	watches: { res: ServerResponse; query: URLSearchParams }[] = [];
 	authorizations: (string | undefined)[] = [];
-	private server: Server | undefined;
+	private server: LocalHttpServer | undefined;
 	port = 0;
 
 	setSpec(variant: "on" | "off"): Record<string, unknown> {
@@ -81,17 +80,15 @@ class FakeApiServer {
 	}
 
 	async start(): Promise<void> {
-		this.server = createServer((req, res) => this.handle(req, res));
-		await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", r));
-		this.port = (this.server.address() as AddressInfo).port;
+		this.server = await startLocalHttpServer((req, res) =>
+			this.handle(req, res),
+		);
+		this.port = this.server.port;
 	}
 
 	async stop(): Promise<void> {
 		this.expireWatches();
-		const server = this.server;
-		if (server === undefined) return;
-		server.closeAllConnections();
-		await new Promise((r) => server.close(r));
+		await this.server?.close();
 	}
 
 	private handle(req: IncomingMessage, res: ServerResponse): void {

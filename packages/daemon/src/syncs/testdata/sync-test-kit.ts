@@ -1,8 +1,10 @@
 /**
  * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support): a recording
- * logger, an awaitable collector of a source's payloads, a flag document, and {@link syncTestRun}, the per-test
- * set-up every sync test shares (fresh log, sources stopped when the test ends).
+ * logger, an awaitable collector of a source's payloads, a flag document, a local HTTP peer, and {@link syncTestRun},
+ * the per-test set-up every sync test shares (fresh log, sources stopped when the test ends).
  */
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach } from "@jest/globals";
 import type { Logger } from "../../logging/logger.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";
@@ -175,4 +177,30 @@ export function syncTestRun(): SyncTestRun {
 	beforeEach(() => run.renew());
 	afterEach(() => run.end());
 	return run;
+}
+
+/** A real node:http server on 127.0.0.1, the peer of the HTTP-based sources' tests. */
+export interface LocalHttpServer {
+	/** `http://127.0.0.1:<port>`. */
+	readonly url: string;
+	readonly port: number;
+	/** Drops open connections (watches, keep-alive) and closes. */
+	close(): Promise<void>;
+}
+
+/** Starts a {@link LocalHttpServer} on a free port. */
+export async function startLocalHttpServer(
+	handle: RequestListener,
+): Promise<LocalHttpServer> {
+	const server = createServer(handle);
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		close: async () => {
+			server.closeAllConnections();
+			await new Promise((resolve) => server.close(resolve));
+		},
+	};
 }
