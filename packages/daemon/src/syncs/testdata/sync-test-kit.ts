@@ -7,6 +7,10 @@ import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach } from "@jest/globals";
 import type { Logger } from "../../logging/logger.js";
+import {
+	type LogEntry,
+	recordingLogger,
+} from "../../logging/testdata/recording-logger.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";
 
 /**
@@ -14,32 +18,6 @@ import type { SyncPayload, SyncSource } from "../sync-source.js";
  * its SDK lazily (Kubernetes, cloud blobs) takes seconds on a busy machine; a passing wait returns at once anyway.
  */
 const WAIT_MS = 15_000;
-
-export interface LogEntry {
-	readonly level: "debug" | "info" | "warn" | "error";
-	readonly fields: Record<string, unknown>;
-	readonly message: string;
-}
-
-/** A Logger that records every entry (child fields merged in) so tests can assert on warnings. */
-export function recordingLogger(
-	entries: LogEntry[] = [],
-	base: Record<string, unknown> = {},
-): Logger & { readonly entries: LogEntry[] } {
-	const log =
-		(level: LogEntry["level"]) =>
-		(fields: Record<string, unknown>, message: string): void => {
-			entries.push({ level, fields: { ...base, ...fields }, message });
-		};
-	return {
-		entries,
-		debug: log("debug"),
-		info: log("info"),
-		warn: log("warn"),
-		error: log("error"),
-		child: (fields) => recordingLogger(entries, { ...base, ...fields }),
-	};
-}
 
 /** Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). */
 export async function waitFor<T>(

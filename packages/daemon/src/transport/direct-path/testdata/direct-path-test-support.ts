@@ -10,7 +10,10 @@ import type { ConnectRouterOptions, HandlerContext } from "@connectrpc/connect";
 import { expect } from "@jest/globals";
 import { evaluationRoutes } from "../../../api/evaluation/evaluation-handler.js";
 import { syncServiceRoute } from "../../../api/sync/sync-service-route.js";
-import type { Logger } from "../../../logging/logger.js";
+import {
+	type LogEntry,
+	recordingLogger,
+} from "../../../logging/testdata/recording-logger.js";
 import { ContextBuilder } from "../../../resolver/context-builder.js";
 import { FlagResolver } from "../../../resolver/flag-resolver.js";
 import { FlagStore } from "../../../store/flag-store.js";
@@ -157,25 +160,6 @@ export function evaluationServices(ready = true): Services {
 	};
 }
 
-export interface LogLine {
-	readonly level: string;
-	readonly message: string;
-}
-
-export function recordingLogger(lines: LogLine[]): Logger {
-	const at = (level: string) => (_: unknown, message: string) => {
-		lines.push({ level, message });
-	};
-	const logger: Logger = {
-		debug: at("debug"),
-		info: at("info"),
-		warn: at("warn"),
-		error: at("error"),
-		child: () => logger,
-	};
-	return logger;
-}
-
 /**
  * Wraps every method of each implementation to record the handler context's signal. connect aborts that signal
  * when a call is done (its output iterator's return/catch); the direct path creates its context without one to abort.
@@ -205,7 +189,7 @@ function recordingRoutes(
 export interface Server {
 	readonly port: number;
 	readonly signals: AbortSignal[];
-	readonly logs: LogLine[];
+	readonly logs: LogEntry[];
 }
 
 export interface Pair {
@@ -238,7 +222,7 @@ async function serve(
 	options: ConnectRouterOptions,
 ): Promise<Server> {
 	const signals: AbortSignal[] = [];
-	const logs: LogLine[] = [];
+	const logs: LogEntry[] = [];
 	const handler = createConnectHandler({
 		...options,
 		services: recordingRoutes(routes, signals),
