@@ -2,10 +2,12 @@
  * Binds the daemon's four listeners (evaluation 8013, management 8014, sync 8015, OFREP 8016) around one store.
  * If any bind fails, the ones already bound are closed before the error propagates.
  */
+import { FlagSyncService } from "@flagd-ts/protocol";
 import { createEvaluationHandler } from "../api/evaluation/evaluation-handler.js";
 import { createManagementHandler } from "../api/management/management-handler.js";
 import { createOfrepHandler } from "../api/ofrep/ofrep-handler.js";
-import { syncServiceRoute } from "../api/sync/sync-service-route.js";
+import { createSyncService } from "../api/sync/sync-service.js";
+import { SYNC_SERVICE_ROUTE } from "../api/sync/sync-service-route.js";
 import type { DaemonConfig } from "../config/daemon-config.js";
 import type { Logger } from "../logging/logger.js";
 import { ContextBuilder } from "../resolver/context-builder.js";
@@ -14,7 +16,10 @@ import type { FlagStore } from "../store/flag-store.js";
 import { SelectorCache } from "../store/selector-cache.js";
 import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
 import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
-import { createConnectHandler } from "../transport/connect-handler.js";
+import {
+	createConnectHandler,
+	serviceRoute,
+} from "../transport/connect-handler.js";
 import {
 	listenHttp1,
 	listenHttp2,
@@ -109,15 +114,19 @@ export async function bindListeners(
 				createConnectHandler({
 					logger,
 					services: [
-						syncServiceRoute({
-							store,
-							selectors,
-							metrics,
-							staticContext: contexts.staticContext(),
-							disableSyncMetadata: config.disableSyncMetadata,
-							shutdownSignal: options.shutdownSignal,
-							deadlineMs: config.streamDeadlineMs,
-						}),
+						serviceRoute(
+							FlagSyncService,
+							createSyncService({
+								store,
+								selectors,
+								metrics,
+								staticContext: contexts.staticContext(),
+								disableSyncMetadata: config.disableSyncMetadata,
+								shutdownSignal: options.shutdownSignal,
+								deadlineMs: config.streamDeadlineMs,
+							}),
+							SYNC_SERVICE_ROUTE,
+						),
 					],
 					grpc: true,
 					grpcWeb: false,

@@ -2,14 +2,16 @@
  * A Node request handler around a Connect router. It does what `connectNodeAdapter` does, except for failures:
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
- * daemon's logger with the RPC's name. Plain unary calls to methods a service declared synchronous take a direct
- * path (direct-path/), which hands anything unusual back to the router.
+ * daemon's logger with the RPC's name. Plain unary calls to the methods a service declared synchronous take a direct
+ * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router.
  */
+import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
 	Code,
 	ConnectError,
 	type ConnectRouterOptions,
 	createConnectRouter,
+	type ServiceImpl,
 } from "@connectrpc/connect";
 import type {
 	UniversalHandler,
@@ -22,9 +24,55 @@ import {
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
+import type { DirectRoute } from "./direct-path/direct-route.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
 import type { RequestHandler } from "./http-listener.js";
-import type { ServiceRoute } from "./service-route.js";
+
+/**
+ * One service and its implementation; build with {@link serviceRoute} to keep the two types tied. `synchronous`
+ * holds the local names of the unary methods whose implementation returns its answer, not a Promise: only those
+ * take a direct path, which gives an implementation no deadline timer and awaits nothing it might wait for
+ * (FetchAllFlags waits on `ctx.signal` for readiness).
+ */
+export interface ServiceRoute {
+	readonly service: DescService;
+	readonly impl: Partial<ServiceImpl<DescService>>;
+	readonly synchronous: ReadonlySet<string>;
+}
+
+export interface ServiceRouteOptions<S extends DescService> {
+	/**
+	 * Unary methods (local names, e.g. `resolveBoolean`) that return their answer without awaiting anything: the
+	 * direct unary paths serve them. Everything else is served by connect. @default none
+	 */
+	readonly synchronous?: readonly (keyof ServiceImpl<S> & string)[];
+}
+
+/**
+ * Pairs a service descriptor with its implementation and the methods it declares synchronous. Throws when a declared
+ * method is not a unary method of the service with an implementation (a programming error, caught at start-up).
+ */
+export function serviceRoute<S extends DescService>(
+	service: S,
+	impl: Partial<ServiceImpl<S>>,
+	options: ServiceRouteOptions<S> = {},
+): ServiceRoute {
+	const synchronous = new Set<string>(options.synchronous ?? []);
+	for (const name of synchronous) {
+		const method = service.methods.find((m) => m.localName === name);
+		const fn = (impl as Record<string, unknown>)[name];
+		if (method?.methodKind !== "unary" || typeof fn !== "function") {
+			throw new Error(
+				`serviceRoute(${service.typeName}): "${name}" is declared synchronous but is not an implemented unary method`,
+			);
+		}
+	}
+	return {
+		service,
+		impl: impl as Partial<ServiceImpl<DescService>>,
+		synchronous,
+	};
+}
 
 export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly services: readonly ServiceRoute[];
@@ -51,7 +99,26 @@ export function createConnectHandler(
 		compressionBrotli,
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
-	for (const { service, impl } of services) router.service(service, impl);
+	const unaryRoutes = new Map<string, DirectRoute>();
+	for (const { service, impl, synchronous } of services) {
+		router.service(service, impl);
+		for (const method of service.methods) {
+			const fn = impl[method.localName as keyof typeof impl];
+			// Only what the service declared synchronous (serviceRoute): an async implementation may wait on
+			// ctx.signal, which connect aborts at the call's deadline or disconnect; the direct path's context has
+			// neither.
+			if (
+				method.methodKind === "unary" &&
+				typeof fn === "function" &&
+				synchronous.has(method.localName)
+			) {
+				unaryRoutes.set(`/${service.typeName}/${method.name}`, {
+					method: method as DescMethodUnary,
+					impl: (fn as DirectRoute["impl"]).bind(impl),
+				});
+			}
+		}
+	}
 	const byPath = new Map<string, UniversalHandler>();
 	for (const handler of router.handlers)
 		byPath.set(handler.requestPath, handler);
@@ -75,6 +142,13 @@ export function createConnectHandler(
 				reportFailure(reason, handler.requestPath);
 			});
 	};
+	// The direct paths implement none of these router options; with any of them set, connect serves every call.
+	const unsupportedOption =
+		(routerOptions.interceptors?.length ?? 0) > 0 ||
+		routerOptions.binaryOptions !== undefined ||
+		routerOptions.writeMaxBytes !== undefined ||
+		routerOptions.maxTimeoutMs !== undefined ||
+		routerOptions.shutdownSignal !== undefined;
 	const fallback = (
 		req: Parameters<RequestHandler>[0],
 		res: Parameters<RequestHandler>[1],
@@ -94,16 +168,26 @@ export function createConnectHandler(
 			res,
 		);
 	};
-	const direct = directUnaryPaths
-		? createDirectUnaryPaths({
-				services,
-				routerOptions,
-				acceptCompression,
-				compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
-				fallback,
-				onError: reportFailure,
-			})
-		: undefined;
+	const direct = directUnaryPaths && !unsupportedOption;
+	// What both direct paths share: the routes, the router's limits and compressions, and the way back to connect.
+	const common = {
+		routes: unaryRoutes,
+		readMaxBytes: routerOptions.readMaxBytes ?? 0xffffffff,
+		acceptCompression,
+		compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
+		fallback,
+		onError: reportFailure,
+	};
+	const directPath = !direct
+		? undefined
+		: createDirectUnaryPaths({
+				...common,
+				grpc: routerOptions.grpc !== false,
+				connect: routerOptions.connect !== false,
+				requireProtocolVersion:
+					routerOptions.requireConnectProtocolHeader === true,
+				jsonOptions: routerOptions.jsonOptions,
+			});
 	return (req, res) => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);
@@ -112,7 +196,7 @@ export function createConnectHandler(
 			res.end();
 			return;
 		}
-		if (direct?.(req, res, path) === true) return;
+		if (directPath?.(req, res, path) === true) return;
 		serve(
 			handler,
 			universalRequestFromNodeRequest(req, res, undefined, undefined),

@@ -8,13 +8,13 @@ import type { Logger } from "../../logging/logger.js";
 import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
 import type { RequestTelemetry } from "../../telemetry/request-telemetry.js";
-import { createConnectHandler } from "../../transport/connect-handler.js";
-import { CorsPolicy } from "../../transport/cors-policy.js";
-import type { RequestHandler } from "../../transport/http-listener.js";
 import {
+	createConnectHandler,
 	type ServiceRoute,
 	serviceRoute,
-} from "../../transport/service-route.js";
+} from "../../transport/connect-handler.js";
+import { CorsPolicy } from "../../transport/cors-policy.js";
+import type { RequestHandler } from "../../transport/http-listener.js";
 import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,

@@ -1,17 +1,11 @@
 /**
- * flagd.sync.v1 as the sync port registers it. GetMetadata answers at once, so it is declared synchronous and the
+ * How the sync port registers flagd.sync.v1: GetMetadata answers at once, so it is declared synchronous and the
  * direct unary path serves it; FetchAllFlags waits for readiness and SyncFlags streams, so connect serves those.
  */
-import { FlagSyncService } from "@flagd-ts/protocol";
-import {
-	type ServiceRoute,
-	serviceRoute,
-} from "../../transport/service-route.js";
-import { createSyncService, type SyncServiceOptions } from "./sync-service.js";
+import type { FlagSyncService } from "@flagd-ts/protocol";
+import type { ServiceRouteOptions } from "../../transport/connect-handler.js";
 
-/** See the file comment. */
-export function syncServiceRoute(options: SyncServiceOptions): ServiceRoute {
-	return serviceRoute(FlagSyncService, createSyncService(options), {
-		synchronous: ["getMetadata"],
-	});
-}
+/** The third argument of `serviceRoute(FlagSyncService, createSyncService(…), …)`. */
+export const SYNC_SERVICE_ROUTE: ServiceRouteOptions<typeof FlagSyncService> = {
+	synchronous: ["getMetadata"],
+};

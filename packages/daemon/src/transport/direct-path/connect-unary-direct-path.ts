@@ -33,8 +33,8 @@ import {
 } from "./direct-handler-context.js";
 import type {
 	DirectPathOptions,
-	DirectRoute,
 	MethodSerialization,
+	SerializedRoute,
 } from "./direct-route.js";
 import { readBody } from "./read-body.js";
 
@@ -110,7 +110,7 @@ function plainConnectUnary(
 }
 
 function answer(
-	route: DirectRoute,
+	route: SerializedRoute,
 	{ binary, timeoutMs }: PlainCall,
 	path: string,
 	req: NodeRequest,
@@ -140,7 +140,7 @@ function answer(
 	try {
 		const output = route.impl(input as never, context);
 		if (output instanceof Promise) {
-			// Only methods declared synchronous are routed here (service-route.ts); a Promise is a programming error.
+			// Only methods declared synchronous are routed here (serviceRoute in connect-handler.ts); a Promise is a programming error.
 			throw new Error(
 				`${path}: asynchronous implementation on the direct path`,
 			);
@@ -167,7 +167,7 @@ function answer(
 }
 
 function serialize(
-	{ method }: DirectRoute,
+	{ method }: SerializedRoute,
 	serialization: MethodSerialization,
 	binary: boolean,
 	output: unknown,

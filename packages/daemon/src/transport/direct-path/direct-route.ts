@@ -1,7 +1,7 @@
 /**
  * What both direct unary paths work from: the methods they may serve (those a service declared synchronous when it
- * registered, service-route.ts), each with connect's own serialization for it, and the options of the connect
- * handler they sit in front of.
+ * registered, see serviceRoute in connect-handler.ts), each with connect's own serialization for it, and the options
+ * of the connect handler they sit in front of.
  */
 import type {
 	DescMessage,
@@ -16,7 +16,12 @@ import {
 	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
-import type { ServiceRoute } from "../service-route.js";
+
+/** A unary method and its synchronous implementation, as registered on the router. */
+export interface DirectRoute {
+	readonly method: DescMethodUnary;
+	readonly impl: (request: never, context: HandlerContext) => unknown;
+}
 
 /** The serializations connect uses for one method: binary (protobuf-es toBinary/fromBinary) and JSON. */
 export type MethodSerialization = MethodSerializationLookup<
@@ -24,17 +29,15 @@ export type MethodSerialization = MethodSerializationLookup<
 	DescMessage
 >;
 
-/** A unary method, its synchronous implementation and its serialization. */
-export interface DirectRoute {
-	readonly method: DescMethodUnary;
-	readonly impl: (request: never, context: HandlerContext) => unknown;
+/** A {@link DirectRoute} with connect's serialization for its method. */
+export interface SerializedRoute extends DirectRoute {
 	readonly serialization: MethodSerialization;
 }
 
 /** What a direct path needs from the connect handler it sits in front of. */
 export interface DirectPathOptions {
 	/** Request path (`/flagd.evaluation.v2.Service/ResolveBoolean`) → route. */
-	readonly routes: ReadonlyMap<string, DirectRoute>;
+	readonly routes: ReadonlyMap<string, SerializedRoute>;
 	readonly readMaxBytes: number;
 	readonly acceptCompression: readonly Compression[];
 	/** connect's compressMinBytes (its default is 1,024): smaller responses are never compressed. */
@@ -50,35 +53,23 @@ export interface DirectPathOptions {
 	readonly onError: (err: unknown, path: string) => void;
 }
 
-/**
- * The direct routes of some services: every method a service declared synchronous, with the serialization connect
- * builds for it from the same JSON options and read limit.
- */
-export function directRoutes(
-	services: readonly ServiceRoute[],
+/** The routes with the serialization connect builds for each method from the same JSON options and read limit. */
+export function serializedRoutes(
+	routes: ReadonlyMap<string, DirectRoute>,
 	jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined,
 	readMaxBytes: number,
-): Map<string, DirectRoute> {
-	const routes = new Map<string, DirectRoute>();
-	for (const { service, impl, synchronous } of services) {
-		for (const method of service.methods) {
-			if (method.methodKind !== "unary" || !synchronous.has(method.localName))
-				continue;
-			const fn = impl[method.localName as keyof typeof impl] as unknown as (
-				request: never,
-				context: HandlerContext,
-			) => unknown;
-			routes.set(`/${service.typeName}/${method.name}`, {
-				method: method as DescMethodUnary,
-				impl: fn.bind(impl),
-				serialization: createMethodSerializationLookup(
-					method,
-					undefined,
-					jsonOptions,
-					{ readMaxBytes, writeMaxBytes: 0xffffffff },
-				),
-			});
-		}
+): Map<string, SerializedRoute> {
+	const out = new Map<string, SerializedRoute>();
+	for (const [path, route] of routes) {
+		out.set(path, {
+			...route,
+			serialization: createMethodSerializationLookup(
+				route.method,
+				undefined,
+				jsonOptions,
+				{ readMaxBytes, writeMaxBytes: 0xffffffff },
+			),
+		});
 	}
-	return routes;
+	return out;
 }

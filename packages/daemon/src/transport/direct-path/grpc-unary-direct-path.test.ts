@@ -23,7 +23,7 @@ import * as v1 from "@flagd-ts/protocol/evaluation-v1";
 import * as v2 from "@flagd-ts/protocol/evaluation-v2";
 import * as sync from "@flagd-ts/protocol/sync-v1";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { serviceRoute } from "../service-route.js";
+import { serviceRoute } from "../connect-handler.js";
 import {
 	aborted,
 	BIG_TEXT,

@@ -9,7 +9,7 @@
  * compression negotiation, readMaxBytes error) and it only takes requests it fully understands: anything else —
  * another content type, a compressed or malformed body, more than one message, an invalid `grpc-timeout`, a
  * message that does not parse — goes to the connect handler with the body bytes already read, so connect decides
- * and words the error. Only methods their service declared synchronous are routed here (service-route.ts): the
+ * and words the error. Only methods their service declared synchronous are routed here (connect-handler.ts): the
  * call's deadline cannot expire while one runs, so the context (direct-handler-context.ts) carries no deadline timer.
  * Messages are parsed and serialized with connect's serialization for the method (protobuf-es), envelopes written
  * with connect's encodeEnvelope.
@@ -28,7 +28,7 @@ import {
 	type DirectProtocol,
 	startDirectCall,
 } from "./direct-handler-context.js";
-import type { DirectPathOptions, DirectRoute } from "./direct-route.js";
+import type { DirectPathOptions, SerializedRoute } from "./direct-route.js";
 import { readBody } from "./read-body.js";
 
 const ENVELOPE_HEADER_BYTES = 5;
@@ -99,7 +99,7 @@ function isSingleUncompressedMessage(body: Buffer): boolean {
 }
 
 function answer(
-	route: DirectRoute,
+	route: SerializedRoute,
 	path: string,
 	req: NodeRequest,
 	res: NodeResponse,
@@ -146,7 +146,7 @@ function answer(
 function send(
 	res: NodeResponse,
 	context: DirectHandlerContext,
-	{ method, serialization }: DirectRoute,
+	{ method, serialization }: SerializedRoute,
 	output: unknown,
 	compression: Compression | null,
 	path: string,

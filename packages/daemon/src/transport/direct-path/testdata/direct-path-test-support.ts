@@ -7,9 +7,11 @@
  */
 import http2 from "node:http2";
 import type { ConnectRouterOptions, HandlerContext } from "@connectrpc/connect";
+import { FlagSyncService } from "@flagd-ts/protocol";
 import { expect } from "@jest/globals";
 import { evaluationRoutes } from "../../../api/evaluation/evaluation-handler.js";
-import { syncServiceRoute } from "../../../api/sync/sync-service-route.js";
+import { createSyncService } from "../../../api/sync/sync-service.js";
+import { SYNC_SERVICE_ROUTE } from "../../../api/sync/sync-service-route.js";
 import {
 	type LogEntry,
 	recordingLogger,
@@ -19,12 +21,15 @@ import { FlagResolver } from "../../../resolver/flag-resolver.js";
 import { FlagStore } from "../../../store/flag-store.js";
 import { SelectorCache } from "../../../store/selector-cache.js";
 import { DaemonMetrics } from "../../../telemetry/daemon-metrics.js";
-import { createConnectHandler } from "../../connect-handler.js";
+import {
+	createConnectHandler,
+	type ServiceRoute,
+	serviceRoute,
+} from "../../connect-handler.js";
 import {
 	listenMultiProtocol,
 	type RunningListener,
 } from "../../http-listener.js";
-import type { ServiceRoute } from "../../service-route.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags and services
@@ -147,15 +152,19 @@ export function evaluationServices(ready = true): Services {
 		// The services as the daemon registers them, with the same synchronous declarations.
 		routes: [
 			...evaluationRoutes(resolver, streams),
-			syncServiceRoute({
-				store,
-				selectors,
-				metrics,
-				staticContext: { region: "eu" },
-				disableSyncMetadata: false,
-				shutdownSignal: streams.shutdownSignal,
-				deadlineMs: 0,
-			}),
+			serviceRoute(
+				FlagSyncService,
+				createSyncService({
+					store,
+					selectors,
+					metrics,
+					staticContext: { region: "eu" },
+					disableSyncMetadata: false,
+					shutdownSignal: streams.shutdownSignal,
+					deadlineMs: 0,
+				}),
+				SYNC_SERVICE_ROUTE,
+			),
 		],
 	};
 }

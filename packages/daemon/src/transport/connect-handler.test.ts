@@ -1,6 +1,6 @@
 import { EvaluationServiceV2, FlagSyncService } from "@flagd-ts/protocol";
 import { describe, expect, it } from "@jest/globals";
-import { serviceRoute } from "./service-route.js";
+import { serviceRoute } from "./connect-handler.js";
 
 describe("serviceRoute", () => {
 	it("keeps the methods declared synchronous", () => {
