@@ -3,28 +3,29 @@
  * If any bind fails, the ones already bound are closed before the error propagates.
  */
 import { FlagSyncService } from "@flagd-ts/protocol";
+import { createEvaluationHandler } from "../api/evaluation/evaluation-handler.js";
+import { createManagementHandler } from "../api/management/management-handler.js";
+import { createOfrepHandler } from "../api/ofrep/ofrep-handler.js";
+import { createSyncService } from "../api/sync/sync-service.js";
+import { SYNC_SERVICE_ROUTE } from "../api/sync/sync-service-route.js";
 import type { DaemonConfig } from "../config/daemon-config.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
+import { ContextBuilder } from "../resolver/context-builder.js";
+import { FlagResolver } from "../resolver/flag-resolver.js";
+import type { FlagStore } from "../store/flag-store.js";
+import { SelectorCache } from "../store/selector-cache.js";
+import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
+import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
 import {
 	createConnectHandler,
 	serviceRoute,
-} from "../service/connect-handler.js";
-import { ContextBuilder } from "../service/context-builder.js";
-import type { DaemonMetrics } from "../service/daemon-metrics.js";
-import { createEvaluationHandler } from "../service/evaluation-handler.js";
-import { FlagResolver } from "../service/flag-resolver.js";
+} from "../transport/connect-handler.js";
 import {
 	listenHttp1,
 	listenHttp2,
 	listenMultiProtocol,
 	type RunningListener,
-} from "../service/http-listener.js";
-import { createManagementHandler } from "../service/management-handler.js";
-import { createOfrepHandler } from "../service/ofrep-handler.js";
-import { createSyncService } from "../service/sync-service.js";
-import type { FlagStore } from "../store/flag-store.js";
-import { SelectorCache } from "../store/selector-cache.js";
-import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
+} from "../transport/http-listener.js";
 
 export interface DaemonListenersOptions {
 	readonly config: DaemonConfig;
@@ -124,6 +125,7 @@ export async function bindListeners(
 								shutdownSignal: options.shutdownSignal,
 								deadlineMs: config.streamDeadlineMs,
 							}),
+							SYNC_SERVICE_ROUTE,
 						),
 					],
 					grpc: true,

@@ -1,28 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import type { Logger } from "../logger.js";
+import {
+	type LogEntry,
+	recordingLogger,
+} from "../logging/testdata/recording-logger.js";
 import { FlagStore } from "./flag-store.js";
 import type { FlagChanges } from "./flag-view.js";
 import { parseSelector, SELECT_ALL } from "./selector.js";
-
-interface LogLine {
-	level: string;
-	fields: Record<string, unknown>;
-	message: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-	const at =
-		(level: string) => (fields: Record<string, unknown>, message: string) =>
-			lines.push({ level, fields, message });
-	const logger: Logger = {
-		debug: at("debug"),
-		info: at("info"),
-		warn: at("warn"),
-		error: at("error"),
-		child: () => logger,
-	};
-	return logger;
-}
 
 function flag(variant: string, extra: Record<string, unknown> = {}) {
 	return {
@@ -42,7 +25,7 @@ function doc(
 	);
 }
 
-function newStore(lines: LogLine[] = []) {
+function newStore(lines: LogEntry[] = []) {
 	return new FlagStore({
 		sources: ["low", "mid", "high"],
 		logger: recordingLogger(lines),
@@ -329,7 +312,7 @@ describe("FlagStore change events", () => {
 	});
 
 	it("stops calling a listener after unsubscribe, and survives a listener that throws", () => {
-		const lines: LogLine[] = [];
+		const lines: LogEntry[] = [];
 		const store = newStore(lines);
 		let calls = 0;
 		const unsubscribe = store.subscribe(SELECT_ALL, () => {
@@ -375,7 +358,7 @@ describe("FlagStore invalid payloads and readiness", () => {
 	it.each(bad)(
 		"keeps the last good flags on %s and logs one line naming the source",
 		(_name, content) => {
-			const lines: LogLine[] = [];
+			const lines: LogEntry[] = [];
 			const store = newStore(lines);
 			store.apply({
 				source: "mid",

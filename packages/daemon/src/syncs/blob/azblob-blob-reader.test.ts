@@ -5,24 +5,16 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
-import {
-	afterAll,
-	afterEach,
-	beforeAll,
-	beforeEach,
-	describe,
-	expect,
-	it,
-} from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createSyncSource } from "../create-sync-source.js";
 import { parseSourceUri } from "../parse-source-uri.js";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
+
+const run = syncTestRun();
 
 /** Azurite's well-known development account. */
 const ACCOUNT = "devstoreaccount1";
@@ -33,8 +25,6 @@ let azurite: ChildProcess;
 let dir: string;
 let port: number;
 let connectionString: string;
-let controller: AbortController;
-let entries: LogEntry[];
 
 async function freePort(): Promise<number> {
 	const probe = createServer();
@@ -102,19 +92,12 @@ afterAll(async () => {
 	await rm(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-	controller = new AbortController();
-	entries = [];
-});
-
-afterEach(() => controller.abort());
-
 async function start(name: string, env: Record<string, string>) {
 	const source = await createSyncSource(
 		{ ...parseSourceUri(`azblob://flags/${name}`), intervalMs: 40 },
-		{ logger: recordingLogger(entries), env },
+		{ logger: run.logger(), env },
 	);
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
 
 describe("azblob blob source (azurite)", () => {
@@ -131,7 +114,7 @@ describe("azblob blob source (azurite)", () => {
 		expect(source.isReady()).toBe(true);
 		await upload("flags.json", "[]");
 		await waitFor(
-			() => entries.some((e) => e.level === "warn"),
+			() => run.entries.some((e) => e.level === "warn"),
 			"a warning for a non-object document",
 		);
 		await upload("flags.json", flagDocument("off"));

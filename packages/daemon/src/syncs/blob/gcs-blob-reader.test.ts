@@ -3,16 +3,9 @@
  * (`GET /storage/v1/b/<bucket>/o/<object>`) and media download (`?alt=media`): no GCS emulator is available on npm
  * or in Debian. The SDK is pointed at it through STORAGE_EMULATOR_HOST, as a user would.
  */
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
 	afterAll,
-	afterEach,
 	beforeAll,
 	beforeEach,
 	describe,
@@ -23,11 +16,13 @@ import { createSyncSource } from "../create-sync-source.js";
 import { parseSourceUri } from "../parse-source-uri.js";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	type LocalHttpServer,
+	startLocalHttpServer,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
+
+const run = syncTestRun();
 
 interface StoredObject {
 	body: string;
@@ -37,10 +32,7 @@ interface StoredObject {
 
 const objects = new Map<string, StoredObject>();
 let requests: { path: string; media: boolean }[];
-let server: Server;
-let host: string;
-let controller: AbortController;
-let entries: LogEntry[];
+let server: LocalHttpServer;
 
 let nextGeneration = 1000;
 
@@ -104,30 +96,23 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-	server = createServer(handle);
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	server = await startLocalHttpServer(handle);
 });
 
 afterAll(async () => {
-	server.closeAllConnections();
-	await new Promise((r) => server.close(r));
+	await server.close();
 });
 
 beforeEach(() => {
-	controller = new AbortController();
-	entries = [];
 	requests = [];
 });
-
-afterEach(() => controller.abort());
 
 async function start(object: string) {
 	const source = await createSyncSource(
 		{ ...parseSourceUri(`gs://flag-bucket/${object}`), intervalMs: 40 },
-		{ logger: recordingLogger(entries), env: { STORAGE_EMULATOR_HOST: host } },
+		{ logger: run.logger(), env: { STORAGE_EMULATOR_HOST: server.url } },
 	);
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
 
 describe("gcs blob source (local JSON API server)", () => {
@@ -160,8 +145,11 @@ describe("gcs blob source (local JSON API server)", () => {
 		const { collector } = await start("gone.json");
 		await collector.next();
 		objects.delete("gone.json");
-		await waitFor(() => entries.some((e) => e.level === "warn"), "a warning");
-		expect(entries.find((e) => e.level === "warn")?.fields.source).toBe(
+		await waitFor(
+			() => run.entries.some((e) => e.level === "warn"),
+			"a warning",
+		);
+		expect(run.entries.find((e) => e.level === "warn")?.fields.source).toBe(
 			"gs://flag-bucket/gone.json",
 		);
 		store("gone.json", flagDocument("off"));

@@ -3,35 +3,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import {
-	afterAll,
-	afterEach,
-	beforeAll,
-	beforeEach,
-	describe,
-	expect,
-	it,
-} from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import S3rver from "s3rver";
 import { createSyncSource } from "../create-sync-source.js";
 import { parseBlobUri } from "../internal/blob-uri.js";
 import { parseSourceUri } from "../parse-source-uri.js";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { s3ClientSettings } from "./s3-blob-reader.js";
+
+const run = syncTestRun();
 
 const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 let server: S3rver;
 let dir: string;
 let endpoint: string;
 let client: S3Client;
-let controller: AbortController;
-let entries: LogEntry[];
 
 async function put(
 	key: string,
@@ -73,30 +63,19 @@ afterAll(async () => {
 	await rm(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-	controller = new AbortController();
-	entries = [];
-});
-
-afterEach(() => controller.abort());
-
 async function start(key: string) {
 	const uri = `s3://flags/${key}?endpoint=${encodeURIComponent(endpoint)}&use_path_style=true&region=us-east-1`;
 	// s3rver now and then leaves a GET unanswered (seen when a PUT of the same key races it); a 1 s read timeout
 	// lets the next poll retry it well inside the tests' 5 s waits, as the 10 s default would not.
 	const config = { ...parseSourceUri(uri), intervalMs: 40, timeoutMs: 1000 };
 	const source = await createSyncSource(config, {
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 		env: {
 			AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
 			AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
 		},
 	});
-	return {
-		uri,
-		source,
-		collector: new PayloadCollector(source, controller.signal),
-	};
+	return { uri, ...run.collect(source) };
 }
 
 describe("s3 blob source (s3rver)", () => {
@@ -118,7 +97,7 @@ describe("s3 blob source (s3rver)", () => {
 		await collector.next();
 		await put("change.json", "{ truncated");
 		await waitFor(
-			() => entries.some((e) => e.level === "warn"),
+			() => run.entries.some((e) => e.level === "warn"),
 			"a warning for bad content",
 		);
 		expect(collector.untaken).toBe(0);

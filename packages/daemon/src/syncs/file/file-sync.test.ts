@@ -13,25 +13,21 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { isDaemonError } from "../../errors.js";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	type PayloadCollector,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { FileSync } from "./file-sync.js";
 
+const run = syncTestRun();
+
 let dir: string;
-let controller: AbortController;
-let entries: LogEntry[];
 
 beforeEach(async () => {
 	dir = await mkdtemp(join(tmpdir(), "file-sync-"));
-	controller = new AbortController();
-	entries = [];
 });
 
 afterEach(async () => {
-	controller.abort();
 	await rm(dir, { recursive: true, force: true });
 });
 
@@ -42,14 +38,10 @@ function start(
 	const source = new FileSync({
 		uri,
 		path,
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 		statIntervalMs: 200,
 	});
-	return { source, collector: new PayloadCollector(source, controller.signal) };
-}
-
-function warnings(): LogEntry[] {
-	return entries.filter((e) => e.level === "warn");
+	return run.collect(source);
 }
 
 describe("FileSync", () => {
@@ -135,10 +127,13 @@ describe("FileSync", () => {
 		const { source, collector } = start(path, "flags.json");
 		await collector.next();
 		await rm(path);
-		await waitFor(() => warnings().length > 0, "a warning about the deletion");
-		expect(warnings()[0]?.fields.source).toBe("flags.json");
-		expect(String(warnings()[0]?.fields.reason)).toMatch(/ENOENT/);
-		expect(await source.resync(controller.signal)).toMatchObject({
+		await waitFor(
+			() => run.warnings().length > 0,
+			"a warning about the deletion",
+		);
+		expect(run.warnings()[0]?.fields.source).toBe("flags.json");
+		expect(String(run.warnings()[0]?.fields.reason)).toMatch(/ENOENT/);
+		expect(await source.resync(run.signal)).toMatchObject({
 			content: flagDocument("on"),
 		});
 		expect(collector.untaken).toBe(0);
@@ -154,9 +149,12 @@ describe("FileSync", () => {
 		await collector.next();
 		const full = flagDocument("off");
 		await writeFile(path, full.slice(0, full.length / 2));
-		await waitFor(() => warnings().length > 0, "a warning about bad content");
-		expect(warnings()[0]?.message).toMatch(/keeping the last good flags/);
-		expect(String(warnings()[0]?.fields.reason)).toMatch(/not valid JSON/);
+		await waitFor(
+			() => run.warnings().length > 0,
+			"a warning about bad content",
+		);
+		expect(run.warnings()[0]?.message).toMatch(/keeping the last good flags/);
+		expect(String(run.warnings()[0]?.fields.reason)).toMatch(/not valid JSON/);
 		await writeFile(path, full);
 		expect((await collector.next()).content).toBe(full);
 	});
@@ -178,7 +176,7 @@ describe("FileSync", () => {
 		for (const [i, fault] of faults.entries()) {
 			await writeFile(path, fault);
 			await waitFor(
-				() => warnings().length === i + 1,
+				() => run.warnings().length === i + 1,
 				`warning for fault #${i}`,
 			);
 		}
@@ -229,7 +227,7 @@ describe("FileSync", () => {
 
 	it("rejects an unsupported extension in init", async () => {
 		const source = new FileSync({ uri: join(dir, "flags.txt") });
-		await expect(source.init(controller.signal)).rejects.toMatchObject({
+		await expect(source.init(run.signal)).rejects.toMatchObject({
 			code: "SOURCE_URI_INVALID",
 		});
 	});
@@ -239,7 +237,7 @@ describe("FileSync", () => {
 		await writeFile(path, flagDocument("on"));
 		const { collector } = start(path);
 		await collector.next();
-		controller.abort();
+		run.end();
 		await collector.done;
 		expect(collector.ended).toBe(true);
 		expect(collector.error).toBeUndefined();

@@ -22,19 +22,18 @@ import {
 	afterAll,
 	afterEach,
 	beforeAll,
-	beforeEach,
 	describe,
 	expect,
 	it,
 } from "@jest/globals";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { GrpcSync, type GrpcSyncOptions } from "./grpc-sync.js";
+
+const run = syncTestRun();
 
 /** One open SyncFlags stream on the test server: the test pushes messages or ends it. */
 interface OpenStream {
@@ -141,30 +140,20 @@ class SyncServer {
 	}
 }
 
-let controller: AbortController;
-let entries: LogEntry[];
 let server: SyncServer;
 
-beforeEach(() => {
-	controller = new AbortController();
-	entries = [];
-});
-
 afterEach(async () => {
-	controller.abort();
 	await server?.stop();
 });
 
 function start(options: Partial<GrpcSyncOptions> & { uri: string }) {
 	const source = new GrpcSync({
 		backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 		...options,
 	});
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
-
-const warnings = () => entries.filter((e) => e.level === "warn");
 
 describe("GrpcSync", () => {
 	it("receives the first snapshot with sync_context, sending provider id, selector and metadata", async () => {
@@ -201,8 +190,8 @@ describe("GrpcSync", () => {
 		server.latest.push(server.message("{not json"));
 		server.latest.push(server.message(flagDocument("off")));
 		expect((await collector.next()).content).toBe(flagDocument("off"));
-		expect(warnings()).toHaveLength(1);
-		expect(String(warnings()[0]?.fields.error)).toMatch(/not valid JSON/);
+		expect(run.warnings()).toHaveLength(1);
+		expect(String(run.warnings()[0]?.fields.error)).toMatch(/not valid JSON/);
 	});
 
 	it("reconnects after the server ends the stream cleanly and after it fails the stream", async () => {
@@ -218,7 +207,7 @@ describe("GrpcSync", () => {
 		server.latest.end(new ConnectError("going away", Code.Unavailable));
 		expect((await collector.next()).content).toBe(flagDocument("on"));
 		expect(server.streams).toHaveLength(3);
-		expect(warnings().map((w) => w.message)).toEqual([
+		expect(run.warnings().map((w) => w.message)).toEqual([
 			"sync stream ended by the server; reconnecting",
 			"sync stream failed; keeping the last good flags and reconnecting",
 		]);
@@ -231,7 +220,10 @@ describe("GrpcSync", () => {
 		const { collector } = start({ uri: `grpc://127.0.0.1:${port}` });
 		await collector.next();
 		await server.stop();
-		await waitFor(() => warnings().length >= 3, "several failed reconnects");
+		await waitFor(
+			() => run.warnings().length >= 3,
+			"several failed reconnects",
+		);
 		expect(collector.ended).toBe(false);
 		server = new SyncServer();
 		server.snapshot = flagDocument("off");
@@ -281,7 +273,7 @@ describe("GrpcSync", () => {
 		});
 		await collector.next();
 		server.snapshot = flagDocument("off");
-		const payload = await source.resync(controller.signal);
+		const payload = await source.resync(run.signal);
 		expect(payload).toMatchObject({
 			content: flagDocument("off"),
 			syncContext: { env: "test" },

@@ -1,14 +1,7 @@
 import { createHash } from "node:crypto";
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
 	afterAll,
-	afterEach,
 	beforeAll,
 	beforeEach,
 	describe,
@@ -17,12 +10,14 @@ import {
 } from "@jest/globals";
 import {
 	flagDocument,
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	type LocalHttpServer,
+	startLocalHttpServer,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { HttpSync, type HttpSyncOptions } from "./http-sync.js";
+
+const run = syncTestRun();
 
 /** What the real node:http server answers; tests change it between polls. */
 interface ServerState {
@@ -34,13 +29,10 @@ interface ServerState {
 	requiredAuth: string | undefined;
 }
 
-let server: Server;
-let baseUrl: string;
+let server: LocalHttpServer;
 let state: ServerState;
 let requests: IncomingMessage[];
 let statuses: number[];
-let controller: AbortController;
-let entries: LogEntry[];
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
 	requests.push(req);
@@ -78,14 +70,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-	server = createServer(handle);
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	server = await startLocalHttpServer(handle);
 });
 
 afterAll(async () => {
-	server.closeAllConnections();
-	await new Promise((r) => server.close(r));
+	await server.close();
 });
 
 beforeEach(() => {
@@ -99,25 +88,17 @@ beforeEach(() => {
 	};
 	requests = [];
 	statuses = [];
-	controller = new AbortController();
-	entries = [];
-});
-
-afterEach(() => {
-	controller.abort();
 });
 
 function start(options: Partial<HttpSyncOptions> & { path?: string } = {}) {
 	const source = new HttpSync({
-		uri: `${baseUrl}${options.path ?? "/flags.json"}`,
+		uri: `${server.url}${options.path ?? "/flags.json"}`,
 		intervalMs: 30,
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 		...options,
 	});
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
-
-const warnings = () => entries.filter((e) => e.level === "warn");
 
 describe("HttpSync", () => {
 	it("fetches with Accept, authHeader and extra headers, and emits the first snapshot", async () => {
@@ -128,7 +109,7 @@ describe("HttpSync", () => {
 		});
 		const first = await collector.next();
 		expect(first).toEqual({
-			source: `${baseUrl}/flags.json`,
+			source: `${server.url}/flags.json`,
 			content: flagDocument("on"),
 			format: "json",
 		});
@@ -183,11 +164,14 @@ describe("HttpSync", () => {
 		const { collector } = start();
 		await collector.next();
 		state.status = 500;
-		await waitFor(() => warnings().length >= 2, "warnings for failing polls");
-		expect(warnings()[0]?.fields).toMatchObject({
-			source: `${baseUrl}/flags.json`,
+		await waitFor(
+			() => run.warnings().length >= 2,
+			"warnings for failing polls",
+		);
+		expect(run.warnings()[0]?.fields).toMatchObject({
+			source: `${server.url}/flags.json`,
 		});
-		expect(String(warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
+		expect(String(run.warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
 		state.status = 200;
 		state.body = flagDocument("off");
 		expect((await collector.next()).content).toBe(flagDocument("off"));
@@ -204,8 +188,10 @@ describe("HttpSync", () => {
 		const { collector } = start({ timeoutMs: 50 });
 		await collector.next();
 		state.delayMs = 300;
-		await waitFor(() => warnings().length >= 1, "a timeout warning");
-		expect(String(warnings()[0]?.fields.error)).toMatch(/no response within/);
+		await waitFor(() => run.warnings().length >= 1, "a timeout warning");
+		expect(String(run.warnings()[0]?.fields.error)).toMatch(
+			/no response within/,
+		);
 		state.delayMs = 0;
 		state.body = flagDocument("off");
 		expect((await collector.next()).content).toBe(flagDocument("off"));
@@ -232,7 +218,7 @@ describe("HttpSync", () => {
 			'{"flags":"x"}',
 		].entries()) {
 			state.body = fault;
-			await waitFor(() => warnings().length > i, `warning for fault #${i}`);
+			await waitFor(() => run.warnings().length > i, `warning for fault #${i}`);
 		}
 		expect(collector.untaken).toBe(0);
 		state.body = flagDocument("off", {
@@ -251,7 +237,7 @@ describe("HttpSync", () => {
 		const { source, collector } = start({ intervalMs: 60_000 });
 		await collector.next();
 		const before = requests.length;
-		const payload = await source.resync(controller.signal);
+		const payload = await source.resync(run.signal);
 		expect(payload.content).toBe(flagDocument("on"));
 		expect(requests.length).toBeGreaterThan(before);
 		expect(requests.at(-1)?.headers["if-none-match"]).toBeUndefined();
@@ -260,7 +246,7 @@ describe("HttpSync", () => {
 	it("stops polling after abort", async () => {
 		const { collector } = start();
 		await collector.next();
-		controller.abort();
+		run.end();
 		await collector.done;
 		const count = requests.length;
 		await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait

@@ -5,13 +5,7 @@
  * client-node only allows with `insecure-skip-tls-verify: true`.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -24,12 +18,14 @@ import {
 	it,
 } from "@jest/globals";
 import {
-	type LogEntry,
-	PayloadCollector,
-	recordingLogger,
+	type LocalHttpServer,
+	startLocalHttpServer,
+	syncTestRun,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { KubernetesSync } from "./kubernetes-sync.js";
+
+const run = syncTestRun();
 
 const PATH =
 	"/apis/core.openfeature.dev/v1beta1/namespaces/flags-ns/featureflags";
@@ -53,7 +49,7 @@ class FakeApiServer {
 	lists = 0;
 	watches: { res: ServerResponse; query: URLSearchParams }[] = [];
 	authorizations: (string | undefined)[] = [];
-	private server: Server | undefined;
+	private server: LocalHttpServer | undefined;
 	port = 0;
 
 	setSpec(variant: "on" | "off"): Record<string, unknown> {
@@ -84,17 +80,15 @@ class FakeApiServer {
 	}
 
 	async start(): Promise<void> {
-		this.server = createServer((req, res) => this.handle(req, res));
-		await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", r));
-		this.port = (this.server.address() as AddressInfo).port;
+		this.server = await startLocalHttpServer((req, res) =>
+			this.handle(req, res),
+		);
+		this.port = this.server.port;
 	}
 
 	async stop(): Promise<void> {
 		this.expireWatches();
-		const server = this.server;
-		if (server === undefined) return;
-		server.closeAllConnections();
-		await new Promise((r) => server.close(r));
+		await this.server?.close();
 	}
 
 	private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -133,8 +127,6 @@ class FakeApiServer {
 let api: FakeApiServer;
 let dir: string;
 let kubeconfigPath: string;
-let controller: AbortController;
-let entries: LogEntry[];
 
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "k8s-sync-"));
@@ -170,12 +162,9 @@ beforeEach(async () => {
 			"",
 		].join("\n"),
 	);
-	controller = new AbortController();
-	entries = [];
 });
 
 afterEach(async () => {
-	controller.abort();
 	await api.stop();
 });
 
@@ -184,9 +173,9 @@ function start() {
 		uri: "flags-ns/my-flags",
 		kubeconfigPath,
 		backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-		logger: recordingLogger(entries),
+		logger: run.logger(),
 	});
-	return { source, collector: new PayloadCollector(source, controller.signal) };
+	return run.collect(source);
 }
 
 describe("KubernetesSync", () => {
@@ -257,11 +246,11 @@ describe("KubernetesSync", () => {
 			spec: { flagSpec: { flags: [] } },
 		});
 		await waitFor(
-			() => entries.filter((e) => e.level === "warn").length === 2,
+			() => run.entries.filter((e) => e.level === "warn").length === 2,
 			"two warnings",
 		);
 		expect(
-			entries.filter((e) => e.level === "warn").map((e) => e.fields.source),
+			run.entries.filter((e) => e.level === "warn").map((e) => e.fields.source),
 		).toEqual(["flags-ns/my-flags", "flags-ns/my-flags"]);
 		api.send("ADDED", api.setSpec("on"));
 		expect((await collector.next()).content).toBe(
@@ -284,7 +273,7 @@ describe("KubernetesSync", () => {
 		const port = api.port;
 		await api.stop();
 		await waitFor(
-			() => entries.some((e) => e.level === "warn"),
+			() => run.entries.some((e) => e.level === "warn"),
 			"a retry warning",
 		);
 		expect(collector.ended).toBe(false);
@@ -295,7 +284,7 @@ describe("KubernetesSync", () => {
 		const { source, collector } = start();
 		await collector.next();
 		api.setSpec("off");
-		expect((await source.resync(controller.signal)).content).toBe(
+		expect((await source.resync(run.signal)).content).toBe(
 			JSON.stringify(flagSpec("off")),
 		);
 	});

@@ -1,41 +1,29 @@
 /**
- * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support).
- * No jest imports here, so the helpers stay plain functions the tests compose.
+ * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support): a recording
+ * logger, an awaitable collector of a source's payloads, a flag document, a local HTTP peer, and {@link syncTestRun},
+ * the per-test set-up every sync test shares (fresh log, sources stopped when the test ends).
  */
-import type { Logger } from "../../logger.js";
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach } from "@jest/globals";
+import type { Logger } from "../../logging/logger.js";
+import {
+	type LogEntry,
+	recordingLogger,
+} from "../../logging/testdata/recording-logger.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";
 
-export interface LogEntry {
-	readonly level: "debug" | "info" | "warn" | "error";
-	readonly fields: Record<string, unknown>;
-	readonly message: string;
-}
-
-/** A Logger that records every entry (child fields merged in) so tests can assert on warnings. */
-export function recordingLogger(
-	entries: LogEntry[] = [],
-	base: Record<string, unknown> = {},
-): Logger & { readonly entries: LogEntry[] } {
-	const log =
-		(level: LogEntry["level"]) =>
-		(fields: Record<string, unknown>, message: string): void => {
-			entries.push({ level, fields: { ...base, ...fields }, message });
-		};
-	return {
-		entries,
-		debug: log("debug"),
-		info: log("info"),
-		warn: log("warn"),
-		error: log("error"),
-		child: (fields) => recordingLogger(entries, { ...base, ...fields }),
-	};
-}
+/**
+ * How long a test waits for a payload or condition by default. Generous: the first payload of a source that loads
+ * its SDK lazily (Kubernetes, cloud blobs) takes seconds on a busy machine; a passing wait returns at once anyway.
+ */
+const WAIT_MS = 15_000;
 
 /** Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). */
 export async function waitFor<T>(
 	condition: () => T | Promise<T>,
 	what: string,
-	timeoutMs = 5000,
+	timeoutMs = WAIT_MS,
 	intervalMs = 10,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -75,7 +63,7 @@ export class PayloadCollector {
 		})();
 	}
 
-	async next(timeoutMs = 5000): Promise<SyncPayload> {
+	async next(timeoutMs = WAIT_MS): Promise<SyncPayload> {
 		await waitFor(
 			() => this.payloads.length > this.taken || this.ended,
 			`payload #${this.taken + 1}`,
@@ -112,4 +100,85 @@ export function flagDocument(
 			...extra,
 		},
 	});
+}
+
+/**
+ * What one sync test works with: the log of this test, and the sources it started, each drained into a
+ * {@link PayloadCollector} until the test ends. {@link syncTestRun} renews it before each test.
+ */
+export class SyncTestRun {
+	#entries: LogEntry[] = [];
+	#controller = new AbortController();
+
+	/** Every entry logged during this test. */
+	get entries(): LogEntry[] {
+		return this.#entries;
+	}
+
+	/** Aborted when the test ends (or by {@link end}): the sources' sync loops stop. */
+	get signal(): AbortSignal {
+		return this.#controller.signal;
+	}
+
+	/** A logger recording into {@link entries}. */
+	logger(): Logger & { readonly entries: LogEntry[] } {
+		return recordingLogger(this.#entries);
+	}
+
+	/** Starts draining `source` for this test. */
+	collect<S extends SyncSource>(
+		source: S,
+	): { source: S; collector: PayloadCollector } {
+		return { source, collector: new PayloadCollector(source, this.signal) };
+	}
+
+	/** The warnings logged so far. */
+	warnings(): LogEntry[] {
+		return this.#entries.filter((e) => e.level === "warn");
+	}
+
+	/** Stops every source started in this test. */
+	end(): void {
+		this.#controller.abort();
+	}
+
+	/** A fresh log and signal for the next test. */
+	renew(): void {
+		this.#entries = [];
+		this.#controller = new AbortController();
+	}
+}
+
+/** A {@link SyncTestRun} renewed before each test of the calling file and ended after it. */
+export function syncTestRun(): SyncTestRun {
+	const run = new SyncTestRun();
+	beforeEach(() => run.renew());
+	afterEach(() => run.end());
+	return run;
+}
+
+/** A real node:http server on 127.0.0.1, the peer of the HTTP-based sources' tests. */
+export interface LocalHttpServer {
+	/** `http://127.0.0.1:<port>`. */
+	readonly url: string;
+	readonly port: number;
+	/** Drops open connections (watches, keep-alive) and closes. */
+	close(): Promise<void>;
+}
+
+/** Starts a {@link LocalHttpServer} on a free port. */
+export async function startLocalHttpServer(
+	handle: RequestListener,
+): Promise<LocalHttpServer> {
+	const server = createServer(handle);
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		close: async () => {
+			server.closeAllConnections();
+			await new Promise((resolve) => server.close(resolve));
+		},
+	};
 }

@@ -6,7 +6,12 @@
 import { createHash } from "node:crypto";
 import type { JsonObject } from "@flagd-ts/evaluator";
 import { type Span, SpanStatusCode } from "@opentelemetry/api";
-import type { Selector } from "../store/selector.js";
+import {
+	type FlagResolver,
+	responseMetadata,
+} from "../../resolver/flag-resolver.js";
+import type { Selector } from "../../store/selector.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
 import {
 	NO_REQUEST_TELEMETRY,
 	observeEvaluation,
@@ -14,15 +19,13 @@ import {
 	requestIdOf,
 	SPAN_ATTRIBUTES,
 	startRequestSpan,
-} from "../telemetry/request-telemetry.js";
-import { CorsPolicy } from "./cors-policy.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
-import { type FlagResolver, responseMetadata } from "./flag-resolver.js";
+} from "../../telemetry/request-telemetry.js";
+import { CorsPolicy } from "../../transport/cors-policy.js";
 import type {
 	NodeRequest,
 	NodeResponse,
 	RequestHandler,
-} from "./http-listener.js";
+} from "../../transport/http-listener.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
 type Request = NodeRequest;

@@ -2,8 +2,8 @@
  * A Node request handler around a Connect router. It does what `connectNodeAdapter` does, except for failures:
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
- * daemon's logger with the RPC's name. Plain unary calls take a direct path (grpc-unary-fast-path.ts for gRPC,
- * connect-unary-fast-path.ts for the Connect protocol), which hands anything unusual back to the router.
+ * daemon's logger with the RPC's name. Plain unary calls to the methods a service declared synchronous take a direct
+ * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router.
  */
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
@@ -23,33 +23,62 @@ import {
 	universalRequestFromNodeRequest,
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { Logger } from "../logger.js";
-import { createConnectUnaryFastPath } from "./connect-unary-fast-path.js";
-import {
-	createGrpcUnaryFastPath,
-	type UnaryRoute,
-} from "./grpc-unary-fast-path.js";
+import type { Logger } from "../logging/logger.js";
+import type { DirectRoute } from "./direct-path/direct-route.js";
+import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
 import type { RequestHandler } from "./http-listener.js";
 
-/** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */
+/**
+ * One service and its implementation; build with {@link serviceRoute} to keep the two types tied. `synchronous`
+ * holds the local names of the unary methods whose implementation returns its answer, not a Promise: only those
+ * take a direct path, which gives an implementation no deadline timer and awaits nothing it might wait for
+ * (FetchAllFlags waits on `ctx.signal` for readiness).
+ */
 export interface ServiceRoute {
 	readonly service: DescService;
 	readonly impl: Partial<ServiceImpl<DescService>>;
+	readonly synchronous: ReadonlySet<string>;
 }
 
-/** Pairs a service descriptor with its implementation. */
+export interface ServiceRouteOptions<S extends DescService> {
+	/**
+	 * Unary methods (local names, e.g. `resolveBoolean`) that return their answer without awaiting anything: the
+	 * direct unary paths serve them. Everything else is served by connect. @default none
+	 */
+	readonly synchronous?: readonly (keyof ServiceImpl<S> & string)[];
+}
+
+/**
+ * Pairs a service descriptor with its implementation and the methods it declares synchronous. Throws when a declared
+ * method is not a unary method of the service with an implementation (a programming error, caught at start-up).
+ */
 export function serviceRoute<S extends DescService>(
 	service: S,
 	impl: Partial<ServiceImpl<S>>,
+	options: ServiceRouteOptions<S> = {},
 ): ServiceRoute {
-	return { service, impl: impl as Partial<ServiceImpl<DescService>> };
+	const synchronous = new Set<string>(options.synchronous ?? []);
+	for (const name of synchronous) {
+		const method = service.methods.find((m) => m.localName === name);
+		const fn = (impl as Record<string, unknown>)[name];
+		if (method?.methodKind !== "unary" || typeof fn !== "function") {
+			throw new Error(
+				`serviceRoute(${service.typeName}): "${name}" is declared synchronous but is not an implemented unary method`,
+			);
+		}
+	}
+	return {
+		service,
+		impl: impl as Partial<ServiceImpl<DescService>>,
+		synchronous,
+	};
 }
 
 export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly services: readonly ServiceRoute[];
 	readonly logger: Logger;
-	/** Serve plain unary gRPC and Connect calls directly (the *-unary-fast-path.ts files). @default true */
-	readonly grpcUnaryFastPath?: boolean;
+	/** Serve plain unary calls to synchronous methods on the direct paths (direct-path/). @default true */
+	readonly directUnaryPaths?: boolean;
 }
 
 /** connect's default: smaller messages are never compressed. */
@@ -62,7 +91,7 @@ export function createConnectHandler(
 	const {
 		services,
 		logger,
-		grpcUnaryFastPath = true,
+		directUnaryPaths = true,
 		...routerOptions
 	} = options;
 	const acceptCompression = routerOptions.acceptCompression ?? [
@@ -70,22 +99,22 @@ export function createConnectHandler(
 		compressionBrotli,
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
-	const unaryRoutes = new Map<string, UnaryRoute>();
-	for (const { service, impl } of services) {
+	const unaryRoutes = new Map<string, DirectRoute>();
+	for (const { service, impl, synchronous } of services) {
 		router.service(service, impl);
 		for (const method of service.methods) {
 			const fn = impl[method.localName as keyof typeof impl];
-			// An async implementation may wait on ctx.signal (FetchAllFlags waits for readiness), which connect
-			// aborts at the call's deadline or disconnect; the fast path's context has neither, so it keeps
-			// only synchronous implementations.
+			// Only what the service declared synchronous (serviceRoute): an async implementation may wait on
+			// ctx.signal, which connect aborts at the call's deadline or disconnect; the direct path's context has
+			// neither.
 			if (
 				method.methodKind === "unary" &&
 				typeof fn === "function" &&
-				Object.prototype.toString.call(fn) !== "[object AsyncFunction]"
+				synchronous.has(method.localName)
 			) {
 				unaryRoutes.set(`/${service.typeName}/${method.name}`, {
 					method: method as DescMethodUnary,
-					impl: (fn as UnaryRoute["impl"]).bind(impl),
+					impl: (fn as DirectRoute["impl"]).bind(impl),
 				});
 			}
 		}
@@ -113,7 +142,7 @@ export function createConnectHandler(
 				reportFailure(reason, handler.requestPath);
 			});
 	};
-	// The fast path implements none of these router options; with any of them set, connect serves every call.
+	// The direct paths implement none of these router options; with any of them set, connect serves every call.
 	const unsupportedOption =
 		(routerOptions.interceptors?.length ?? 0) > 0 ||
 		routerOptions.binaryOptions !== undefined ||
@@ -139,7 +168,7 @@ export function createConnectHandler(
 			res,
 		);
 	};
-	const direct = grpcUnaryFastPath && !unsupportedOption;
+	const direct = directUnaryPaths && !unsupportedOption;
 	// What both direct paths share: the routes, the router's limits and compressions, and the way back to connect.
 	const common = {
 		routes: unaryRoutes,
@@ -149,19 +178,16 @@ export function createConnectHandler(
 		fallback,
 		onError: reportFailure,
 	};
-	const connectFastPath =
-		routerOptions.connect === false || !direct
-			? undefined
-			: createConnectUnaryFastPath({
-					...common,
-					requireProtocolVersion:
-						routerOptions.requireConnectProtocolHeader === true,
-					jsonOptions: routerOptions.jsonOptions,
-				});
-	const fastPath =
-		routerOptions.grpc === false || !direct
-			? undefined
-			: createGrpcUnaryFastPath(common);
+	const directPath = !direct
+		? undefined
+		: createDirectUnaryPaths({
+				...common,
+				grpc: routerOptions.grpc !== false,
+				connect: routerOptions.connect !== false,
+				requireProtocolVersion:
+					routerOptions.requireConnectProtocolHeader === true,
+				jsonOptions: routerOptions.jsonOptions,
+			});
 	return (req, res) => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);
@@ -170,8 +196,7 @@ export function createConnectHandler(
 			res.end();
 			return;
 		}
-		if (fastPath?.(req, res, path) === true) return;
-		if (connectFastPath?.(req, res, path) === true) return;
+		if (directPath?.(req, res, path) === true) return;
 		serve(
 			handler,
 			universalRequestFromNodeRequest(req, res, undefined, undefined),
@@ -186,7 +211,7 @@ function pathOf(url: string | undefined): string {
 	return query < 0 ? u : u.slice(0, query);
 }
 
-/** The body bytes the fast path already read, then whatever the request still has to give. */
+/** The body bytes the direct path already read, then whatever the request still has to give. */
 async function* replay(
 	read: readonly Buffer[],
 	rest: AsyncIterable<Buffer> | undefined,

@@ -1,0 +1,75 @@
+/**
+ * What both direct unary paths work from: the methods they may serve (those a service declared synchronous when it
+ * registered, see serviceRoute in connect-handler.ts), each with connect's own serialization for it, and the options
+ * of the connect handler they sit in front of.
+ */
+import type {
+	DescMessage,
+	DescMethodUnary,
+	JsonReadOptions,
+	JsonWriteOptions,
+} from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+	type Compression,
+	createMethodSerializationLookup,
+	type MethodSerializationLookup,
+} from "@connectrpc/connect/protocol";
+import type { NodeRequest, NodeResponse } from "../http-listener.js";
+
+/** A unary method and its synchronous implementation, as registered on the router. */
+export interface DirectRoute {
+	readonly method: DescMethodUnary;
+	readonly impl: (request: never, context: HandlerContext) => unknown;
+}
+
+/** The serializations connect uses for one method: binary (protobuf-es toBinary/fromBinary) and JSON. */
+export type MethodSerialization = MethodSerializationLookup<
+	DescMessage,
+	DescMessage
+>;
+
+/** A {@link DirectRoute} with connect's serialization for its method. */
+export interface SerializedRoute extends DirectRoute {
+	readonly serialization: MethodSerialization;
+}
+
+/** What a direct path needs from the connect handler it sits in front of. */
+export interface DirectPathOptions {
+	/** Request path (`/flagd.evaluation.v2.Service/ResolveBoolean`) → route. */
+	readonly routes: ReadonlyMap<string, SerializedRoute>;
+	readonly readMaxBytes: number;
+	readonly acceptCompression: readonly Compression[];
+	/** connect's compressMinBytes (its default is 1,024): smaller responses are never compressed. */
+	readonly compressMinBytes: number;
+	/** Hands a request to the connect handler; `body` holds what was read, `rest` whether more is to come. */
+	readonly fallback: (
+		req: NodeRequest,
+		res: NodeResponse,
+		body: readonly Buffer[],
+		rest: boolean,
+	) => void;
+	/** Reports a failure writing the answer (the connect path logs the same way). */
+	readonly onError: (err: unknown, path: string) => void;
+}
+
+/** The routes with the serialization connect builds for each method from the same JSON options and read limit. */
+export function serializedRoutes(
+	routes: ReadonlyMap<string, DirectRoute>,
+	jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined,
+	readMaxBytes: number,
+): Map<string, SerializedRoute> {
+	const out = new Map<string, SerializedRoute>();
+	for (const [path, route] of routes) {
+		out.set(path, {
+			...route,
+			serialization: createMethodSerializationLookup(
+				route.method,
+				undefined,
+				jsonOptions,
+				{ readMaxBytes, writeMaxBytes: 0xffffffff },
+			),
+		});
+	}
+	return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * Reads a request body for a direct path: buffered while it stays within `maxBytes`; the moment it grows past
+ * that, or at the end when `accept` declines it, the request goes to connect with the bytes already read (and the
+ * rest still to come), so connect words the answer.
+ */
+import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectPathOptions } from "./direct-route.js";
+
+/** See the file comment. */
+export function readBody(
+	req: NodeRequest,
+	res: NodeResponse,
+	options: DirectPathOptions,
+	maxBytes: number,
+	accept: (body: Buffer) => boolean,
+	onBody: (body: Buffer) => void,
+): void {
+	const chunks: Buffer[] = [];
+	let received = 0;
+	const onData = (chunk: Buffer) => {
+		chunks.push(chunk);
+		received += chunk.length;
+		if (received > maxBytes) {
+			req.off("data", onData);
+			req.off("end", onEnd);
+			req.pause();
+			options.fallback(req, res, chunks, true);
+		}
+	};
+	const onEnd = () => {
+		req.off("data", onData);
+		const body =
+			chunks.length === 1
+				? (chunks[0] as Buffer)
+				: Buffer.concat(chunks, received);
+		if (accept(body)) onBody(body);
+		else options.fallback(req, res, chunks, false);
+	};
+	req.on("data", onData);
+	req.once("end", onEnd);
+}
