@@ -22,6 +22,7 @@ import {
 import { evaluationError, toConnectError } from "./connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import { type FlagResolver, readRequest } from "./flag-resolver.js";
+import { notReadyError } from "./not-ready.js";
 import {
 	createTypedResolve,
 	type TypedMethodName,
@@ -125,6 +126,7 @@ function resolveAll(
 	ctx: HandlerContext,
 	span: Span | undefined,
 ): { flags: Record<string, AnyFlagInit>; metadata: JsonObject } {
+	if (!resolver.store.isReady()) throw notReadyError();
 	let request: ReturnType<typeof readRequest>;
 	try {
 		request = readRequest(resolver, bodyContext, ctx.requestHeader);
