@@ -24,6 +24,10 @@ import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import { type FlagResolver, readRequest } from "./flag-resolver.js";
 import { notReadyError } from "./not-ready.js";
 import {
+	eventStreamMessage,
+	resolveAllMessage,
+} from "./prototype-safe-messages.js";
+import {
 	createTypedResolve,
 	type TypedMethodName,
 	type TypedResolveCall,
@@ -151,7 +155,10 @@ function resolveAll(
 		});
 	}
 	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, Object.keys(flags).length);
-	return { flags, metadata: request.selector.reflection as JsonObject };
+	return resolveAllMessage({
+		flags,
+		metadata: request.selector.reflection as JsonObject,
+	}) as { flags: Record<string, AnyFlagInit>; metadata: JsonObject };
 }
 
 function renderAnyFlag(
@@ -234,7 +241,7 @@ export async function* eventStream(
 	} catch (e: unknown) {
 		throw toConnectError(e);
 	}
-	yield* flagEventStream({
+	const events = flagEventStream({
 		store: resolver.store,
 		selector,
 		signal: ctx.signal,
@@ -242,4 +249,6 @@ export async function* eventStream(
 		keepAliveMs: streams.keepAliveMs,
 		deadlineMs: streams.deadlineMs,
 	});
+	for await (const event of events)
+		yield eventStreamMessage(ctx.method.output, event) as FlagEvent;
 }
