@@ -11,8 +11,8 @@ export interface UnresolvedRef {
 /**
  * Most JSON nodes (objects, arrays and scalars) `$ref` inlining may copy into the rules of one document, summed over
  * all its flags. Inlining copies, so an evaluator referencing the next one twice doubles per level: a 1 KB document
- * can ask for 2^30 nodes. No sane document comes near this (300 flags each inlining a 100-node evaluator copy 30,000); at the limit,
- * parsing and compiling take well under a second.
+ * can ask for 2^30 nodes. No sane document comes near this (300 flags each inlining a 100-node evaluator copy 30,000); near the limit,
+ * parsing and compiling take about a second.
  */
 export const MAX_INLINED_REF_NODES = 100_000;
 
