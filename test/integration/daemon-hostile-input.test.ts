@@ -75,7 +75,8 @@ describe("prototype-named keys", () => {
 			`${base}/flagd.evaluation.v1.Service/ResolveAll`,
 			"{}",
 		);
-		// The same holds for the ResolveAll map (a protobuf map<string, AnyFlag>): "__proto__" is dropped there.
+		// The same holds for the ResolveAll map in Connect JSON (protobuf-es writes JSON maps by assignment); the
+		// binary encodings keep it (service/prototype-safe-messages.ts).
 		expect(Object.keys((all.json as { flags: object }).flags)).toEqual([
 			"constructor",
 		]);
@@ -119,7 +120,8 @@ describe("prototype-named keys", () => {
 			source.push(
 				HOSTILE.replace('"defaultVariant":"on"', '"defaultVariant":"off"'),
 			);
-			// The key itself is lost in the Struct (see above), but the event still tells providers to refresh.
+			// Connect JSON loses the key in the Struct (see above; binary keeps it, provider-proto-key.test.ts), but
+			// the event still tells providers to refresh.
 			const event = (await iterator.next()).value;
 			expect(event?.type).toBe("configuration_change");
 			expect(({} as Record<string, unknown>).type).toBeUndefined();

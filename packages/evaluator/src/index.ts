@@ -11,6 +11,10 @@ export { EvaluatorError, isEvaluatorError } from "./errors.js";
 export type { EvaluateOptions } from "./evaluate-flag.js";
 export { evaluateFlag } from "./evaluate-flag.js";
 export { flagNotFound, TypedResults } from "./evaluation-results.js";
+export {
+	MAX_INLINED_REF_NODES,
+	MAX_INLINED_RULE_DEPTH,
+} from "./evaluator-refs.js";
 export { FlagEvaluator } from "./flag-evaluator.js";
 export type {
 	FractionalBuckets,

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import { createRefExpansionBudget } from "./evaluator-refs.js";
 import { readFlagMetadata } from "./flag-metadata.js";
 import { isJsonObject, jsonDepth } from "./json-guards.js";
 import { readFlagDefinition } from "./read-flag-definition.js";
@@ -166,11 +167,13 @@ function parseDocument(
 	const listed = listFlags(doc.flags, issues);
 	if (listed === undefined) return undefined;
 	const byIdentity = new Map<string, FlagDefinition>();
+	const refBudget = createRefExpansionBudget();
 	for (const { key, raw, path } of listed) {
 		const flag = readFlagDefinition(key, raw, path, {
 			issues,
 			evaluators,
 			setMetadata,
+			refBudget,
 		});
 		if (flag === undefined) continue;
 		const identity = `${flag.flagSetId ?? ""}\u0000${key}`;

@@ -1,4 +1,9 @@
-import { inlineEvaluatorRefs } from "./evaluator-refs.js";
+import {
+	inlineEvaluatorRefs,
+	MAX_INLINED_REF_NODES,
+	MAX_INLINED_RULE_DEPTH,
+	type RefExpansionBudget,
+} from "./evaluator-refs.js";
 import { flagSetIdOf, readFlagMetadata } from "./flag-metadata.js";
 import { defineOwn, isJsonObject } from "./json-guards.js";
 import { findOperatorIssues, pointerSegment } from "./targeting-operators.js";
@@ -15,6 +20,8 @@ export interface FlagReadContext {
 	readonly issues: ValidationIssues;
 	readonly evaluators: ReadonlyMap<string, JsonValue>;
 	readonly setMetadata: FlagMetadata;
+	/** `$ref` inlining allowance of the whole document (shared by its flags). */
+	readonly refBudget: RefExpansionBudget;
 }
 
 const FLAG_PROPERTIES: ReadonlySet<string> = new Set([
@@ -122,10 +129,26 @@ function readTargeting(
 			key,
 		);
 	}
-	const { rule, unresolved } = inlineEvaluatorRefs(
+	const { rule, unresolved, overflow } = inlineEvaluatorRefs(
 		raw as JsonValue,
 		ctx.evaluators,
+		ctx.refBudget,
 	);
+	if (overflow !== undefined) {
+		// One error for the node budget (it is shared, so every later flag would hit it too); each too-deep rule.
+		if (overflow.kind === "depth" || !ctx.refBudget.overflowReported) {
+			ctx.issues.error(
+				"EVALUATOR_REF_EXPANSION",
+				`${base}${overflow.pointer}`,
+				overflow.kind === "nodes"
+					? `inlining $evaluators references would copy more than ${MAX_INLINED_REF_NODES} JSON nodes into the document's rules (evaluators referencing each other repeatedly grow exponentially); the document is rejected`
+					: `inlining $ref evaluators nests this rule deeper than ${MAX_INLINED_RULE_DEPTH} levels; the document is rejected`,
+				key,
+			);
+		}
+		if (overflow.kind === "nodes") ctx.refBudget.overflowReported = true;
+		return undefined;
+	}
 	for (const ref of unresolved) {
 		ctx.issues.warn(
 			"UNKNOWN_EVALUATOR_REF",

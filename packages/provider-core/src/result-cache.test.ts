@@ -121,3 +121,20 @@ describe("ResultCache", () => {
 		expect(c.get("boolean", "f")).toBeUndefined();
 	});
 });
+
+describe("ResultCache keys named like prototype properties", () => {
+	it("stores, serves and invalidates __proto__, constructor and hasOwnProperty as plain keys", () => {
+		const c = liveCache();
+		const keys = ["__proto__", "constructor", "hasOwnProperty", "toString"];
+		for (const key of keys)
+			expect(c.set("boolean", key, staticTrue, c.generation)).toBe(true);
+		for (const key of keys)
+			expect(c.get("boolean", key)?.reason).toBe("CACHED");
+		expect(c.get("boolean", "valueOf")).toBeUndefined();
+		c.invalidate(["__proto__"]);
+		expect(c.get("boolean", "__proto__")).toBeUndefined();
+		expect(c.get("boolean", "constructor")?.reason).toBe("CACHED");
+		c.invalidate(["constructor", "hasOwnProperty", "toString"]);
+		expect(c.size).toBe(0);
+	});
+});

@@ -1,5 +1,5 @@
 import type { DescMethodUnary, JsonObject } from "@bufbuild/protobuf";
-import { createClient, type Transport } from "@connectrpc/connect";
+import type { Transport } from "@connectrpc/connect";
 import {
 	EvaluationServiceV1,
 	EvaluationServiceV2,
@@ -10,6 +10,7 @@ import type {
 	FlagValueType,
 	StreamMessage,
 } from "@flagd-ts/provider-core";
+import { losslessEventStream } from "./lossless-event-stream.js";
 
 /** Header carrying `providerId` on every call (informational; flagd's evaluation API does not read it). */
 export const PROVIDER_ID_HEADER = "flagd-provider-id";
@@ -73,7 +74,6 @@ export function createEvaluationClient(
 		object: service.method.resolveObject,
 	};
 	const toRaw = options.apiVersion === "v1" ? fromV1 : fromV2;
-	const streamClient = createClient(service, transport);
 	return {
 		resolve: (type, flagKey, context) =>
 			transport
@@ -84,17 +84,15 @@ export function createEvaluationClient(
 				.then((response) =>
 					toRaw(response.message as unknown as ResolveResponse),
 				),
+		// Not `createClient(service).eventStream`: protobuf-es would drop a flag key named `__proto__` from `data`.
 		eventStream: (signal) =>
-			streamClient.eventStream(
-				{},
-				{
-					signal,
-					headers,
-					...(options.streamDeadlineMs > 0
-						? { timeoutMs: options.streamDeadlineMs + deadlineMs }
-						: {}),
-				},
-			),
+			losslessEventStream(transport, options.apiVersion, {
+				signal,
+				headers,
+				...(options.streamDeadlineMs > 0
+					? { timeoutMs: options.streamDeadlineMs + deadlineMs }
+					: {}),
+			}),
 	};
 }
 

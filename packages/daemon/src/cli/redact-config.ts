@@ -1,8 +1,9 @@
 /**
  * The resolved config as it may appear in a debug log: source credentials (`authHeader`, custom headers, which
- * often carry tokens) are replaced, so turning on --debug never leaks a secret into log storage.
+ * often carry tokens, and userinfo or query values in the URI) are replaced, so turning on --debug never leaks a secret into log storage.
  */
 import type { DaemonConfig } from "../config/daemon-config.js";
+import { redactUri } from "../logging/redact-uri.js";
 
 const REDACTED = "[redacted]";
 
@@ -11,6 +12,7 @@ export function redactConfig(config: DaemonConfig): Record<string, unknown> {
 		...config,
 		sources: config.sources.map((source) => ({
 			...source,
+			uri: redactUri(source.uri),
 			...(source.authHeader === undefined ? {} : { authHeader: REDACTED }),
 			...(source.headers === undefined
 				? {}

@@ -6,6 +6,7 @@
 import { resolveDaemonConfig } from "../config/resolve-daemon-config.js";
 import { isDaemonError } from "../errors.js";
 import { createLogger } from "../logging/create-logger.js";
+import { redactUri } from "../logging/redact-uri.js";
 import type { RunningDaemon } from "../runtime/start-daemon.js";
 import type { CliIo } from "./cli-io.js";
 import { listenAddresses } from "./listen-addresses.js";
@@ -50,7 +51,7 @@ export async function runStart(
 		{
 			version: info.version,
 			node: process.version,
-			sources: config.sources.map((s) => s.uri),
+			sources: config.sources.map((s) => redactUri(s.uri)),
 		},
 		"flagd starting",
 	);

@@ -105,3 +105,24 @@ describe("createLogger console", () => {
 		expect(formatConsoleLine("plain text")).toBe("plain text\n");
 	});
 });
+
+describe("createLogger redaction", () => {
+	it.each(["json", "console"] as const)(
+		"redacts credentials of every URI in %s lines, fields and errors included",
+		(format) => {
+			const out = capture();
+			const logger = createLogger({ format, sink: out.sink });
+			logger.warn(
+				{
+					source: "https://flags.example/f.json?token=SECRET1",
+					err: new Error("GET https://user:SECRET2@flags.example/ failed"),
+				},
+				'http source "https://flags.example/f.json?token=SECRET3": HTTP 500',
+			);
+			const text = out.lines().join("\n");
+			expect(text).not.toMatch(/SECRET/);
+			expect(text).toContain("token=[redacted]");
+			expect(text).toContain("https://[redacted]@flags.example/");
+		},
+	);
+});

@@ -9,6 +9,7 @@ import {
 	type LogSink,
 } from "./console-destination.js";
 import type { Logger } from "./logger.js";
+import { redactUrisInText } from "./redact-uri.js";
 
 export interface LoggerOptions {
 	/** @default "console" */
@@ -25,7 +26,9 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
 	const format = options.format ?? "console";
-	const sink = options.sink ?? pino.destination({ dest: 1, sync: true });
+	const sink = redactingSink(
+		options.sink ?? pino.destination({ dest: 1, sync: true }),
+	);
 	const destination =
 		format === "json"
 			? sink
@@ -45,4 +48,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 		},
 		destination,
 	);
+}
+
+/**
+ * Every line passes through URI redaction before it is written: source URIs appear in many messages (errors of
+ * every sync source quote theirs), and a token in a URI must not reach log storage whichever part logs it.
+ */
+function redactingSink(sink: LogSink): LogSink {
+	return { write: (chunk: string) => sink.write(redactUrisInText(chunk)) };
 }

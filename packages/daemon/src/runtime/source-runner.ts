@@ -6,6 +6,7 @@
 import type { Tracer } from "@opentelemetry/api";
 import { DaemonError, isDaemonError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
+import { redactUri, redactUrisInText } from "../logging/redact-uri.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { SyncSource } from "../syncs/sync-source.js";
 import { traceSyncPayload } from "../telemetry/sync-span.js";
@@ -30,7 +31,8 @@ export async function runSource(
 	},
 ): Promise<void> {
 	const { signal, logger, handlers, tracer } = options;
-	const log = logger.child({ source: source.uri });
+	const label = redactUri(source.uri);
+	const log = logger.child({ source: label });
 	let delivered = false;
 	try {
 		await source.init(signal);
@@ -71,7 +73,7 @@ export async function runSource(
 			? e
 			: new DaemonError(
 					"SOURCE_UNAVAILABLE",
-					`sync source ${source.uri} failed: ${e instanceof Error ? e.message : String(e)}`,
+					`sync source ${label} failed: ${e instanceof Error ? redactUrisInText(e.message) : redactUrisInText(String(e))}`,
 					{ cause: e },
 				);
 		if (!delivered) {

@@ -11,6 +11,7 @@ import { EVENT_STREAM_KEEP_ALIVE_MS } from "@flagd-ts/protocol";
 import type { DaemonConfig } from "../config/daemon-config.js";
 import { DaemonError, isDaemonError } from "../errors.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
+import { redactUri, redactUrisInText } from "../logging/redact-uri.js";
 import { FlagStore } from "../store/flag-store.js";
 import type { SourceConfig } from "../syncs/source-config.js";
 import type { SyncSource } from "../syncs/sync-source.js";
@@ -180,10 +181,13 @@ async function createSources(
 				? e
 				: new DaemonError(
 						"SOURCE_UNAVAILABLE",
-						`cannot create sync source ${sourceConfig.uri}: ${e instanceof Error ? e.message : String(e)}`,
+						`cannot create sync source ${redactUri(sourceConfig.uri)}: ${redactUrisInText(e instanceof Error ? e.message : String(e))}`,
 						{ cause: e },
 					);
-			logger.error({ source: sourceConfig.uri, err: error }, error.message);
+			logger.error(
+				{ source: redactUri(sourceConfig.uri), err: error },
+				redactUrisInText(error.message),
+			);
 			if (exitOnFailure) throw error;
 			created.push(failedSource(sourceConfig.uri, error));
 		}
@@ -209,7 +213,7 @@ async function defaultSourceFactory(
 	const module = await import("../syncs/create-sync-source.js");
 	return (config) =>
 		module.createSyncSource(config, {
-			logger: logger.child({ source: config.uri }),
+			logger: logger.child({ source: redactUri(config.uri) }),
 		});
 }
 

@@ -518,3 +518,39 @@ describe("FlagStore subscription groups", () => {
 		expect(early).toHaveLength(3);
 	});
 });
+
+describe("FlagStore prototype-named keys", () => {
+	const KEYS = ["__proto__", "constructor", "hasOwnProperty", "toString"];
+
+	function protoDoc(variant: string): string {
+		// Built as text: an object literal with a "__proto__" key would set a prototype instead.
+		return `{"flags":{${KEYS.map((k) => `"${k}":${JSON.stringify(flag(variant))}`).join(",")}}}`;
+	}
+
+	it("stores, looks up, renders and reports changes of them as plain keys", () => {
+		const store = newStore();
+		const events: FlagChanges[] = [];
+		store.subscribe(SELECT_ALL, (changes) => events.push(changes));
+		expect(
+			store.apply({ source: "low", content: protoDoc("a"), format: "json" }).ok,
+		).toBe(true);
+		expect(events).toEqual([{ added: KEYS, updated: [], deleted: [] }]);
+		for (const key of KEYS) expect(variantOf(store, key)).toBe("a");
+		const sync = JSON.parse(store.view().syncDocument()) as {
+			flags: Record<string, unknown>;
+		};
+		expect(Object.keys(sync.flags).sort()).toEqual([...KEYS].sort());
+		store.apply({ source: "low", content: protoDoc("b"), format: "json" });
+		expect(events[1]).toEqual({ added: [], updated: KEYS, deleted: [] });
+		expect(variantOf(store, "__proto__")).toBe("b");
+		store.apply({
+			source: "low",
+			content: doc({ other: flag("a") }),
+			format: "json",
+		});
+		expect(events[2]?.deleted).toEqual(KEYS);
+		expect(store.get("__proto__")).toBeUndefined();
+		expect(store.get("constructor")).toBeUndefined();
+		expect(({} as Record<string, unknown>).state).toBeUndefined();
+	});
+});

@@ -12,6 +12,7 @@ import {
 } from "@flagd-ts/evaluator";
 import { DaemonError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
+import { redactUri } from "../logging/redact-uri.js";
 import {
 	createFlagView,
 	diffViews,
@@ -150,7 +151,10 @@ export class FlagStore {
 	apply(update: StoreUpdate): ApplyResult {
 		const state = this.#sources.get(update.source);
 		if (state === undefined) {
-			return this.#reject(update.source, `unknown source "${update.source}"`);
+			return this.#reject(
+				update.source,
+				`unknown source "${redactUri(update.source)}"`,
+			);
 		}
 		const text =
 			typeof update.content === "string" ? update.content : undefined;
@@ -275,9 +279,10 @@ export class FlagStore {
 			.map((issue) => `${issue.path || "/"}: ${issue.message}`)
 			.join("; ");
 		const more = warnings.length > 3 ? ` (+${warnings.length - 3} more)` : "";
+		const label = redactUri(source);
 		this.#logger.warn(
-			{ source, warnings: warnings.length },
-			`source ${source}: flag document has validation warnings: ${first}${more}`,
+			{ source: label, warnings: warnings.length },
+			`source ${label}: flag document has validation warnings: ${first}${more}`,
 		);
 	}
 
@@ -295,12 +300,13 @@ export class FlagStore {
 	}
 
 	#reject(source: string, message: string, cause?: unknown): ApplyResult {
+		const label = redactUri(source);
 		const error = new DaemonError(
 			"SOURCE_PAYLOAD_INVALID",
-			`source ${source}: ${message}; keeping its last good flags`,
+			`source ${label}: ${message}; keeping its last good flags`,
 			{ cause },
 		);
-		this.#logger.warn({ source }, error.message);
+		this.#logger.warn({ source: label }, error.message);
 		return { ok: false, error };
 	}
 

@@ -8,6 +8,7 @@ import {
 	compileFlag,
 	type FlagDefinition,
 } from "@flagd-ts/evaluator";
+import { redactUri } from "../logging/redact-uri.js";
 
 export interface StoredFlag {
 	readonly key: string;
@@ -62,7 +63,8 @@ function renderSyncFlag(definition: FlagDefinition, source: string): string {
 		variants: definition.variants,
 	};
 	if (definition.targeting !== undefined) out.targeting = definition.targeting;
-	out.source = source;
+	// The source id is the configured URI: its credentials (userinfo, query values) are not for sync clients.
+	out.source = redactUri(source);
 	out.metadata = definition.metadata;
 	return JSON.stringify(out);
 }

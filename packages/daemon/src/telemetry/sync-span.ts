@@ -3,6 +3,7 @@
  * store merge, with the source, the number of flags it now holds and how many flag identities changed.
  */
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { redactUri } from "../logging/redact-uri.js";
 import type { ApplyResult } from "../store/flag-store.js";
 
 /** Span attribute names of the flagSync span. */
@@ -19,7 +20,7 @@ export function traceSyncPayload(
 	apply: () => ApplyResult,
 ): ApplyResult {
 	const span = tracer.startSpan("flagSync", {
-		attributes: { [SYNC_SPAN_ATTRIBUTES.source]: source },
+		attributes: { [SYNC_SPAN_ATTRIBUTES.source]: redactUri(source) },
 	});
 	try {
 		const result = apply();

@@ -25,6 +25,11 @@ import {
 } from "../../telemetry/request-telemetry.js";
 import { evaluationError, toConnectError } from "../connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
+import { notReadyError } from "../not-ready.js";
+import {
+	eventStreamMessage,
+	resolveAllMessage,
+} from "./prototype-safe-messages.js";
 import {
 	createTypedResolve,
 	type TypedMethodName,
@@ -128,6 +133,7 @@ function resolveAll(
 	ctx: HandlerContext,
 	span: Span | undefined,
 ): { flags: Record<string, AnyFlagInit>; metadata: JsonObject } {
+	if (!resolver.store.isReady()) throw notReadyError();
 	let request: ReturnType<typeof readRequest>;
 	try {
 		request = readRequest(resolver, bodyContext, ctx.requestHeader);
@@ -152,7 +158,10 @@ function resolveAll(
 		});
 	}
 	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, Object.keys(flags).length);
-	return { flags, metadata: request.selector.reflection as JsonObject };
+	return resolveAllMessage({
+		flags,
+		metadata: request.selector.reflection as JsonObject,
+	}) as { flags: Record<string, AnyFlagInit>; metadata: JsonObject };
 }
 
 function renderAnyFlag(
@@ -235,7 +244,7 @@ export async function* eventStream(
 	} catch (e: unknown) {
 		throw toConnectError(e);
 	}
-	yield* flagEventStream({
+	const events = flagEventStream({
 		store: resolver.store,
 		selector,
 		signal: ctx.signal,
@@ -243,4 +252,6 @@ export async function* eventStream(
 		keepAliveMs: streams.keepAliveMs,
 		deadlineMs: streams.deadlineMs,
 	});
+	for await (const event of events)
+		yield eventStreamMessage(ctx.method.output, event) as FlagEvent;
 }

@@ -1,5 +1,6 @@
 /**
- * The EventStream of flagd.evaluation.v1 and v2 (flagd-protocol.md §7): `provider_ready` at once,
+ * The EventStream of flagd.evaluation.v1 and v2 (flagd-protocol.md §7): `provider_ready` once the daemon is ready
+ * (every source delivered its first flags, as /readyz reports; `keep_alive` while it waits),
  * `configuration_change` with `{flags: {<key>: {type}}}` for every change of the selected view, `keep_alive` after
  * an idle interval (20 s in flagd), `provider_shutdown` when the daemon stops, and DEADLINE_EXCEEDED after the
  * optional server-side stream deadline.
@@ -35,26 +36,44 @@ export async function* flagEventStream(
 	options: FlagEventStreamOptions,
 ): AsyncGenerator<FlagEvent> {
 	const queue = new EventQueue<FlagEvent>();
-	const unsubscribe = options.store.subscribe(options.selector, (changes) => {
-		queue.push({
-			type: EventType.configurationChange,
-			data: changeData(changes),
-		});
-	});
-	const onAbort = () => queue.end("aborted");
-	const onShutdown = () => queue.end("shutdown");
+	let unsubscribe: (() => void) | undefined;
+	// Aborts the wait for readiness on whatever ends the queue (client gone, shutdown, stream deadline).
+	const ended = new AbortController();
+	const end = (reason: string) => {
+		queue.end(reason);
+		ended.abort();
+	};
+	const onAbort = () => end("aborted");
+	const onShutdown = () => end("shutdown");
 	options.signal.addEventListener("abort", onAbort);
 	options.shutdownSignal.addEventListener("abort", onShutdown);
 	const deadline =
 		options.deadlineMs > 0
-			? setTimeout(() => queue.end("deadline"), options.deadlineMs)
+			? setTimeout(() => end("deadline"), options.deadlineMs)
 			: undefined;
 	try {
 		if (options.shutdownSignal.aborted) {
 			yield { type: EventType.providerShutdown, data: {} };
 			return;
 		}
-		yield { type: EventType.providerReady, data: {} };
+		// Before the first sync there are no flags: a provider told "ready" now would get FLAG_NOT_FOUND.
+		while (!ended.signal.aborted && !options.store.isReady()) {
+			const ready = await options.store.waitUntilReady(
+				options.keepAliveMs,
+				ended.signal,
+			);
+			if (!ready && !ended.signal.aborted) yield { type: EventType.keepAlive };
+		}
+		// Subscribed once ready: the baseline is the flags the provider will read after provider_ready.
+		if (!ended.signal.aborted) {
+			unsubscribe = options.store.subscribe(options.selector, (changes) => {
+				queue.push({
+					type: EventType.configurationChange,
+					data: changeData(changes),
+				});
+			});
+			yield { type: EventType.providerReady, data: {} };
+		}
 		for (;;) {
 			const next = await queue.next(options.keepAliveMs);
 			if (next.kind === "item") yield next.item;
@@ -70,7 +89,7 @@ export async function* flagEventStream(
 			} else return;
 		}
 	} finally {
-		unsubscribe();
+		unsubscribe?.();
 		clearTimeout(deadline);
 		options.signal.removeEventListener("abort", onAbort);
 		options.shutdownSignal.removeEventListener("abort", onShutdown);

@@ -26,6 +26,10 @@ import type {
 	NodeResponse,
 	RequestHandler,
 } from "../../transport/http-listener.js";
+import {
+	NOT_READY_MESSAGE,
+	NOT_READY_RETRY_AFTER_SECONDS,
+} from "../not-ready.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
 type Request = NodeRequest;
@@ -241,6 +245,16 @@ function answerBulk(
 	body: Buffer,
 	observed: Observed | undefined,
 ): void {
+	if (!resolver.store.isReady()) {
+		res.setHeader("Retry-After", String(NOT_READY_RETRY_AFTER_SECONDS));
+		sendJson(
+			res,
+			503,
+			{ errorCode: "GENERAL", errorDetails: NOT_READY_MESSAGE },
+			false,
+		);
+		return;
+	}
 	const prepared = prepare(resolver, req, res, body, undefined);
 	if (prepared === undefined) return;
 	const flags: Record<string, unknown>[] = [];

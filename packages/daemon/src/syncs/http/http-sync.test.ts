@@ -259,3 +259,112 @@ describe("HttpSync", () => {
 		);
 	});
 });
+
+describe("HttpSync redirects", () => {
+	/** A second server on another port: another origin. Records the headers of every request it gets. */
+	async function otherOrigin(): Promise<{
+		url: string;
+		seen: IncomingMessage["headers"][];
+		close(): Promise<void>;
+	}> {
+		const seen: IncomingMessage["headers"][] = [];
+		const other = createServer((req, res) => {
+			seen.push(req.headers);
+			if (req.url === "/hop") {
+				res.writeHead(307, { location: `${baseUrl}/flags.json` });
+				res.end();
+				return;
+			}
+			res.writeHead(200, { "content-type": "application/json" });
+			res.end(flagDocument("off"));
+		});
+		await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+		return {
+			url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`,
+			seen,
+			close: async () => {
+				other.closeAllConnections();
+				await new Promise((r) => other.close(r));
+			},
+		};
+	}
+
+	/** The shared server's handler, answering `/moved` with a redirect to `target`. */
+	function redirectFrom(path: string, target: string, status = 302): void {
+		server.removeAllListeners("request");
+		server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+			if (req.url?.startsWith(path) === true) {
+				requests.push(req);
+				res.writeHead(status, { location: target });
+				res.end();
+				return;
+			}
+			handle(req, res);
+		});
+	}
+
+	afterEach(() => {
+		server.removeAllListeners("request");
+		server.on("request", handle);
+	});
+
+	it("drops Authorization and custom headers on a redirect to another origin", async () => {
+		const other = await otherOrigin();
+		try {
+			redirectFrom("/moved", `${other.url}/flags.json`);
+			const { collector } = start({
+				path: "/moved?token=SECRET",
+				authHeader: "Bearer s3cret",
+				headers: { "X-Team": "payments" },
+			});
+			expect((await collector.next()).content).toBe(flagDocument("off"));
+			expect(requests[0]?.headers["x-team"]).toBe("payments");
+			expect(requests[0]?.headers.authorization).toBe("Bearer s3cret");
+			expect(other.seen).toHaveLength(1);
+			expect(other.seen[0]?.["x-team"]).toBeUndefined();
+			expect(other.seen[0]?.authorization).toBeUndefined();
+			expect(other.seen[0]?.accept).toBe("application/json, application/yaml");
+		} finally {
+			await other.close();
+		}
+	});
+
+	it("keeps the headers on a redirect within the origin, and again once back at it", async () => {
+		const other = await otherOrigin();
+		try {
+			redirectFrom("/moved", `${other.url}/hop`, 301);
+			state.requiredAuth = "Bearer s3cret";
+			const { collector } = start({
+				path: "/moved",
+				authHeader: "Bearer s3cret",
+				headers: { "X-Team": "payments" },
+			});
+			// /moved (same origin, 301) → other/hop (307, no headers) → back to /flags.json (headers again).
+			expect((await collector.next()).content).toBe(flagDocument("on"));
+			expect(other.seen[0]?.["x-team"]).toBeUndefined();
+			const back = requests.find((r) => r.url === "/flags.json");
+			expect(back?.headers["x-team"]).toBe("payments");
+			expect(back?.headers.authorization).toBe("Bearer s3cret");
+		} finally {
+			await other.close();
+		}
+	});
+
+	it("stops after too many redirects with a clear error", async () => {
+		redirectFrom("/loop", "/loop?again=1");
+		const { collector } = start({ path: "/loop?token=SECRET" });
+		await collector.done;
+		expect(String(collector.error)).toContain("more than 10 redirects");
+		expect(String(collector.error)).not.toContain("SECRET");
+	});
+
+	it("never names the URL's credentials in logs or errors", async () => {
+		const { collector } = start({ path: "/flags.json?token=SECRET" });
+		await collector.next();
+		state.status = 500;
+		await waitFor(() => warnings().length > 0, "a poll failure warning");
+		const logged = JSON.stringify(entries);
+		expect(logged).toContain("token=[redacted]");
+		expect(logged).not.toContain("SECRET");
+	});
+});

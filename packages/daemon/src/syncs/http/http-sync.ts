@@ -2,9 +2,14 @@
  * `http(s)://` source: polls a URL (flagd's HTTP sync). Conditional requests (`If-None-Match` with the last ETag,
  * 304 = unchanged) keep polls cheap; a body hash catches servers without ETags. The first fetch must succeed (flagd
  * exits otherwise); later failures are logged and retried at the next poll, keeping the last good state.
+ *
+ * Redirects are followed by hand (at most {@link MAX_REDIRECTS}): fetch would forward custom headers to another
+ * origin (it strips only Authorization), so a redirect that leaves the configured origin keeps `Accept` and drops
+ * every configured header. Logs and messages name the URL with its credentials redacted.
  */
 import { DaemonError } from "../../errors.js";
 import { type Logger, silentLogger } from "../../logging/logger.js";
+import { redactUri } from "../../logging/redact-uri.js";
 import {
 	checkFlagDocument,
 	stripBom,
@@ -42,11 +47,18 @@ type FetchResult =
 	  };
 
 const ACCEPT = "application/json, application/yaml";
+/** Redirects followed per request (Go's http.Client stops after 10). */
+export const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([
+	301, 302, 303, 307, 308,
+]);
 /** How much of an error response body goes into the message: enough to read a reason, not a page of HTML. */
 const ERROR_BODY_CHARS = 200;
 
 export class HttpSync implements SyncSource {
 	readonly uri: string;
+	/** The URI as logs and messages show it (credentials redacted). */
+	private readonly label: string;
 	private readonly url: URL;
 	private readonly options: HttpSyncOptions;
 	private readonly intervalMs: number;
@@ -59,11 +71,12 @@ export class HttpSync implements SyncSource {
 
 	constructor(options: HttpSyncOptions) {
 		this.uri = options.uri;
+		this.label = redactUri(options.uri);
 		this.options = options;
 		this.intervalMs = options.intervalMs ?? 5000;
 		this.timeoutMs = options.timeoutMs ?? 10_000;
 		this.logger = (options.logger ?? silentLogger).child({
-			source: options.uri,
+			source: this.label,
 			sync: "http",
 		});
 		try {
@@ -71,20 +84,20 @@ export class HttpSync implements SyncSource {
 		} catch (error: unknown) {
 			throw new DaemonError(
 				"SOURCE_URI_INVALID",
-				`http source "${options.uri}" is not a valid URL`,
+				`http source "${this.label}" is not a valid URL`,
 				{ cause: error },
 			);
 		}
 		if (this.url.protocol !== "http:" && this.url.protocol !== "https:") {
 			throw new DaemonError(
 				"SOURCE_URI_INVALID",
-				`http source "${options.uri}" must use http:// or https://`,
+				`http source "${this.label}" must use http:// or https://`,
 			);
 		}
 		if (!(this.intervalMs > 0))
 			throw new DaemonError(
 				"CONFIG_INVALID",
-				`http source "${options.uri}": intervalMs must be > 0`,
+				`http source "${this.label}": intervalMs must be > 0`,
 			);
 	}
 
@@ -101,7 +114,7 @@ export class HttpSync implements SyncSource {
 		if (result.kind !== "content")
 			throw new DaemonError(
 				"SOURCE_UNAVAILABLE",
-				`http source "${this.uri}" answered 304 to an unconditional request`,
+				`http source "${this.label}" answered 304 to an unconditional request`,
 			);
 		this.lastHash = result.hash;
 		return result.payload;
@@ -112,7 +125,7 @@ export class HttpSync implements SyncSource {
 		if (first.kind !== "content")
 			throw new DaemonError(
 				"SOURCE_UNAVAILABLE",
-				`http source "${this.uri}" answered 304 to the first request`,
+				`http source "${this.label}" answered 304 to the first request`,
 			);
 		this.lastHash = first.hash;
 		this.ready = true;
@@ -152,7 +165,7 @@ export class HttpSync implements SyncSource {
 
 	private report(problem: string): void {
 		this.logger.warn(
-			{ url: this.uri, error: problem },
+			{ url: this.label, error: problem },
 			"poll failed; keeping the last good flags and retrying at the next poll",
 		);
 		this.lastProblem = problem;
@@ -161,7 +174,7 @@ export class HttpSync implements SyncSource {
 	private recovered(): void {
 		if (this.lastProblem === undefined) return;
 		this.lastProblem = undefined;
-		this.logger.info({ url: this.uri }, "poll succeeded again");
+		this.logger.info({ url: this.label }, "poll succeeded again");
 	}
 
 	private buildHeaders(conditional: boolean): Headers {
@@ -186,24 +199,21 @@ export class HttpSync implements SyncSource {
 		let response: Response;
 		let text: string;
 		try {
-			response = await fetch(this.url, {
-				headers: this.buildHeaders(conditional),
-				signal: requestSignal,
-				redirect: "follow",
-			});
+			response = await this.fetchFollowingRedirects(conditional, requestSignal);
 			if (response.status === 304) {
 				await response.body?.cancel();
 				return { kind: "notModified" };
 			}
 			text = await response.text();
 		} catch (error: unknown) {
+			if (error instanceof DaemonError) throw error;
 			const timedOut =
 				!signal.aborted && (error as { name?: string }).name === "TimeoutError";
 			throw new DaemonError(
 				"SOURCE_UNAVAILABLE",
 				timedOut
-					? `http source "${this.uri}": no response within ${this.timeoutMs} ms`
-					: `http source "${this.uri}": request failed: ${describeError((error as { cause?: unknown }).cause ?? error)}`,
+					? `http source "${this.label}": no response within ${this.timeoutMs} ms`
+					: `http source "${this.label}": request failed: ${describeError((error as { cause?: unknown }).cause ?? error)}`,
 				{ cause: error },
 			);
 		}
@@ -214,10 +224,44 @@ export class HttpSync implements SyncSource {
 					: "";
 			throw new DaemonError(
 				"SOURCE_UNAVAILABLE",
-				`http source "${this.uri}": HTTP ${response.status} ${response.statusText}${hint}: ${text.slice(0, ERROR_BODY_CHARS)}`,
+				`http source "${this.label}": HTTP ${response.status} ${response.statusText}${hint}: ${text.slice(0, ERROR_BODY_CHARS)}`,
 			);
 		}
 		return this.toResult(response, stripBom(text));
+	}
+
+	/** GET with redirects followed by hand; configured headers go only to the configured origin. */
+	private async fetchFollowingRedirects(
+		conditional: boolean,
+		signal: AbortSignal,
+	): Promise<Response> {
+		let url = this.url;
+		for (let redirects = 0; ; redirects++) {
+			const sameOrigin = url.origin === this.url.origin;
+			const response = await fetch(url, {
+				headers: sameOrigin
+					? this.buildHeaders(conditional)
+					: new Headers({ Accept: ACCEPT }),
+				signal,
+				redirect: "manual",
+			});
+			const location = response.headers.get("location");
+			if (!REDIRECT_STATUSES.has(response.status) || location === null)
+				return response;
+			await response.body?.cancel();
+			if (redirects === MAX_REDIRECTS)
+				throw new DaemonError(
+					"SOURCE_UNAVAILABLE",
+					`http source "${this.label}": more than ${MAX_REDIRECTS} redirects`,
+				);
+			const next = new URL(location, url);
+			if (next.protocol !== "http:" && next.protocol !== "https:")
+				throw new DaemonError(
+					"SOURCE_UNAVAILABLE",
+					`http source "${this.label}": redirect to a non-HTTP URL (${next.protocol})`,
+				);
+			url = next;
+		}
 	}
 
 	private toResult(response: Response, text: string): FetchResult {
@@ -231,7 +275,7 @@ export class HttpSync implements SyncSource {
 			if (!verdict.ok)
 				throw new DaemonError(
 					"SOURCE_PAYLOAD_INVALID",
-					`http source "${this.uri}": ${verdict.reason}`,
+					`http source "${this.label}": ${verdict.reason}`,
 				);
 		}
 		// Only remember the ETag of content we accepted, so a rejected body is fetched (and re-checked) again.

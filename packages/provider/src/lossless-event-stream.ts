@@ -1,0 +1,122 @@
+/**
+ * The EventStream read without losing flag keys. @bufbuild/protobuf decodes a `google.protobuf.Struct` into its
+ * JSON form by plain assignment, so a `configuration_change` naming a flag `__proto__` arrives without that key and
+ * the provider would keep serving the flag's old cached value. This client calls the same RPC
+ * (`/flagd.evaluation.v{1,2}.Service/EventStream`, same bytes on the wire) through a descriptor that declares `data`
+ * as `bytes`, and decodes those bytes with the fast codec, which keeps every key as an own property. The
+ * descriptor is binary-only: both of this package's transports use the binary format.
+ */
+import {
+	create,
+	createFileRegistry,
+	type DescService,
+} from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import {
+	FieldDescriptorProto_Label,
+	FieldDescriptorProto_Type,
+	FileDescriptorProtoSchema,
+} from "@bufbuild/protobuf/wkt";
+import {
+	type CallOptions,
+	createClient,
+	type Transport,
+} from "@connectrpc/connect";
+import { EventStreamResponseSchema } from "@flagd-ts/protocol/evaluation-v1";
+import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import type { ApiVersion, StreamMessage } from "@flagd-ts/provider-core";
+
+const services = new Map<ApiVersion, DescService>();
+
+/** The client connect builds for the descriptor below (a runtime descriptor has no generated types). */
+interface RawEventStreamClient {
+	eventStream(
+		request: Record<string, never>,
+		options: CallOptions,
+	): AsyncIterable<{ type: string; data: Uint8Array }>;
+}
+
+/** `flagd.evaluation.<version>.Service` with only EventStream, whose response has `bytes data = 2`. */
+function rawEventStreamService(version: ApiVersion): DescService {
+	const cached = services.get(version);
+	if (cached !== undefined) return cached;
+	const pkg = `flagd.evaluation.${version}`;
+	const optional = FieldDescriptorProto_Label.OPTIONAL;
+	const file = create(FileDescriptorProtoSchema, {
+		name: `flagd/evaluation/${version}/raw_event_stream.proto`,
+		package: pkg,
+		syntax: "proto3",
+		messageType: [
+			{ name: "RawEventStreamRequest" },
+			{
+				name: "RawEventStreamResponse",
+				field: [
+					{
+						name: "type",
+						jsonName: "type",
+						number: 1,
+						label: optional,
+						type: FieldDescriptorProto_Type.STRING,
+					},
+					{
+						name: "data",
+						jsonName: "data",
+						number: 2,
+						label: optional,
+						type: FieldDescriptorProto_Type.BYTES,
+					},
+				],
+			},
+		],
+		service: [
+			{
+				name: "Service",
+				method: [
+					{
+						name: "EventStream",
+						inputType: `.${pkg}.RawEventStreamRequest`,
+						outputType: `.${pkg}.RawEventStreamResponse`,
+						serverStreaming: true,
+					},
+				],
+			},
+		],
+	});
+	const service = createFileRegistry(file, () => undefined).getService(
+		`${pkg}.Service`,
+	);
+	if (service === undefined)
+		throw new Error(`cannot build the ${pkg} EventStream descriptor`);
+	services.set(version, service);
+	return service;
+}
+
+/** The EventStream of `version` over `transport`, with `data` decoded key for key. */
+export async function* losslessEventStream(
+	transport: Transport,
+	version: ApiVersion,
+	options: CallOptions,
+): AsyncGenerator<StreamMessage> {
+	const client = createClient(
+		rawEventStreamService(version),
+		transport,
+	) as unknown as RawEventStreamClient;
+	const codec = fastMessageCodec(EventStreamResponseSchema);
+	if (codec === undefined)
+		throw new Error("no fast codec for flagd.evaluation EventStreamResponse");
+	for await (const raw of client.eventStream({}, options)) {
+		const message = raw;
+		// `bytes` has no presence: an empty Struct and an absent one read alike, and neither carries keys.
+		if (message.data.length === 0) {
+			yield { type: message.type, data: {} };
+			continue;
+		}
+		// Re-frame the Struct as field 2 of an EventStreamResponse and let the fast codec read it.
+		const framed = new BinaryWriter()
+			.tag(2, WireType.LengthDelimited)
+			.bytes(message.data)
+			.finish();
+		const { data } = codec.decode(framed) as { data?: StreamMessage["data"] };
+		yield { type: message.type, data };
+	}
+}
