@@ -251,11 +251,20 @@ describe("OfrepEventStream", () => {
 		}
 	});
 
-	it("sends a fresh event to a reconnecting client of a channel nobody followed meanwhile", async () => {
+	it("vouches for a client of a channel nobody followed meanwhile only while its flags are unchanged", async () => {
 		const only = await subscribed("flagSetId=one");
 		store.apply({ source: "a", content: doc("one", "b"), format: "json" });
 		const [event] = await only.events$(1);
 		only.close();
+		while (stream.connections > 0) {
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		// Nothing changed meanwhile: the client is current, so only an id (one write) is sent.
+		const current = await subscribed("flagSetId=one", {
+			"Last-Event-ID": event?.id ?? "",
+		});
+		expect(current.raw).toMatch(/^id: \S+\n\n$/);
+		current.close();
 		while (stream.connections > 0) {
 			await new Promise((resolve) => setImmediate(resolve));
 		}

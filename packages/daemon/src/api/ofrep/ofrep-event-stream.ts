@@ -6,8 +6,8 @@
  *
  * Event ids are `<run>-<sequence>`: `run` is random per daemon start, `sequence` counts events. A client that
  * reconnects with a `Last-Event-ID` of this run gets the events it missed from a bounded replay buffer; one whose
- * id we cannot vouch for (another run, too old, or a channel that had no subscriber for a while) gets one fresh
- * `refetchEvaluation` at once. A new connection starts with an `id:` line and no data, which sets the browser's
+ * id we cannot vouch for (another run, too old, or a channel whose flags changed while nobody followed it) gets one
+ * fresh `refetchEvaluation` at once. A new connection starts with an `id:` line and no data, which sets the browser's
  * last event id without dispatching anything, so a reconnect after a daemon restart is always recognised.
  *
  * Bounds: at most `maxConnections` streams (then 503 with Retry-After), and a subscriber whose unsent bytes exceed
@@ -66,7 +66,19 @@ interface Channel {
 	readonly sinceSeq: number;
 	etag: string;
 	lastModifiedSec: number;
+	/** Sequence of its latest event (or `sinceSeq`). */
+	lastEventSeq: number;
 }
+
+/** What is kept of a channel after its last subscriber left, to recognise clients that are still up to date. */
+interface Remembered {
+	readonly etag: string;
+	readonly lastModifiedSec: number;
+	readonly lastEventSeq: number;
+}
+
+/** Channels remembered after their last subscriber left. */
+const REMEMBERED_CHANNELS = 1024;
 
 interface RetainedEvent {
 	readonly seq: number;
@@ -88,6 +100,7 @@ export class OfrepEventStream {
 	readonly #run = randomBytes(6).toString("base64url");
 	readonly #channels = new Map<string, Channel>();
 	readonly #retained: RetainedEvent[] = [];
+	readonly #remembered = new Map<string, Remembered>();
 	readonly #keepAliveMs: number;
 	readonly #maxBufferedBytes: number;
 	readonly #replayEvents: number;
@@ -200,9 +213,18 @@ export class OfrepEventStream {
 	): Buffer {
 		if (lastEventId === undefined) return this.#primer();
 		const lastSeq = this.#seqOf(lastEventId);
-		if (!following || lastSeq === undefined || lastSeq < channel.sinceSeq) {
-			return this.#encode(this.#seq, channel);
+		if (lastSeq === undefined) return this.#encode(this.#seq, channel);
+		if (!following) {
+			// Nobody followed the channel for a while: the client is current only if it had the channel's last event
+			// and the flags are back to what they were then.
+			const before = this.#remembered.get(channel.selector.key);
+			return before !== undefined &&
+				before.etag === channel.etag &&
+				lastSeq >= before.lastEventSeq
+				? this.#primer()
+				: this.#encode(this.#seq, channel);
 		}
+		if (lastSeq < channel.sinceSeq) return this.#encode(this.#seq, channel);
 		const missed = this.#retained.filter(
 			(e) => e.seq > lastSeq && e.channelKey === channel.selector.key,
 		);
@@ -243,12 +265,19 @@ export class OfrepEventStream {
 		const existing = this.#channels.get(selector.key);
 		if (existing !== undefined) return existing;
 		const { store } = this.#options;
+		const etag = versionOf(store.view(selector));
+		const before = this.#remembered.get(selector.key);
 		const channel: Channel = {
 			selector,
 			subscribers: new Set(),
 			sinceSeq: this.#seq,
-			etag: versionOf(store.view(selector)),
-			lastModifiedSec: Math.floor(Date.now() / 1000),
+			etag,
+			// Unchanged since it was last followed: keep the time of that change.
+			lastModifiedSec:
+				before?.etag === etag
+					? before.lastModifiedSec
+					: Math.floor(Date.now() / 1000),
+			lastEventSeq: this.#seq,
 			unsubscribe: store.subscribe(selector, (_changes, view) =>
 				this.#changed(channel, view),
 			),
@@ -263,7 +292,18 @@ export class OfrepEventStream {
 		this.#connections--;
 		if (channel.subscribers.size === 0) {
 			channel.unsubscribe();
-			this.#channels.delete(channel.selector.key);
+			const key = channel.selector.key;
+			this.#channels.delete(key);
+			this.#remembered.delete(key);
+			this.#remembered.set(key, {
+				etag: channel.etag,
+				lastModifiedSec: channel.lastModifiedSec,
+				lastEventSeq: channel.lastEventSeq,
+			});
+			if (this.#remembered.size > REMEMBERED_CHANNELS) {
+				const oldest = this.#remembered.keys().next().value;
+				if (oldest !== undefined) this.#remembered.delete(oldest);
+			}
 		}
 		if (this.#connections === 0) this.#stopKeepAlive();
 	}
@@ -273,6 +313,7 @@ export class OfrepEventStream {
 		channel.etag = versionOf(view);
 		channel.lastModifiedSec = Math.floor(Date.now() / 1000);
 		const seq = ++this.#seq;
+		channel.lastEventSeq = seq;
 		const bytes = this.#encode(seq, channel);
 		this.#retained.push({ seq, channelKey: channel.selector.key, bytes });
 		if (this.#retained.length > this.#replayEvents) this.#retained.shift();
