@@ -373,4 +373,43 @@ describe("OfrepEventStream bounds", () => {
 		expect(reader.events).toHaveLength(changes);
 		stalled.destroy();
 	}, 120_000);
+
+	it("disconnects a client that leaves sent bytes unread for the inactivity delay", async () => {
+		await new Promise<void>((resolve) => server.close(() => resolve()));
+		shutdown.abort();
+		// No byte bound to speak of: only the inactivity rule can drop it.
+		await setUp({
+			inactivityDelaySec: 1,
+			keepAliveMs: 50,
+			maxBufferedBytes: 1 << 30,
+		});
+		const stalled = net.connect(port, "127.0.0.1");
+		await new Promise<void>((resolve) => stalled.once("connect", resolve));
+		stalled.pause();
+		stalled.write("GET /ofrep/v1/sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+		stalled.on("error", () => {});
+		while (stream.connections < 1) {
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		let changes = 0;
+		// Fill the kernel's socket buffers so bytes stay unsent; then the delay runs out.
+		while (stream.connections > 0 && changes < 200_000) {
+			store.apply({
+				source: "a",
+				content: doc("one", changes % 2 === 0 ? "b" : "a"),
+				format: "json",
+			});
+			changes++;
+			if (changes % 10 === 0) {
+				await new Promise((resolve) => setImmediate(resolve));
+			}
+		}
+		const deadline = Date.now() + 30_000;
+		while (stream.connections > 0) {
+			if (Date.now() > deadline)
+				throw new Error("idle client was never dropped");
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		stalled.destroy();
+	}, 120_000);
 });
