@@ -296,6 +296,35 @@ describe("OFREP SSE options", () => {
 		}
 	});
 
+	it("--ofrep-sse-inactivity-delay=0 leaves inactivityDelaySec out (keep the stream open)", async () => {
+		const forever = await startTestDaemon(
+			[new MemorySource("mem:forever", doc("red"))],
+			{ ofrepSseInactivityDelaySec: 0 },
+		);
+		try {
+			await forever.ready;
+			const res = await fetch(
+				`http://127.0.0.1:${forever.ports.ofrep}/ofrep/v1/evaluate/flags`,
+				{ method: "POST" },
+			);
+			const body = (await res.json()) as {
+				eventStreams: object[];
+				refreshConnections: object[];
+			};
+			expect(body.eventStreams).toEqual([
+				{ type: "sse", endpoint: { requestUri: "/ofrep/v1/sse" } },
+			]);
+			expect(body.refreshConnections).toEqual([
+				{
+					type: "sse",
+					url: `http://127.0.0.1:${forever.ports.ofrep}/ofrep/v1/sse`,
+				},
+			]);
+		} finally {
+			await forever.close();
+		}
+	});
+
 	it("--ofrep-sse-public-url and --ofrep-sse-inactivity-delay shape the advertisement", async () => {
 		const proxied = await startTestDaemon(
 			[new MemorySource("mem:pub", doc("red"))],

@@ -136,19 +136,22 @@ export class OfrepEventStream {
 			selector.kind === "all"
 				? OFREP_SSE_PATH
 				: `${OFREP_SSE_PATH}?selector=${encodeURIComponent(selector.key)}`;
-		const inactivityDelaySec = this.#options.inactivityDelaySec;
+		// 0 means "keep the stream open", which ADR-0008 spells as leaving the field out (0.4 providers would
+		// otherwise close the stream as soon as the tab is hidden).
+		const delay = this.#options.inactivityDelaySec;
+		const inactivity = delay > 0 ? { inactivityDelaySec: delay } : {};
 		const { publicUrl } = this.#options;
 		const endpoint =
 			publicUrl === undefined
 				? { requestUri }
 				: { origin: publicUrl, requestUri };
-		const eventStreams = [{ type: "sse", endpoint, inactivityDelaySec }];
+		const eventStreams = [{ type: "sse", endpoint, ...inactivity }];
 		const origin = publicUrl ?? requestOrigin(req);
 		if (origin === undefined) return { eventStreams };
 		return {
 			eventStreams,
 			refreshConnections: [
-				{ type: "sse", url: `${origin}${requestUri}`, inactivityDelaySec },
+				{ type: "sse", url: `${origin}${requestUri}`, ...inactivity },
 			],
 		};
 	}
