@@ -12,6 +12,7 @@ import path from "node:path";
 import { stats } from "../harness.js";
 import { formatInt, percentile, waitFor } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
+import { type DaemonProfile, profileDaemonUnder } from "./daemon-profile.js";
 import { revisionDocument } from "./flag-documents.js";
 import {
 	type MetricsSuite,
@@ -23,7 +24,12 @@ import { SseSubscriberGroup } from "./sse-subscribers.js";
 
 export interface OfrepPropagationOptions {
 	readonly smoke: boolean;
+	/** Also profile the daemon while 1,000 subscribers receive changes. @default !smoke */
+	readonly profile?: boolean;
 }
+
+const PROFILE_SUBSCRIBERS = 1000;
+const PROFILE_CHANGES = 10;
 
 interface GroupResult {
 	readonly subscribers: number;
@@ -121,6 +127,8 @@ export async function runOfrepPropagation(
 	const flagFile = path.join(dir, "flags.json");
 	let revision = 0;
 	const groups: GroupResult[] = [];
+	let profile: DaemonProfile | undefined;
+	let profiled: GroupResult | undefined;
 	try {
 		const daemon = await startBenchDaemon({
 			flagFile,
@@ -141,6 +149,23 @@ export async function runOfrepPropagation(
 			}
 		} finally {
 			await daemon.stop();
+		}
+		if (options.profile ?? !smoke) {
+			profile = await profileDaemonUnder(
+				flagFile,
+				undefined,
+				`${formatInt(PROFILE_SUBSCRIBERS)} OFREP SSE subscribers receiving ${PROFILE_CHANGES} changes (includes opening the streams)`,
+				async (daemon) => {
+					profiled = await measureGroup(
+						daemon.pid,
+						daemon.ports.ofrep,
+						flagFile,
+						PROFILE_SUBSCRIBERS,
+						PROFILE_CHANGES,
+						() => ++revision,
+					);
+				},
+			);
 		}
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
@@ -190,9 +215,15 @@ export async function runOfrepPropagation(
 				],
 				rows,
 			},
+			...(profile?.tables ?? []),
 		],
 		targets,
 		notes: [
+			...(profile === undefined || profiled === undefined
+				? []
+				: [
+						`Profiled pass (daemon under --cpu-prof): ${formatInt(PROFILE_SUBSCRIBERS)} subscribers, p50 ${ms(percentile(profiled.latenciesMs, 50))} ms, all have it after ${ms(stats(profiled.allReceivedMs).median)} ms (median); the daemon was busy ${formatInt(profile.summary.busyMs)} ms of ${formatInt(profile.summary.wallMs)} ms in total, opening the streams included.`,
+					]),
 			"Subscribers: GET /ofrep/v1/sse over HTTP/1.1, one connection each, parsed with eventsource-parser, all in the benchmark process; the daemon is a separate process. Each event is encoded once and the same bytes are written to every subscriber.",
 			"Each latency includes the file watcher's 20 ms debounce and, for large N, the benchmark process parsing the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
 			smoke
