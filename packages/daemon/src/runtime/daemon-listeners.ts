@@ -5,10 +5,12 @@
 import { FlagSyncService } from "@flagd-ts/protocol";
 import { createEvaluationHandler } from "../api/evaluation/evaluation-handler.js";
 import { createManagementHandler } from "../api/management/management-handler.js";
+import { OfrepEventStream } from "../api/ofrep/ofrep-event-stream.js";
 import { createOfrepHandler } from "../api/ofrep/ofrep-handler.js";
 import { createSyncService } from "../api/sync/sync-service.js";
 import { SYNC_SERVICE_ROUTE } from "../api/sync/sync-service-route.js";
 import type { DaemonConfig } from "../config/daemon-config.js";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Logger } from "../logging/logger.js";
 import { ContextBuilder } from "../resolver/context-builder.js";
 import { FlagResolver } from "../resolver/flag-resolver.js";
@@ -52,6 +54,25 @@ export interface DaemonListeners {
 	readonly management: RunningListener;
 	readonly sync: RunningListener;
 	readonly ofrep: RunningListener;
+}
+
+/** The OFREP change notification stream, unless `--ofrep-sse-enabled=false`. */
+function ofrepEventStream(
+	options: DaemonListenersOptions,
+	resolver: FlagResolver,
+): OfrepEventStream | undefined {
+	const { config } = options;
+	if (config.ofrepSseEnabled === false) return undefined;
+	return new OfrepEventStream({
+		store: options.store,
+		selector: (expression) => resolver.selector(expression),
+		inactivityDelaySec:
+			config.ofrepSseInactivityDelaySec ?? DEFAULTS.ofrepSseInactivityDelaySec,
+		maxConnections:
+			config.ofrepSseMaxConnections ?? DEFAULTS.ofrepSseMaxConnections,
+		publicUrl: config.ofrepSsePublicUrl,
+		shutdownSignal: options.shutdownSignal,
+	});
 }
 
 /** See the file comment. */
@@ -145,6 +166,7 @@ export async function bindListeners(
 			listenHttp1(
 				createOfrepHandler({
 					resolver,
+					eventStream: ofrepEventStream(options, resolver),
 					corsOrigins: config.corsOrigins,
 					maxRequestBodyBytes: config.maxRequestBodyBytes,
 					metrics,
