@@ -24,6 +24,7 @@ import {
 	ProviderStatus,
 	type ResolutionDetails,
 } from "@openfeature/server-sdk";
+import { checkResolverOptions } from "./check-resolver-options.js";
 import { createFlagdTransport } from "./create-transport.js";
 import { createEvaluationClient } from "./evaluation-client.js";
 import {
@@ -87,7 +88,10 @@ export class FlagdProvider implements Provider {
 		const { config, warnings } = resolveFlagdProviderOptions(options, env);
 		this.config = config;
 		this.logger = options.logger ?? new DefaultLogger();
-		for (const warning of warnings)
+		for (const warning of [
+			...warnings,
+			...checkResolverOptions(config.resolver, options, env),
+		])
 			this.logger.warn(`flagd provider: ${warning}`);
 		if (config.resolver !== "rpc") {
 			throw new TypeError(
