@@ -16,8 +16,6 @@ const CONNECTION = [
 	"targetUri",
 	"defaultAuthority",
 	"keepAliveTime",
-	"transport",
-	"httpVersion",
 	"connectTransport",
 	"tracePropagation",
 	"streamDeadlineMs",
@@ -31,7 +29,16 @@ const CONNECTION = [
 
 /** The options each resolver reads; anything else given to it is refused (explicit) or warned about (env). */
 const USED_BY: Readonly<Record<FlagdResolverType, ReadonlySet<string>>> = {
-	rpc: new Set([...ANY, ...CONNECTION, "cache", "maxCacheSize", "apiVersion"]),
+	rpc: new Set([
+		...ANY,
+		...CONNECTION,
+		"cache",
+		"maxCacheSize",
+		"apiVersion",
+		// flagd's sync service (in-process) speaks gRPC only, so the protocol choice is RPC's alone.
+		"transport",
+		"httpVersion",
+	]),
 	"in-process": new Set([
 		...ANY,
 		...CONNECTION,

@@ -27,11 +27,14 @@ import {
 import { checkResolverOptions } from "./check-resolver-options.js";
 import { createFlagdTransport } from "./create-transport.js";
 import { createEvaluationClient } from "./evaluation-client.js";
+import { createFileSession } from "./file/create-file-session.js";
+import { createInProcessSession } from "./in-process/create-local-session.js";
 import {
 	type FlagdProviderConfig,
 	type FlagdProviderOptions,
 	resolveFlagdProviderOptions,
 } from "./provider-options.js";
+import type { ResolverSession } from "./resolver-session.js";
 import { RpcResolver } from "./rpc-resolver.js";
 
 const EVENT_BY_NAME: Readonly<Record<SupervisorEventName, ProviderEvents>> = {
@@ -42,12 +45,7 @@ const EVENT_BY_NAME: Readonly<Record<SupervisorEventName, ProviderEvents>> = {
 };
 
 /** Everything that lives from initialize() to onClose(). */
-interface Session {
-	readonly supervisor: EventStreamSupervisor;
-	readonly resolver: RpcResolver;
-	readonly description: string;
-	close(): void;
-}
+type Session = ResolverSession;
 
 const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
 	connecting: ProviderStatus.NOT_READY,
@@ -93,14 +91,9 @@ export class FlagdProvider implements Provider {
 			...checkResolverOptions(config.resolver, options, env),
 		])
 			this.logger.warn(`flagd provider: ${warning}`);
-		if (config.resolver !== "rpc") {
-			throw new TypeError(
-				`flagd provider: resolver "${config.resolver}" is not supported by @flagd-ts/provider, which speaks RPC only (set resolver "rpc" or unset FLAGD_RESOLVER)`,
-			);
-		}
 		this.customTransport = options.connectTransport;
 		// Fail at construction, not at the first connection, for a bad targetUri or an unreadable certPath.
-		if (this.customTransport === undefined)
+		if (this.customTransport === undefined && config.resolver !== "file")
 			createFlagdTransport(config).close();
 		this.cache = new ResultCache({
 			maxSize: config.maxCacheSize,
@@ -147,6 +140,20 @@ export class FlagdProvider implements Provider {
 
 	private openSession(): Session {
 		const config = this.config;
+		if (config.resolver !== "rpc") {
+			const deps = {
+				config,
+				handlers: {
+					emit: (event: SupervisorEventName, details: SupervisorEventDetails) =>
+						this.emit(event, details),
+				},
+				logger: this.logger,
+				customTransport: this.customTransport,
+			};
+			return config.resolver === "file"
+				? createFileSession(deps)
+				: createInProcessSession(deps);
+		}
 		const owned =
 			this.customTransport === undefined
 				? createFlagdTransport(config)
