@@ -114,6 +114,13 @@ describe("checkResolverOptions", () => {
 				{},
 			),
 		).toEqual([]);
+		// Local resolvers have no cache: "disabled" is true of them (the testbed passes it to every mode).
+		expect(
+			checkResolverOptions("in-process", { cache: "disabled" }, {}),
+		).toEqual([]);
+		expect(() =>
+			checkResolverOptions("in-process", { cache: "lru" }, {}),
+		).toThrow(/"cache"/);
 	});
 
 	it("warns about FLAGD_* variables of other resolvers, naming them", () => {

@@ -79,6 +79,9 @@ export function checkResolverOptions(
 	const used = USED_BY[resolver];
 	for (const [name, value] of Object.entries(options)) {
 		if (value === undefined || used.has(name) || !KNOWN.has(name)) continue;
+		// Local resolvers have no cache, so "disabled" describes them (flagd's testbed passes it to every mode).
+		if (name === "cache" && String(value).toLowerCase() === "disabled")
+			continue;
 		throw new TypeError(
 			`flagd provider option "${name}" is not used by the ${resolver} resolver (used by: ${usersOf(name)}); remove it or change "resolver"`,
 		);
