@@ -1,6 +1,7 @@
 import {
 	type CompiledFlag,
 	compileFlag,
+	type FlagDefinition,
 	type FlagDocument,
 	type TargetingMode,
 } from "@flagd-ts/evaluator";
@@ -8,7 +9,9 @@ import {
 interface StoredFlag {
 	/** The definition as JSON: two updates carry the same flag exactly when these are equal. */
 	readonly fingerprint: string;
-	readonly compiled: CompiledFlag;
+	readonly definition: FlagDefinition;
+	/** Compiled on first evaluation (compileFlag never throws; a bad rule compiles to PARSE_ERROR results). */
+	compiled: CompiledFlag | undefined;
 }
 
 /** Options of {@link LocalFlagStore}. */
@@ -19,8 +22,9 @@ export interface LocalFlagStoreOptions {
 
 /**
  * The flag set of the in-process and file resolvers. Each update replaces the whole set (flagd's sync payloads
- * and flag files are full documents); only flags whose definition changed are compiled again, so an update
- * costs a JSON comparison per unchanged flag, and the keys added, removed or changed are reported exactly.
+ * and flag files are full documents). A flag is compiled when it is first evaluated after it changed, so applying
+ * an update costs a JSON comparison per flag (a 10,000-flag update does not compile 10,000 rules up front, and
+ * flags nobody evaluates are never compiled); the keys added, removed or changed are reported exactly.
  */
 export class LocalFlagStore {
 	private flags = new Map<string, StoredFlag>();
@@ -57,9 +61,8 @@ export class LocalFlagStore {
 			}
 			next.set(definition.key, {
 				fingerprint,
-				compiled: compileFlag(definition, {
-					targetingMode: this.targetingMode,
-				}),
+				definition,
+				compiled: undefined,
 			});
 		}
 		for (const [key, flag] of next) {
@@ -75,6 +78,11 @@ export class LocalFlagStore {
 
 	/** The compiled flag of `key`, if the set has it. */
 	get(key: string): CompiledFlag | undefined {
-		return this.flags.get(key)?.compiled;
+		const flag = this.flags.get(key);
+		if (flag === undefined) return undefined;
+		flag.compiled ??= compileFlag(flag.definition, {
+			targetingMode: this.targetingMode,
+		});
+		return flag.compiled;
 	}
 }
