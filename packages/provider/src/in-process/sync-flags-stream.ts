@@ -1,4 +1,9 @@
-import { createClient, type Transport } from "@connectrpc/connect";
+import {
+	Code,
+	ConnectError,
+	createClient,
+	type Transport,
+} from "@connectrpc/connect";
 import { type JsonObject, parseFlagDocument } from "@flagd-ts/evaluator";
 import { FlagSyncService } from "@flagd-ts/protocol";
 import type { StreamMessage } from "@flagd-ts/provider-core";
@@ -22,7 +27,8 @@ export interface SyncFlagsStreamOptions {
  * the whole flag set: it is parsed and applied to the local store, then announced as `provider_ready` (the first
  * payload of each connection) and `configuration_change` with the exact keys that changed (later payloads, and a
  * first payload after a reconnect that differs from what was held). A payload the evaluator rejects is logged and
- * skipped; the flags in use stay.
+ * skipped; the flags in use stay. Each payload's `sync_context` goes to `onSyncContext`; a daemon that sends none
+ * is asked once per connection through the (deprecated) GetMetadata, as flagd's other providers do.
  */
 export function createSyncFlagsStream(
 	options: SyncFlagsStreamOptions,
@@ -34,6 +40,21 @@ export function createSyncFlagsStream(
 		providerId: options.providerId ?? "",
 		selector: options.selector ?? "",
 	};
+	/** GetMetadata's static context; `{}` when the daemon does not implement it or has it disabled. */
+	async function fetchMetadata(signal: AbortSignal): Promise<JsonObject> {
+		try {
+			const response = await client.getMetadata({}, { signal, headers });
+			return response.metadata ?? {};
+		} catch (error: unknown) {
+			if (ConnectError.from(error).code !== Code.Unimplemented) {
+				options.logger.warn(
+					`flagd provider: GetMetadata failed (${ConnectError.from(error).message}); evaluating without the daemon's static context`,
+				);
+			}
+			return {};
+		}
+	}
+
 	return async function* syncFlags(signal) {
 		let first = true;
 		for await (const response of client.syncFlags(request, {
@@ -54,7 +75,12 @@ export function createSyncFlagsStream(
 			}
 			const hadFlags = options.flags.loaded;
 			const changed = options.flags.apply(parsed.document);
-			options.onSyncContext(response.syncContext ?? {});
+			if (response.syncContext !== undefined) {
+				options.onSyncContext(response.syncContext);
+			} else if (first) {
+				// Daemons older than sync_context (flagd < 0.6.4) serve the static context through GetMetadata.
+				options.onSyncContext(await fetchMetadata(signal));
+			}
 			if (first) {
 				first = false;
 				yield { type: "provider_ready" };
