@@ -155,3 +155,25 @@ it("skips malformed payloads with one log line each, keeping the flags in use, t
 	expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
 	expect(await client.getStringValue("color", "")).toBe("blue");
 });
+
+it("refuses a context the RPC resolver refuses (INVALID_CONTEXT)", async () => {
+	const server = await startSyncServer("unimplemented");
+	servers.push(server);
+	const provider = new FlagdProvider({
+		env: {},
+		logger: recordingLogger(),
+		host: "127.0.0.1",
+		port: server.port,
+		resolver: "in-process",
+	});
+	await OpenFeature.setProviderAndWait("bad-context", provider);
+	const details = await OpenFeature.getClient("bad-context").getStringDetails(
+		"color",
+		"fallback",
+		{ targetingKey: 42 as unknown as string },
+	);
+	expect(details).toMatchObject({
+		value: "fallback",
+		errorCode: "INVALID_CONTEXT",
+	});
+});

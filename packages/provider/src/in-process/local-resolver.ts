@@ -67,8 +67,9 @@ export class LocalResolver {
 				throw new ProviderNotReadyError("flagd provider has no flags yet");
 			throw new FlagNotFoundError(`flag "${flagKey}" not found`);
 		}
-		// A flag without targeting does not read the context: converting it would be wasted work.
-		const data = flag.targeting === undefined ? {} : this.contextFor(context);
+		// Converted even for flags without targeting, so a context the RPC resolver refuses (a non-string
+		// targetingKey, a cycle, a non-finite number) is refused here too.
+		const data = this.contextFor(context);
 		return toDetails(evaluateFlag(flag, type, data), defaultValue);
 	}
 
