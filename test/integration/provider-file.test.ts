@@ -251,8 +251,11 @@ describe("file resolver", () => {
 			ProviderEvents.ConfigurationChanged,
 		]);
 		expect(
-			(changeEvents(opened)[0]?.details as { flagsChanged?: string[] })
-				.flagsChanged,
+			(
+				changeEvents(opened)[0]?.details as
+					| { flagsChanged?: string[] }
+					| undefined
+			)?.flagsChanged,
 		).toEqual(["color-flag"]);
 		expect(await opened.client.getStringValue("color-flag", "")).toBe("blue");
 	});

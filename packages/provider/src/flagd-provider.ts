@@ -56,7 +56,9 @@ const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
 };
 
 /**
- * OpenFeature provider for flagd over RPC (gRPC or Connect), for `@openfeature/server-sdk`.
+ * OpenFeature provider for flagd, for `@openfeature/server-sdk`, with flagd's three resolvers. `in-process` and
+ * `file` evaluate locally (in-process/, file/): the flag set comes from the sync stream or a file, and the same
+ * supervisor drives the events. The rest of this comment is about `rpc`, the default.
  *
  * Each evaluation is one call to flagd's evaluation API (v2 by default) bounded by `deadlineMs`; STATIC results
  * are cached (per flag key and type) while the event stream is live and served as CACHED. The event stream
@@ -64,8 +66,8 @@ const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
  * CONFIGURATION_CHANGED on reconnect, CONFIGURATION_CHANGED with `flagsChanged` on flag changes, FATAL for
  * `fatalStatusCodes` before the first connection.
  *
- * Construction validates the options and throws a `TypeError`/`RangeError` naming a bad one; invalid `FLAGD_*`
- * environment values are logged as warnings naming the variable and ignored.
+ * Construction validates the options and throws a `TypeError`/`RangeError` naming a bad one, or an option the
+ * resolver cannot use; invalid `FLAGD_*` environment values are logged as warnings naming the variable and ignored.
  */
 export class FlagdProvider implements Provider {
 	readonly metadata = { name: "flagd" } as const;
