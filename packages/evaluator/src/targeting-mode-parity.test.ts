@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import fc from "fast-check";
 import { testbedRoot } from "../../../test/support/gherkin-cases.js";
 import { FlagEvaluator } from "./flag-evaluator.js";
@@ -147,6 +147,47 @@ describe("targeting modes", () => {
 	it("probes code generation once (available under Node)", () => {
 		expect(codeGenerationAvailable()).toBe(true);
 		expect(defaultTargetingMode()).toBe("compiled");
+	});
+
+	it("picks interpreted mode where code generation is forbidden, and still evaluates", () => {
+		const global = globalThis as { Function: unknown; eval: unknown };
+		const realFunction = global.Function;
+		const realEval = global.eval;
+		const forbidden = () => {
+			throw new EvalError(
+				"Code generation from strings disallowed for this context",
+			);
+		};
+		try {
+			global.Function = forbidden;
+			global.eval = forbidden;
+			jest.isolateModules(() => {
+				// A fresh module instance, so the once-only probe runs under the forbidding runtime.
+				const engine =
+					require("./targeting-engine.js") as typeof import("./targeting-engine.js");
+				const { FlagEvaluator: IsolatedEvaluator } =
+					require("./flag-evaluator.js") as typeof import("./flag-evaluator.js");
+				expect(engine.codeGenerationAvailable()).toBe(false);
+				expect(engine.defaultTargetingMode()).toBe("interpreted");
+				const evaluator = new IsolatedEvaluator();
+				evaluator.setDocument(
+					parseFlagDocument(
+						documentWith({
+							if: [{ starts_with: [{ var: "email" }, "a@"] }, "on", "off"],
+						}),
+					),
+				);
+				expect(
+					evaluator.evaluate("f", "boolean", { email: "a@b" }),
+				).toMatchObject({
+					value: true,
+					reason: "TARGETING_MATCH",
+				});
+			});
+		} finally {
+			global.Function = realFunction;
+			global.eval = realEval;
+		}
 	});
 
 	const flagsDir = path.join(testbedRoot(), "flags");
