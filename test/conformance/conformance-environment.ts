@@ -11,8 +11,16 @@ import {
 	type TargetUriRouter,
 } from "./target-uri-router.js";
 
-/** Which daemon API the evaluation steps go through. */
-export type ConformanceBackend = "provider" | "ofrep" | "evaluation-v1";
+/**
+ * Which daemon API the evaluation steps go through: `provider` is @flagd-ts/provider over RPC, `in-process` and
+ * `file` are its in-process (sync stream) and file resolvers.
+ */
+export type ConformanceBackend =
+	| "provider"
+	| "in-process"
+	| "file"
+	| "ofrep"
+	| "evaluation-v1";
 
 /** See the file comment. */
 export interface ConformanceEnvironment {

@@ -1,6 +1,7 @@
 /**
- * The Jest gherkin runner: one Jest test per scenario / example row of a testbed feature file, selected by the rpc
- * tag expression `@rpc and not @fractional-v1 and not @fractional-v3 and not @deprecated`. Cases outside it are
+ * The Jest gherkin runner: one Jest test per scenario / example row of a testbed feature file, selected by the
+ * tag expression `<mode> and not @fractional-v1 and not @fractional-v3 and not @deprecated`, where <mode> is
+ * `@rpc` (RPC provider, OFREP, evaluation v1), `@in-process` or `@file`. Cases outside it are
  * registered as skipped tests whose names carry the reason, so nothing is left out silently. After the file, it
  * prints `<feature> [<backend>]: N passed, N failed, N skipped`.
  *
@@ -42,6 +43,15 @@ export const EXCLUDED_TAGS: Readonly<Record<string, string>> = {
 		"deprecated by the testbed (@no-default is superseded by @no-default-variant)",
 };
 
+/** The testbed tag that selects a backend's scenarios. */
+const MODE_TAG: Readonly<Record<ConformanceBackend, string>> = {
+	provider: "@rpc",
+	"evaluation-v1": "@rpc",
+	ofrep: "@rpc",
+	"in-process": "@in-process",
+	file: "@file",
+};
+
 /** Why a case is not run for `backend`, or undefined when it runs. */
 export function exclusionReason(
 	testCase: GherkinCase,
@@ -50,8 +60,9 @@ export function exclusionReason(
 ): string | undefined {
 	const tags = testCase.tags;
 	const extra = alsoRunTag !== undefined && tags.includes(alsoRunTag);
-	if (!tags.includes("@rpc") && !extra)
-		return "not @rpc: in-process/file resolver scenario (our providers speak RPC only)";
+	const modeTag = MODE_TAG[backend];
+	if (!tags.includes(modeTag) && !extra)
+		return `not ${modeTag}: a scenario of another resolver`;
 	if (backend === "evaluation-v1") {
 		// flagd's v1 API keeps reporting a flag without default variant as NOT_FOUND (flagd-protocol.md §6), which is
 		// exactly what the deprecated @no-default rows expect; @no-default-variant describes the v2/OFREP behaviour.

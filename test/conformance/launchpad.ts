@@ -98,6 +98,8 @@ export class Launchpad {
 	readonly tls: TlsMaterial;
 	/** Unix socket of the `socket` config's evaluation service. */
 	readonly socketPath: string;
+	/** Unix socket of the `socket` config's sync service (in-process providers). */
+	readonly syncSocketPath: string;
 	/** Warnings and errors the daemon logged (most recent 200). */
 	readonly daemonLog: DaemonLogLine[] = [];
 	#daemon: RunningDaemon | undefined;
@@ -111,6 +113,7 @@ export class Launchpad {
 		this.ports = ports;
 		this.tls = tls;
 		this.socketPath = path.join(dir, "flagd.sock");
+		this.syncSocketPath = path.join(dir, "flagd-sync.sock");
 	}
 
 	/** Prepares the temp dir (flag files, configs, TLS material) and picks the ports; starts nothing. */
@@ -289,7 +292,14 @@ export class Launchpad {
 			String(this.ports.ofrep),
 			"--bind-address",
 			"127.0.0.1",
-			...(config === "socket" ? ["--socket-path", this.socketPath] : []),
+			...(config === "socket"
+				? [
+						"--socket-path",
+						this.socketPath,
+						"--sync-socket-path",
+						this.syncSocketPath,
+					]
+				: []),
 		];
 		const { config: daemonConfig } = resolveDaemonConfig({ argv, env: {} });
 		const logger = recordingLogger(this.daemonLog, { config });

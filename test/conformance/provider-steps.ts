@@ -4,6 +4,7 @@
  * (launchpad change). Provider kinds map to launchpad configs and options as in the testbed harnesses (Java
  * ProviderSteps): deadline 1000 ms, keepalive 0, retryGracePeriod 2 s unless the scenario sets them.
  */
+import path from "node:path";
 import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
 import {
 	OpenFeature,
@@ -57,17 +58,50 @@ function eventName(raw: string): EventName {
 	throw new Error(`unknown event "${raw}"`);
 }
 
+/**
+ * File resolver: every provider kind reads the launchpad's merged flag file (what the testbed bind-mounts for file
+ * providers), `unavailable` a file that does not exist. A source `selector` names a file of the launchpad dir, so
+ * it becomes the file to read (the metadata scenarios select `rawflags/selector-flag-combined-metadata.json`).
+ * Connection options (host, port, keepalive) do not apply to a file and are not passed.
+ */
+function fileProviderOptions(
+	world: ConformanceWorld,
+	kind: string,
+): FlagdProviderOptions {
+	const { launchpad } = world.environment;
+	const { selector, ...rest } = world.options;
+	const file =
+		kind === "unavailable"
+			? path.join(launchpad.dir, "flags", "missing.json")
+			: typeof selector === "string"
+				? path.join(launchpad.dir, selector)
+				: path.join(launchpad.dir, "flags", "allFlags.json");
+	return {
+		deadlineMs: HARNESS_DEFAULTS.deadlineMs,
+		retryGracePeriod: HARNESS_DEFAULTS.retryGracePeriod,
+		logger: quietLogger,
+		env: { ...world.env },
+		resolver: "file",
+		offlineFlagSourcePath: file,
+		...rest,
+	} as FlagdProviderOptions;
+}
+
 function providerOptions(
 	world: ConformanceWorld,
 	kind: string,
 ): FlagdProviderOptions {
+	const { backend } = world.environment;
+	if (backend === "file") return fileProviderOptions(world, kind);
+	const inProcess = backend === "in-process";
 	const { launchpad, router, forbidden, unavailablePort } = world.environment;
 	const options: Record<string, unknown> = {
 		...HARNESS_DEFAULTS,
 		host: "127.0.0.1",
-		port: launchpad.ports.evaluation,
+		port: inProcess ? launchpad.ports.sync : launchpad.ports.evaluation,
 		logger: quietLogger,
 		env: { ...world.env },
+		...(inProcess ? { resolver: "in-process" } : {}),
 	};
 	switch (kind) {
 		case "unavailable":
@@ -77,7 +111,9 @@ function providerOptions(
 			options.port = forbidden.port;
 			break;
 		case "socket":
-			options.socketPath = launchpad.socketPath;
+			options.socketPath = inProcess
+				? launchpad.syncSocketPath
+				: launchpad.socketPath;
 			options.port = unavailablePort;
 			break;
 		case "ssl":
@@ -104,7 +140,7 @@ function providerOptions(
 
 function createProvider(world: ConformanceWorld, kind: string): Provider {
 	const { backend, launchpad } = world.environment;
-	if (backend === "provider")
+	if (backend === "provider" || backend === "in-process" || backend === "file")
 		return new FlagdProvider(providerOptions(world, kind));
 	if (kind !== "stable")
 		throw new Error(

@@ -64,6 +64,29 @@ describe("docs/quick-start-node.md", () => {
 		expect(result.code).toBe(0);
 	});
 
+	it("step 4b: the in-process example prints the documented lines", async () => {
+		const sample = page.sample("docs/examples/node/quick-start-in-process.ts");
+		const script = page.run("node-in-process");
+		expect(script).toContain(sample);
+		const result = await runShell(script, {
+			env: { ...SLOW_MACHINE_ENV, FLAGD_SYNC_PORT: String(ports.sync) },
+		});
+		expect(result.stderr).toBe("");
+		expect(result.stdout).toBe(page.output("node-in-process"));
+		expect(result.code).toBe(0);
+	});
+
+	it("step 4b: the same program in file mode, without the daemon, prints the same lines", async () => {
+		const script = page.run("node-file");
+		expect(script).toContain(
+			page.sample("docs/examples/node/quick-start-in-process.ts"),
+		);
+		const result = await runShell(script, { env: SLOW_MACHINE_ENV });
+		expect(result.stderr).toBe("");
+		expect(result.stdout).toBe(page.output("node-in-process"));
+		expect(result.code).toBe(0);
+	});
+
 	it("Ctrl+C stops the daemon cleanly", async () => {
 		const result = await daemon?.stop("SIGINT");
 		expect(result?.stdout).toMatch(/flagd shutting down/);

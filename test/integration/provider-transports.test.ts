@@ -269,14 +269,26 @@ describe("configuration problems", () => {
 });
 
 describe("resolver", () => {
-	it("refuses resolver in-process with a clear error", () => {
+	it("FLAGD_RESOLVER=in-process selects the in-process resolver on the sync port", () => {
+		const provider = new FlagdProvider({
+			env: { FLAGD_RESOLVER: "in-process" },
+			logger: quietLogger,
+		});
+		expect(provider.config).toMatchObject({
+			resolver: "in-process",
+			port: 8015,
+		});
+	});
+
+	it("refuses an option the resolver cannot use, naming it", () => {
 		expect(
 			() =>
 				new FlagdProvider({
 					env: { FLAGD_RESOLVER: "in-process" },
 					logger: quietLogger,
+					apiVersion: "v1",
 				}),
-		).toThrow(/RPC only/);
+		).toThrow(/"apiVersion" is not used by the in-process resolver/);
 	});
 });
 

@@ -5,7 +5,11 @@ import {
 } from "./evaluation-results.js";
 import { analyzeFlagdProperties } from "./flagd-properties.js";
 import type { FractionalVersion } from "./fractional-operator.js";
-import { buildTargeting, type TargetingFunction } from "./targeting-engine.js";
+import {
+	buildTargeting,
+	type TargetingFunction,
+	type TargetingMode,
+} from "./targeting-engine.js";
 import { findOperatorIssues } from "./targeting-operators.js";
 import type {
 	EvaluationResult,
@@ -21,6 +25,12 @@ export interface CompileFlagOptions {
 	 * ADR, not yet in flagd; changes every bucket assignment). @default "v2"
 	 */
 	readonly fractional?: FractionalVersion;
+	/**
+	 * `compiled` generates a function per rule (fastest; needs `eval`/`new Function`); `interpreted` runs rules as
+	 * closure trees without generating code (Cloudflare Workers, Vercel Edge, strict CSP). Results are identical.
+	 * @default "compiled" where code generation is available, else "interpreted" (probed once)
+	 */
+	readonly targetingMode?: TargetingMode;
 }
 
 /** How targeting must see the context (decided once per flag at compile time). */
@@ -91,6 +101,7 @@ function compileTargeting(
 	rule: JsonValue,
 	flagKey: string,
 	fractional: FractionalVersion,
+	mode: TargetingMode | undefined,
 ): CompiledTargeting | string {
 	try {
 		const issue = findOperatorIssues(rule)[0];
@@ -98,7 +109,7 @@ function compileTargeting(
 			return `${issue.message} at targeting${issue.pointer}`;
 		const analysis = analyzeFlagdProperties(rule, flagKey);
 		return {
-			run: buildTargeting(analysis.rule, flagKey, fractional),
+			run: buildTargeting(analysis.rule, flagKey, fractional, mode),
 			contextMode: analysis.needsInjectedContext ? "injected" : "as-is",
 			usesTimestamp: analysis.usesTimestamp,
 		};
@@ -161,6 +172,7 @@ export function compileFlag(
 			definition.targeting,
 			key,
 			options.fractional ?? "v2",
+			options.targetingMode,
 		);
 		if (typeof compiled === "string") {
 			parseError = errorResult({

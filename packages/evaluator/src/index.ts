@@ -46,6 +46,11 @@ export {
 	resolveSanitizeContextOptions,
 	sanitizeContext,
 } from "./sanitize-context.js";
+export {
+	codeGenerationAvailable,
+	defaultTargetingMode,
+	type TargetingMode,
+} from "./targeting-engine.js";
 export { TARGETING_OPERATORS } from "./targeting-operators.js";
 export type {
 	EvaluationContext,

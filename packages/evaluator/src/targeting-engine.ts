@@ -12,6 +12,7 @@ import {
 } from "./fractional-operator.js";
 import { createFractionalSchemeV3 } from "./fractional-scheme-v3.js";
 import type { GoSemver } from "./go-semver.js";
+import { interpretedCat } from "./interpreted-cat.js";
 import {
 	compareWithOperator,
 	isSemVerOperator,
@@ -165,7 +166,30 @@ function compileFractional(data: unknown, state: BuildState): unknown {
 }
 
 function createEngine(): LogicEngine {
-	const engine = new LogicEngine();
+	return addFlagdMethods(new LogicEngine());
+}
+
+/**
+ * The engine of interpreted mode: json-logic-engine's `run`, whose optimiser turns a rule into a tree of closures
+ * (cached per rule object, weakly) without generating code, so it works where `eval`/`new Function` are
+ * forbidden. Custom operators run through their `method`; `fractional` takes the scheme of the flag being run.
+ */
+function createInterpretingEngine(): LogicEngine {
+	const engine = addFlagdMethods(new LogicEngine());
+	engine.addMethod("fractional", {
+		method: (args: unknown, context: unknown) =>
+			evaluateFractional(args, context, runningScheme),
+		deterministic: false,
+	} as never);
+	engine.addMethod("cat", {
+		method: interpretedCat,
+		lazy: true,
+		deterministic: false,
+	} as never);
+	return engine;
+}
+
+function addFlagdMethods(engine: LogicEngine): LogicEngine {
 	engine.addMethod("sem_ver", {
 		method: (args: unknown) => semVer(args),
 		deterministic: true,
@@ -214,6 +238,54 @@ function flagKeyOf(context: unknown): string {
 }
 
 let sharedEngine: LogicEngine | undefined;
+let interpretingEngine: LogicEngine | undefined;
+/** The fractional scheme of the flag whose rule the interpreting engine is running (calls are synchronous). */
+let runningScheme: FractionalScheme = createFractionalSchemeV2("");
+
+/** How targeting rules run: generated functions (fastest) or interpreted closures (no code generation). */
+export type TargetingMode = "compiled" | "interpreted";
+
+let codeGeneration: boolean | undefined;
+
+/**
+ * Whether this runtime lets code be generated at run time (`new Function`; json-logic-engine's compiled mode uses
+ * `eval`, which the same policies forbid). Cloudflare Workers, Vercel Edge and pages with a strict CSP do not.
+ * Probed once.
+ */
+export function codeGenerationAvailable(): boolean {
+	if (codeGeneration === undefined) {
+		try {
+			// The same policy (CSP 'unsafe-eval', the Workers and Edge isolates) governs `eval`, which the engine uses.
+			codeGeneration = new Function("return 1")() === 1;
+		} catch {
+			codeGeneration = false;
+		}
+	}
+	return codeGeneration;
+}
+
+/** The mode used when none is asked for: compiled where code generation is available, else interpreted. */
+export function defaultTargetingMode(): TargetingMode {
+	return codeGenerationAvailable() ? "compiled" : "interpreted";
+}
+
+function interpretTargeting(
+	rule: JsonValue,
+	scheme: FractionalScheme,
+): TargetingFunction {
+	interpretingEngine ??= createInterpretingEngine();
+	const engine = interpretingEngine;
+	const logic = rule as object;
+	// The closure tree is prepared on the first evaluation (preparing 10,000 rules up front would slow updates);
+	// operators the engine does not know were already refused by findOperatorIssues.
+	return (data: unknown) => {
+		runningScheme = scheme;
+		// The optimiser gives up after 500 rule objects it has not seen; ours are prepared once and reused, so its
+		// counter is reset rather than letting a large flag set switch it to the slow path for good.
+		(engine as unknown as { missesSinceSeen: number }).missesSinceSeen = 0;
+		return engine.run(logic, data as object);
+	};
+}
 
 /**
  * Compiles a (validated, `$flagd`-rewritten) rule for one flag. Throws what json-logic-engine throws for rules it
@@ -223,7 +295,16 @@ export function buildTargeting(
 	rule: JsonValue,
 	flagKey: string,
 	fractional: FractionalVersion = "v2",
+	mode: TargetingMode = defaultTargetingMode(),
 ): TargetingFunction {
+	if (mode === "interpreted") {
+		return interpretTargeting(
+			rule,
+			fractional === "v3"
+				? createFractionalSchemeV3(flagKey)
+				: createFractionalSchemeV2(flagKey),
+		);
+	}
 	sharedEngine ??= createEngine();
 	compilingScheme =
 		fractional === "v3"

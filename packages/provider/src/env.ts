@@ -11,8 +11,8 @@ export interface EnvOptions {
 /**
  * Reads the `FLAGD_*` variables of the option table from `env` (pure: pass `process.env` or a plain object).
  * Every invalid value yields a warning naming the variable and is left out, so the option falls back to its
- * default; `0` is a value like any other. Variables of other flagd modes (`FLAGD_SYNC_PORT`,
- * `FLAGD_OFFLINE_*`) are not read: this provider only speaks RPC.
+ * default; `0` is a value like any other. `FLAGD_SYNC_PORT` is read by the option resolution itself (it applies to
+ * the in-process resolver only).
  */
 export function readEnvOptions(
 	env: Readonly<Record<string, string | undefined>>,

@@ -24,13 +24,17 @@ import {
 	ProviderStatus,
 	type ResolutionDetails,
 } from "@openfeature/server-sdk";
+import { checkResolverOptions } from "./check-resolver-options.js";
 import { createFlagdTransport } from "./create-transport.js";
 import { createEvaluationClient } from "./evaluation-client.js";
+import { createFileSession } from "./file/create-file-session.js";
+import { createInProcessSession } from "./in-process/create-local-session.js";
 import {
 	type FlagdProviderConfig,
 	type FlagdProviderOptions,
 	resolveFlagdProviderOptions,
 } from "./provider-options.js";
+import type { ResolverSession } from "./resolver-session.js";
 import { RpcResolver } from "./rpc-resolver.js";
 
 const EVENT_BY_NAME: Readonly<Record<SupervisorEventName, ProviderEvents>> = {
@@ -41,12 +45,7 @@ const EVENT_BY_NAME: Readonly<Record<SupervisorEventName, ProviderEvents>> = {
 };
 
 /** Everything that lives from initialize() to onClose(). */
-interface Session {
-	readonly supervisor: EventStreamSupervisor;
-	readonly resolver: RpcResolver;
-	readonly description: string;
-	close(): void;
-}
+type Session = ResolverSession;
 
 const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
 	connecting: ProviderStatus.NOT_READY,
@@ -57,7 +56,9 @@ const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
 };
 
 /**
- * OpenFeature provider for flagd over RPC (gRPC or Connect), for `@openfeature/server-sdk`.
+ * OpenFeature provider for flagd, for `@openfeature/server-sdk`, with flagd's three resolvers. `in-process` and
+ * `file` evaluate locally (in-process/, file/): the flag set comes from the sync stream or a file, and the same
+ * supervisor drives the events. The rest of this comment is about `rpc`, the default.
  *
  * Each evaluation is one call to flagd's evaluation API (v2 by default) bounded by `deadlineMs`; STATIC results
  * are cached (per flag key and type) while the event stream is live and served as CACHED. The event stream
@@ -65,8 +66,8 @@ const STATUS_BY_STATE: Readonly<Record<ConnectionState, ProviderStatus>> = {
  * CONFIGURATION_CHANGED on reconnect, CONFIGURATION_CHANGED with `flagsChanged` on flag changes, FATAL for
  * `fatalStatusCodes` before the first connection.
  *
- * Construction validates the options and throws a `TypeError`/`RangeError` naming a bad one; invalid `FLAGD_*`
- * environment values are logged as warnings naming the variable and ignored.
+ * Construction validates the options and throws a `TypeError`/`RangeError` naming a bad one, or an option the
+ * resolver cannot use; invalid `FLAGD_*` environment values are logged as warnings naming the variable and ignored.
  */
 export class FlagdProvider implements Provider {
 	readonly metadata = { name: "flagd" } as const;
@@ -87,16 +88,14 @@ export class FlagdProvider implements Provider {
 		const { config, warnings } = resolveFlagdProviderOptions(options, env);
 		this.config = config;
 		this.logger = options.logger ?? new DefaultLogger();
-		for (const warning of warnings)
+		for (const warning of [
+			...warnings,
+			...checkResolverOptions(config.resolver, options, env),
+		])
 			this.logger.warn(`flagd provider: ${warning}`);
-		if (config.resolver !== "rpc") {
-			throw new TypeError(
-				`flagd provider: resolver "${config.resolver}" is not supported by @flagd-ts/provider, which speaks RPC only (set resolver "rpc" or unset FLAGD_RESOLVER)`,
-			);
-		}
 		this.customTransport = options.connectTransport;
 		// Fail at construction, not at the first connection, for a bad targetUri or an unreadable certPath.
-		if (this.customTransport === undefined)
+		if (this.customTransport === undefined && config.resolver !== "file")
 			createFlagdTransport(config).close();
 		this.cache = new ResultCache({
 			maxSize: config.maxCacheSize,
@@ -143,6 +142,20 @@ export class FlagdProvider implements Provider {
 
 	private openSession(): Session {
 		const config = this.config;
+		if (config.resolver !== "rpc") {
+			const deps = {
+				config,
+				handlers: {
+					emit: (event: SupervisorEventName, details: SupervisorEventDetails) =>
+						this.emit(event, details),
+				},
+				logger: this.logger,
+				customTransport: this.customTransport,
+			};
+			return config.resolver === "file"
+				? createFileSession(deps)
+				: createInProcessSession(deps);
+		}
 		const owned =
 			this.customTransport === undefined
 				? createFlagdTransport(config)

@@ -29,6 +29,10 @@ describe("resolveFlagdProviderOptions", () => {
 			transport: "grpc",
 			httpVersion: "2",
 			tracePropagation: true,
+			offlineFlagSourcePath: undefined,
+			offlinePollIntervalMs: 5000,
+			contextEnricher: undefined,
+			evaluatorMode: "auto",
 		});
 		expect(warnings).toEqual([]);
 		expect(Object.isFrozen(config)).toBe(true);

@@ -2,13 +2,35 @@ import type { Transport } from "@connectrpc/connect";
 import {
 	type CommonProviderConfig,
 	type CommonProviderOptions,
+	parseOptionText,
 	parseStatusCodeNames,
 	resolveCommonOptions,
 	validateExplicit,
 } from "@flagd-ts/provider-core";
-import type { Logger } from "@openfeature/server-sdk";
+import type { EvaluationContext, Logger } from "@openfeature/server-sdk";
 import { readEnvOptions } from "./env.js";
-import { NODE_OPTION_SPECS } from "./option-table.js";
+import {
+	NODE_OPTION_SPECS,
+	RESOLVER_OPTION_SPEC,
+	SYNC_PORT_ENV_SPEC,
+} from "./option-table.js";
+
+/**
+ * Where flags are evaluated: `rpc` asks the daemon per evaluation; `in-process` receives the whole flag set over
+ * flagd's sync stream and evaluates locally; `file` reads a local flag file and evaluates locally.
+ */
+export type FlagdResolverType = "rpc" | "in-process" | "file";
+
+/** How the in-process and file resolvers run targeting rules (see `evaluatorMode`). */
+export type EvaluatorMode = "auto" | "compiled" | "interpreted";
+
+/**
+ * Maps the daemon's `sync_context` (its static `-X` context) to evaluation context merged into every evaluation
+ * of the in-process resolver. @default identity
+ */
+export type ContextEnricher = (
+	syncContext: Readonly<Record<string, unknown>>,
+) => EvaluationContext;
 
 /** Wire protocol of the Node provider. flagd serves both on its evaluation port. */
 export type TransportProtocol = "grpc" | "connect";
@@ -17,7 +39,24 @@ export type TransportProtocol = "grpc" | "connect";
  * Options of the Node flagd provider: the common ones plus Node-only connection settings. Precedence per field:
  * this object > `FLAGD_*` environment variables > defaults.
  */
-export interface FlagdProviderOptions extends CommonProviderOptions {
+export interface FlagdProviderOptions
+	extends Omit<CommonProviderOptions, "resolver"> {
+	/** Resolver, as in the flagd option table (env `FLAGD_RESOLVER`). @default "rpc" */
+	resolver?: FlagdResolverType;
+	/** The name `@openfeature/flagd-provider` uses for {@link resolver}; give one or the other. */
+	resolverType?: FlagdResolverType;
+	/** `file` resolver: JSON or YAML flag file; with resolver `in-process` it selects `file`. @default undefined */
+	offlineFlagSourcePath?: string;
+	/** `file` resolver: interval of the stat poll backing up the file watcher, in ms. @default 5000 */
+	offlinePollIntervalMs?: number;
+	/** `in-process` resolver: maps the daemon's `sync_context` to evaluation context. @default identity */
+	contextEnricher?: ContextEnricher;
+	/**
+	 * `in-process`/`file`: `compiled` turns targeting rules into functions (fastest; needs `new Function`),
+	 * `interpreted` walks them (for Workers, Edge runtimes and strict CSP), `auto` picks `compiled` where code
+	 * generation is allowed. Both give identical results. @default "auto"
+	 */
+	evaluatorMode?: EvaluatorMode;
 	/** Unix domain socket of the daemon; replaces host/port. @default undefined */
 	socketPath?: string;
 	/** PEM file of the CA (or self-signed server certificate) to trust for TLS, in addition to none. @default undefined (system roots) */
@@ -51,7 +90,13 @@ export interface FlagdProviderOptions extends CommonProviderOptions {
 }
 
 /** Fully resolved options of the Node provider. */
-export interface FlagdProviderConfig extends CommonProviderConfig {
+export interface FlagdProviderConfig
+	extends Omit<CommonProviderConfig, "resolver"> {
+	readonly resolver: FlagdResolverType;
+	readonly offlineFlagSourcePath: string | undefined;
+	readonly offlinePollIntervalMs: number;
+	readonly contextEnricher: ContextEnricher | undefined;
+	readonly evaluatorMode: EvaluatorMode;
 	readonly socketPath: string | undefined;
 	readonly certPath: string | undefined;
 	readonly keepAliveTime: number;
@@ -82,14 +127,38 @@ export function resolveFlagdProviderOptions(
 ): ResolvedFlagdProviderOptions {
 	const fromEnv = readEnvOptions(env);
 	const warnings = [...fromEnv.warnings];
-	const common = resolveCommonOptions(options, fromEnv.options);
+	// provider-core knows the rpc resolver only; the resolver and the port are settled here.
+	const {
+		resolver: _resolver,
+		resolverType: _resolverType,
+		...commonOptions
+	} = options;
+	const { resolver: _envResolver, ...commonEnv } = fromEnv.options;
+	const common = resolveCommonOptions(
+		commonOptions,
+		commonEnv as CommonProviderOptions,
+	);
 	const o = validateExplicit(
 		NODE_OPTION_SPECS,
 		options,
 	) as FlagdProviderOptions;
 	const e = fromEnv.options;
+	const offlineFlagSourcePath =
+		o.offlineFlagSourcePath ?? e.offlineFlagSourcePath;
+	const resolver = resolveResolver(
+		options,
+		o.resolver ?? e.resolver ?? "rpc",
+		offlineFlagSourcePath,
+	);
 	const config: FlagdProviderConfig = Object.freeze({
 		...common,
+		resolver,
+		port: resolvePort(resolver, options.port, env, warnings) ?? common.port,
+		offlineFlagSourcePath,
+		offlinePollIntervalMs:
+			o.offlinePollIntervalMs ?? e.offlinePollIntervalMs ?? 5000,
+		contextEnricher: contextEnricherOption(options.contextEnricher),
+		evaluatorMode: o.evaluatorMode ?? "auto",
 		socketPath: o.socketPath ?? e.socketPath,
 		certPath: o.certPath ?? e.certPath,
 		keepAliveTime: o.keepAliveTime ?? e.keepAliveTime ?? 0,
@@ -105,6 +174,75 @@ export function resolveFlagdProviderOptions(
 		);
 	}
 	return { config, warnings };
+}
+
+/**
+ * `resolverType` (the @openfeature/flagd-provider name) is an alias of `resolver`; `in-process` with an offline
+ * file means `file` (flagd option table); `file` without one is an error.
+ */
+function resolveResolver(
+	options: FlagdProviderOptions,
+	chosen: FlagdResolverType,
+	offlineFlagSourcePath: string | undefined,
+): FlagdResolverType {
+	let resolver = chosen;
+	if (options.resolverType !== undefined) {
+		const alias = validateExplicit(
+			[{ ...RESOLVER_OPTION_SPEC, name: "resolverType" }],
+			options,
+		).resolverType as FlagdResolverType;
+		if (options.resolver !== undefined && alias !== resolver) {
+			throw new TypeError(
+				`flagd provider options "resolver" (${JSON.stringify(options.resolver)}) and "resolverType" (${JSON.stringify(options.resolverType)}) disagree; give one of them`,
+			);
+		}
+		resolver = alias;
+	}
+	if (resolver === "in-process" && offlineFlagSourcePath !== undefined)
+		return "file";
+	if (resolver === "file" && offlineFlagSourcePath === undefined) {
+		throw new TypeError(
+			'flagd provider option "resolver": "file" needs "offlineFlagSourcePath" (or FLAGD_OFFLINE_FLAG_SOURCE_PATH)',
+		);
+	}
+	return resolver;
+}
+
+/**
+ * The in-process resolver defaults to the sync port 8015 and reads `FLAGD_SYNC_PORT` before `FLAGD_PORT`; the
+ * other resolvers keep provider-core's answer (`undefined` here).
+ */
+function resolvePort(
+	resolver: FlagdResolverType,
+	explicit: number | undefined,
+	env: Readonly<Record<string, string | undefined>>,
+	warnings: string[],
+): number | undefined {
+	if (explicit !== undefined || resolver !== "in-process") return undefined;
+	const syncPort = env.FLAGD_SYNC_PORT;
+	if (syncPort !== undefined) {
+		const parsed = parseOptionText(SYNC_PORT_ENV_SPEC, syncPort);
+		if (parsed.ok) return parsed.value as number;
+		warnings.push(
+			`FLAGD_SYNC_PORT: ${parsed.problem}; ignored, "port" falls back to FLAGD_PORT or 8015`,
+		);
+	}
+	const port = env.FLAGD_PORT;
+	if (port !== undefined) {
+		const parsed = parseOptionText(SYNC_PORT_ENV_SPEC, port);
+		if (parsed.ok) return parsed.value as number;
+	}
+	return 8015;
+}
+
+function contextEnricherOption(value: unknown): ContextEnricher | undefined {
+	if (value === undefined) return undefined;
+	if (typeof value !== "function") {
+		throw new TypeError(
+			`flagd provider option "contextEnricher": expected a function, got ${value === null ? "null" : typeof value}`,
+		);
+	}
+	return value as ContextEnricher;
 }
 
 /** Validated by hand: the option is not part of the shared option table (it has no environment variable). */

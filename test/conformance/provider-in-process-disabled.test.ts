@@ -1,0 +1,4 @@
+/** testbed gherkin/disabled.feature (@in-process) through @flagd-ts/provider's in-process resolver against our daemon. */
+import { defineFeatureSuite } from "./feature-runner.js";
+
+defineFeatureSuite("disabled.feature", "in-process");

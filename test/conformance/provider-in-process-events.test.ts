@@ -1,0 +1,4 @@
+/** testbed gherkin/events.feature (@in-process) through @flagd-ts/provider's in-process resolver against our daemon. */
+import { defineFeatureSuite } from "./feature-runner.js";
+
+defineFeatureSuite("events.feature", "in-process");

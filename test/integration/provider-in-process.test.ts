@@ -1,0 +1,378 @@
+/**
+ * FlagdProvider with resolver "in-process" against the real daemon (startDaemon in this process) over real
+ * sockets: the flag set arrives on flagd.sync.v1 SyncFlags (port 8015 role), evaluation is local. Events (READY,
+ * exact CONFIGURATION_CHANGED keys, STALE while the daemon is down, ERROR after the grace period, READY again),
+ * the selector header, sync_context enrichment and contextEnricher.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
+import {
+	afterAll,
+	afterEach,
+	beforeAll,
+	describe,
+	expect,
+	it,
+} from "@jest/globals";
+import {
+	type Client,
+	type EventDetails,
+	OpenFeature,
+	ProviderEvents,
+	ProviderStatus,
+} from "@openfeature/server-sdk";
+import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
+import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import {
+	type RunningDaemon,
+	startDaemon,
+} from "../../packages/daemon/src/runtime/start-daemon.js";
+import {
+	quietLogger,
+	recordingLogger,
+	waitFor,
+} from "../support/provider-test-helpers.js";
+
+function flagsDocument(color: string, extra: object = {}): object {
+	return {
+		metadata: { flagSetId: "set-a", team: "core" },
+		flags: {
+			"bool-flag": {
+				state: "ENABLED",
+				variants: { on: true, off: false },
+				defaultVariant: "on",
+			},
+			"color-flag": {
+				state: "ENABLED",
+				variants: { red: "red", blue: "blue" },
+				defaultVariant: color,
+				metadata: { team: "ui" },
+			},
+			"object-flag": {
+				state: "ENABLED",
+				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
+				defaultVariant: "obj",
+			},
+			"targeted-flag": {
+				state: "ENABLED",
+				variants: { internal: "INTERNAL", external: "EXTERNAL" },
+				defaultVariant: "external",
+				targeting: {
+					if: [
+						{ ends_with: [{ var: "email" }, "@example.com"] },
+						"internal",
+						null,
+					],
+				},
+			},
+			"static-context-flag": {
+				state: "ENABLED",
+				variants: { yes: "yes", no: "no" },
+				defaultVariant: "no",
+				targeting: {
+					if: [{ "==": [{ var: "region" }, "eu"] }, "yes", "no"],
+				},
+			},
+			"code-default-flag": {
+				state: "ENABLED",
+				variants: { on: true, off: false },
+			},
+			"disabled-flag": {
+				state: "DISABLED",
+				variants: { on: true, off: false },
+				defaultVariant: "on",
+			},
+			...extra,
+		},
+	};
+}
+
+let dir: string;
+let flagFile: string;
+const daemons: RunningDaemon[] = [];
+const providers: FlagdProvider[] = [];
+let domainCounter = 0;
+
+async function daemon(
+	overrides: Partial<DaemonConfig> = {},
+): Promise<RunningDaemon> {
+	const config = defaultDaemonConfig({
+		port: 0,
+		managementPort: 0,
+		syncPort: 0,
+		ofrepPort: 0,
+		bindAddress: "127.0.0.1",
+		sources: [{ uri: flagFile, provider: "file" }],
+		...overrides,
+	});
+	const d = await startDaemon(config);
+	daemons.push(d);
+	await d.ready;
+	return d;
+}
+
+interface Connected {
+	client: Client;
+	provider: FlagdProvider;
+	events: Array<{ type: ProviderEvents; details?: EventDetails }>;
+}
+
+async function connect(options: FlagdProviderOptions): Promise<Connected> {
+	const provider = new FlagdProvider({
+		env: {},
+		logger: quietLogger,
+		host: "127.0.0.1",
+		resolver: "in-process",
+		deadlineMs: 2000,
+		...options,
+	});
+	providers.push(provider);
+	const domain = `in-process-${domainCounter++}`;
+	await OpenFeature.setProviderAndWait(domain, provider);
+	const client = OpenFeature.getClient(domain);
+	const events: Connected["events"] = [];
+	for (const type of [
+		ProviderEvents.Ready,
+		ProviderEvents.Stale,
+		ProviderEvents.Error,
+		ProviderEvents.ConfigurationChanged,
+	]) {
+		client.addHandler(type, (details) => events.push({ type, details }));
+	}
+	// addHandler runs a READY handler at once for a ready provider; start from a clean list.
+	events.length = 0;
+	return { client, provider, events };
+}
+
+beforeAll(() => {
+	dir = mkdtempSync(path.join(tmpdir(), "flagd-in-process-"));
+	flagFile = path.join(dir, "flags.json");
+	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
+});
+
+afterEach(async () => {
+	await OpenFeature.clearProviders();
+	for (const p of providers.splice(0)) await p.onClose();
+	for (const d of daemons.splice(0)) await d.close();
+	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
+});
+
+afterAll(async () => {
+	await OpenFeature.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe("in-process over gRPC (flagd's sync service speaks gRPC only)", () => {
+	it("evaluates every kind of flag locally, with set metadata merged (flag wins)", async () => {
+		const d = await daemon();
+		const { client } = await connect({ port: d.ports.sync });
+		expect(await client.getBooleanDetails("bool-flag", false)).toMatchObject({
+			value: true,
+			variant: "on",
+			reason: "STATIC",
+			flagMetadata: { flagSetId: "set-a", team: "core" },
+		});
+		expect(
+			(await client.getStringDetails("color-flag", "")).flagMetadata,
+		).toMatchObject({ team: "ui", flagSetId: "set-a" });
+		expect(await client.getObjectDetails("object-flag", {})).toMatchObject({
+			value: { a: 1, nested: { b: [true, "x"] } },
+		});
+		expect(
+			await client.getStringDetails("targeted-flag", "", {
+				email: "me@example.com",
+			}),
+		).toMatchObject({ value: "INTERNAL", reason: "TARGETING_MATCH" });
+		expect(
+			await client.getStringDetails("targeted-flag", "", { email: "x@y.z" }),
+		).toMatchObject({ value: "EXTERNAL", reason: "DEFAULT" });
+		expect(
+			await client.getBooleanDetails("disabled-flag", false),
+		).toMatchObject({ value: false, reason: "DISABLED" });
+		expect(
+			await client.getBooleanDetails("code-default-flag", true),
+		).toMatchObject({ value: true, reason: "DEFAULT" });
+		expect(await client.getBooleanDetails("missing", true)).toMatchObject({
+			value: true,
+			reason: "ERROR",
+			errorCode: "FLAG_NOT_FOUND",
+		});
+		expect(await client.getNumberDetails("color-flag", 1)).toMatchObject({
+			value: 1,
+			errorCode: "TYPE_MISMATCH",
+		});
+	});
+});
+
+describe("in-process events", () => {
+	it("emits CONFIGURATION_CHANGED with exactly the keys added, removed and changed", async () => {
+		const d = await daemon();
+		const { client, events } = await connect({ port: d.ports.sync });
+		const document = flagsDocument("blue", {
+			"new-flag": {
+				state: "ENABLED",
+				variants: { a: "a" },
+				defaultVariant: "a",
+			},
+		}) as { flags: Record<string, unknown> };
+		delete document.flags["disabled-flag"];
+		writeFileSync(flagFile, JSON.stringify(document));
+		await waitFor(
+			() => events.some((e) => e.type === ProviderEvents.ConfigurationChanged),
+			10_000,
+			"a change event",
+		);
+		const change = events.find(
+			(e) => e.type === ProviderEvents.ConfigurationChanged,
+		);
+		expect(change?.details?.flagsChanged).toEqual([
+			"color-flag",
+			"disabled-flag",
+			"new-flag",
+		]);
+		expect(await client.getStringValue("color-flag", "")).toBe("blue");
+	});
+
+	it("serves the last flags while STALE, turns ERROR after the grace period, and READY on reconnect", async () => {
+		const first = await daemon();
+		const port = first.ports.sync;
+		const { client, provider, events } = await connect({
+			port,
+			retryGracePeriod: 1,
+			retryBackoffMs: 50,
+			retryBackoffMaxMs: 200,
+		});
+		await first.close();
+		daemons.splice(daemons.indexOf(first), 1);
+		await waitFor(
+			() => events.some((e) => e.type === ProviderEvents.Stale),
+			10_000,
+			"STALE",
+		);
+		expect(
+			await client.getStringDetails("targeted-flag", "", {
+				email: "a@example.com",
+			}),
+		).toMatchObject({
+			value: "INTERNAL",
+			reason: "TARGETING_MATCH",
+		});
+		await waitFor(
+			() => events.some((e) => e.type === ProviderEvents.Error),
+			10_000,
+			"ERROR",
+		);
+		expect(provider.status).toBe(ProviderStatus.ERROR);
+		expect(await client.getBooleanValue("bool-flag", false)).toBe(true);
+		await daemon({ syncPort: port });
+		await waitFor(
+			() => events.filter((e) => e.type === ProviderEvents.Ready).length > 0,
+			15_000,
+			"READY after restart",
+		);
+		// Same flags after the restart: no change event (exact keys, none changed).
+		expect(
+			events.filter((e) => e.type === ProviderEvents.ConfigurationChanged),
+		).toEqual([]);
+		expect(events.map((e) => e.type)).toEqual([
+			ProviderEvents.Stale,
+			ProviderEvents.Error,
+			ProviderEvents.Ready,
+		]);
+	});
+
+	it("rejects initialize within deadlineMs when nothing listens, and never hangs", async () => {
+		const d = await daemon();
+		const port = d.ports.sync;
+		await d.close();
+		daemons.splice(0);
+		const provider = new FlagdProvider({
+			env: {},
+			logger: quietLogger,
+			host: "127.0.0.1",
+			port,
+			resolver: "in-process",
+			deadlineMs: 300,
+		});
+		providers.push(provider);
+		await expect(provider.initialize()).rejects.toThrow(/deadlineMs=300/);
+	});
+});
+
+describe("in-process context", () => {
+	it("lays the daemon's sync_context over the evaluation context, as the daemon does for RPC", async () => {
+		const d = await daemon({ staticContext: { region: "eu" } });
+		const { client } = await connect({ port: d.ports.sync });
+		expect(
+			await client.getStringValue("static-context-flag", "", {
+				region: "us",
+			}),
+		).toBe("yes");
+		const rpc = new FlagdProvider({
+			env: {},
+			logger: quietLogger,
+			host: "127.0.0.1",
+			port: d.ports.evaluation,
+			cache: "disabled",
+		});
+		providers.push(rpc);
+		await OpenFeature.setProviderAndWait("rpc-static", rpc);
+		expect(
+			await OpenFeature.getClient("rpc-static").getStringValue(
+				"static-context-flag",
+				"",
+				{ region: "us" },
+			),
+		).toBe("yes");
+	});
+
+	it("maps sync_context through contextEnricher; a failing enricher is logged, not fatal", async () => {
+		const d = await daemon({ staticContext: { zone: "eu" } });
+		const { client } = await connect({
+			port: d.ports.sync,
+			contextEnricher: (sync) => ({ region: sync.zone as string }),
+		});
+		expect(await client.getStringValue("static-context-flag", "")).toBe("yes");
+		const logger = recordingLogger();
+		const { client: failing } = await connect({
+			port: d.ports.sync,
+			logger,
+			contextEnricher: () => {
+				throw new Error("boom");
+			},
+		});
+		expect(await failing.getStringValue("static-context-flag", "")).toBe("no");
+		expect(logger.lines.map((l) => l.text).join("\n")).toMatch(
+			/contextEnricher failed \(boom\)/,
+		);
+	});
+
+	it("sends the selector as the flagd-selector header: only the selected source's flags arrive", async () => {
+		const other = path.join(dir, "other.json");
+		writeFileSync(
+			other,
+			JSON.stringify({
+				flags: {
+					"other-flag": {
+						state: "ENABLED",
+						variants: { x: "x" },
+						defaultVariant: "x",
+					},
+				},
+			}),
+		);
+		const d = await daemon({
+			sources: [
+				{ uri: flagFile, provider: "file" },
+				{ uri: other, provider: "file" },
+			],
+		});
+		const { client } = await connect({ port: d.ports.sync, selector: other });
+		expect(await client.getStringValue("other-flag", "")).toBe("x");
+		expect((await client.getBooleanDetails("bool-flag", false)).errorCode).toBe(
+			"FLAG_NOT_FOUND",
+		);
+	});
+});
