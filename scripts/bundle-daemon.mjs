@@ -16,7 +16,7 @@ const { name, version } = JSON.parse(
 );
 
 await build({
-	entryPoints: [join(root, "packages/daemon/src/cli.ts")],
+	entryPoints: [join(root, "packages/daemon/src/cli/main.ts")],
 	outfile,
 	bundle: true,
 	platform: "node",
@@ -32,7 +32,7 @@ await build({
 		"@google-cloud/storage",
 		"@azure/storage-blob",
 	],
-	// cli.ts carries the #!/usr/bin/env node line; esbuild keeps it first. ESM output has no require(); some bundled CommonJS dependencies call it for Node built-ins.
+	// cli/main.ts carries the #!/usr/bin/env node line; esbuild keeps it first. ESM output has no require(); some bundled CommonJS dependencies call it for Node built-ins.
 	banner: {
 		js: "import { createRequire as __flagdCreateRequire } from 'node:module'; const require = __flagdCreateRequire(import.meta.url);",
 	},

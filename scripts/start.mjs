@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "packages/daemon/src/cli.ts");
+const cli = join(root, "packages/daemon/src/cli/main.ts");
 const example = join(root, "docs/examples/flags.json");
 
 function fail(message) {

@@ -17,7 +17,7 @@ import {
 	listenHttp1,
 	listenMultiProtocol,
 	type RequestHandler,
-} from "../../packages/daemon/src/service/http-listener.js";
+} from "../../packages/daemon/src/transport/http-listener.js";
 
 /** The ready line of this process. */
 export interface CeilingReadyLine {

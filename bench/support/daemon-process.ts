@@ -10,8 +10,8 @@
  * reads from /proc reflects the loaded flags rather than parse garbage.
  */
 import { parseArgs } from "node:util";
-import type { Logger } from "../../packages/daemon/src/logger.js";
 import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
+import type { Logger } from "../../packages/daemon/src/logging/logger.js";
 import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,

@@ -30,7 +30,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { resolveDaemonConfig } from "../../packages/daemon/src/config/resolve-daemon-config.js";
-import type { Logger } from "../../packages/daemon/src/logger.js";
+import type { Logger } from "../../packages/daemon/src/logging/logger.js";
 import {
 	type RunningDaemon,
 	startDaemon,

@@ -32,7 +32,7 @@ export async function startExampleDaemon(
 	let shell: ShellProcess | undefined;
 	let ports: ServicePorts | undefined;
 	const start = async (): Promise<void> => {
-		const cli = path.join(REPO_ROOT, "packages/daemon/src/cli.ts");
+		const cli = path.join(REPO_ROOT, "packages/daemon/src/cli/main.ts");
 		shell = new ShellProcess(
 			`exec node --import tsx '${cli}' start --uri 'file:${flagFile}' --bind-address 127.0.0.1 -p ${ports?.evaluation ?? options.port ?? 0} -m 0 -g 0 -r 0`,
 		);

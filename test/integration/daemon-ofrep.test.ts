@@ -229,6 +229,20 @@ describe("bulk", () => {
 				},
 			],
 			metadata: { flagSetId: "s1" },
+			eventStreams: [
+				{
+					type: "sse",
+					endpoint: { requestUri: "/ofrep/v1/sse?selector=flagSetId%3Ds1" },
+					inactivityDelaySec: 120,
+				},
+			],
+			refreshConnections: [
+				{
+					type: "sse",
+					url: `http://127.0.0.1:${daemon.ports.ofrep}/ofrep/v1/sse?selector=flagSetId%3Ds1`,
+					inactivityDelaySec: 120,
+				},
+			],
 		});
 		const all = await post("/");
 		expect(all.status).toBe(200);

@@ -10,7 +10,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import type { Logger } from "../../packages/daemon/src/logger.js";
+import type { Logger } from "../../packages/daemon/src/logging/logger.js";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { FakeOtlpCollector } from "../support/fake-otlp-collector.js";
 import { createTlsFixtures } from "../support/tls-fixtures.js";

@@ -176,12 +176,12 @@ describe("package.json", () => {
 			types: "./dist/index.d.ts",
 			default: "./dist/index.js",
 		});
-		expect(manifest.bin).toEqual({ flagd: "./dist/cli.js" });
+		expect(manifest.bin).toEqual({ flagd: "./dist/cli/main.js" });
 		// The check leaves a stand-in for `npm run bundle`'s single-file daemon in dist/; `files` keeps it out.
 		expect(pkg("daemon").files).not.toContain("dist/flagd.mjs");
 		expect(
 			readFileSync(
-				join(pkg("daemon").unpacked, "dist/cli.js"),
+				join(pkg("daemon").unpacked, "dist/cli/main.js"),
 				"utf8",
 			).startsWith("#!/usr/bin/env node\n"),
 		).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * @flagd-ts/daemon: a flagd-compatible daemon. Embed it with `startDaemon(defaultDaemonConfig({...}))`, or run the
- * `flagd` CLI (cli.ts). The building blocks (config resolution, sync sources, the store) are exported for tools and
+ * `flagd` CLI (cli/main.ts). The building blocks (config resolution, sync sources, the store) are exported for tools and
  * tests that compose their own daemon.
  */
 export type { DaemonConfig, TlsConfig } from "./config/daemon-config.js";
@@ -16,8 +16,8 @@ export {
 	resolveDaemonConfig,
 } from "./config/resolve-daemon-config.js";
 export { DaemonError, type DaemonErrorCode, isDaemonError } from "./errors.js";
-export { type Logger, silentLogger } from "./logger.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
+export { type Logger, silentLogger } from "./logging/logger.js";
 export { defaultDaemonConfig } from "./runtime/default-daemon-config.js";
 export {
 	type DaemonPorts,

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { main } from "../cli.js";
 import type { CliIo } from "./cli-io.js";
+import { main } from "./main.js";
 
 let workDir: string;
 let flagsPath: string;

@@ -1,6 +1,6 @@
 /**
  * `flagd start`: resolve the configuration, create the logger, start the daemon, log where it listens, then wait
- * for SIGTERM/SIGINT and shut down gracefully. Returns the exit code instead of exiting, so cli.ts stays the only
+ * for SIGTERM/SIGINT and shut down gracefully. Returns the exit code instead of exiting, so cli/main.ts stays the only
  * place that calls process.exit and tests can run it in-process.
  */
 import { resolveDaemonConfig } from "../config/resolve-daemon-config.js";

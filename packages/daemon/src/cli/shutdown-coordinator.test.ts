@@ -3,7 +3,7 @@
 // shutdown is tested against the real daemon in run-start.test.ts and cli.test.ts.
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "@jest/globals";
-import { silentLogger } from "../logger.js";
+import { silentLogger } from "../logging/logger.js";
 import type { RunningDaemon } from "../runtime/start-daemon.js";
 import { ShutdownCoordinator } from "./shutdown-coordinator.js";
 

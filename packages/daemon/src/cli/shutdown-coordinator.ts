@@ -5,7 +5,7 @@
  * "started" log line cannot slip past a listener that is not there yet).
  */
 import { isDaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { RunningDaemon } from "../runtime/start-daemon.js";
 import type { CliEvents } from "./cli-io.js";
 

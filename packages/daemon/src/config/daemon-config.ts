@@ -72,4 +72,13 @@ export interface DaemonConfig {
 	readonly otelCaPath?: string | undefined;
 	/** How often the OTLP TLS files are re-read (`--otel-reload-interval`). @default 3_600_000 (1 h) */
 	readonly otelReloadIntervalMs?: number;
+	// The ofrepSse* fields are optional for the same reason.
+	/** `GET /ofrep/v1/sse` change notifications, advertised in OFREP bulk responses. @default true */
+	readonly ofrepSseEnabled?: boolean;
+	/** Advertised `inactivityDelaySec`; also how long an SSE client may leave sent bytes unread. 0 = none. @default 120 */
+	readonly ofrepSseInactivityDelaySec?: number;
+	/** Origin (`https://flags.example.com`) put in advertised SSE URLs; otherwise the request's. @default undefined */
+	readonly ofrepSsePublicUrl?: string | undefined;
+	/** Concurrent SSE streams; beyond it a new one gets 503. 0 = no limit. @default 10_000 */
+	readonly ofrepSseMaxConnections?: number;
 }

@@ -7,13 +7,14 @@
 
 /**
  * How an option's raw text (or config-file value) is read:
- * - `port`: integer 0-65535; `bytes`: non-negative integer; `duration`: Go duration (`30s`, `1m30s`) or plain ms;
+ * - `port`: integer 0-65535; `bytes`, `count`: non-negative integer; `duration`: Go duration (`30s`, `1m30s`) or plain ms;
  * - `list`: repeatable, comma lists allowed; `map`: repeatable `key=value`, comma lists allowed;
  * - `boolean`: bare flag = true, or `=true|false`; `enum`: one of `choices`; `string`: text; `sources`: JSON array.
  */
 export type FlagKind =
 	| "port"
 	| "bytes"
+	| "count"
 	| "duration"
 	| "string"
 	| "boolean"
@@ -67,6 +68,37 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		kind: "port",
 		defaultText: "8016",
 		description: "Port of the OFREP service (/ofrep/v1/evaluate/flags).",
+	},
+	{
+		name: "ofrep-sse-enabled",
+		kind: "boolean",
+		defaultText: "true",
+		description:
+			"Serve OFREP change notifications (Server-Sent Events on /ofrep/v1/sse) and advertise them in bulk responses.",
+	},
+	{
+		name: "ofrep-sse-inactivity-delay",
+		kind: "count",
+		valueName: "seconds",
+		defaultText: "120",
+		description:
+			"Seconds advertised as inactivityDelaySec; an SSE client that leaves sent bytes unread this long is disconnected. 0 = none.",
+	},
+	{
+		name: "ofrep-sse-public-url",
+		kind: "string",
+		valueName: "url",
+		defaultText: "",
+		description:
+			"Origin (e.g. https://flags.example.com) for advertised SSE URLs; default: the request's scheme and Host.",
+	},
+	{
+		name: "ofrep-sse-max-connections",
+		kind: "count",
+		valueName: "count",
+		defaultText: "10000",
+		description:
+			"Concurrent OFREP SSE streams; a stream beyond it is answered 503 with Retry-After. 0 = no limit.",
 	},
 	{
 		name: "bind-address",

@@ -34,6 +34,10 @@ export const DEFAULTS = {
 	otelKeyPath: undefined,
 	otelCaPath: undefined,
 	otelReloadIntervalMs: 3_600_000,
+	ofrepSseEnabled: true,
+	ofrepSseInactivityDelaySec: 120,
+	ofrepSsePublicUrl: undefined,
+	ofrepSseMaxConnections: 10_000,
 } as const satisfies {
 	// Every field present (even the optional ones), each with its declared type, undefined included.
 	readonly [K in keyof Required<DefaultedFields>]: DefaultedFields[K];

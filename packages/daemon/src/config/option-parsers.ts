@@ -33,6 +33,33 @@ export function parseBytes(raw: unknown): Parsed<number> {
 		: ok(n);
 }
 
+export function parseCount(raw: unknown): Parsed<number> {
+	const n = integerIn(raw, 2_147_483_647);
+	return n === undefined ? fail("must be a whole number (0 or more)") : ok(n);
+}
+
+/** An http(s) origin (`https://host[:port]`, a trailing slash allowed); empty means "not set". */
+export function parseOrigin(raw: unknown): Parsed<string | undefined> {
+	const text = parseString(raw);
+	if (!text.ok || text.value === undefined) return text;
+	try {
+		const url = new URL(text.value);
+		if (
+			(url.protocol === "http:" || url.protocol === "https:") &&
+			(url.pathname === "/" || url.pathname === "") &&
+			url.search === "" &&
+			url.hash === "" &&
+			url.username === "" &&
+			url.password === ""
+		) {
+			return ok(url.origin);
+		}
+	} catch {
+		// reported below
+	}
+	return fail("must be an http(s) origin like https://flags.example.com");
+}
+
 export function parseDuration(raw: unknown): Parsed<number> {
 	const ms =
 		typeof raw === "number"

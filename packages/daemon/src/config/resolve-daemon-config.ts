@@ -14,9 +14,11 @@ import {
 	parseBoolean,
 	parseBytes,
 	parseChoice,
+	parseCount,
 	parseDuration,
 	parseList,
 	parseMap,
+	parseOrigin,
 	parsePort,
 	parseString,
 } from "./option-parsers.js";
@@ -196,6 +198,24 @@ function buildConfig(reader: OptionReader): DaemonConfig {
 			"otel-reload-interval",
 			parseDuration,
 			DEFAULTS.otelReloadIntervalMs,
+		),
+		ofrepSseEnabled: reader.scalar(
+			"ofrep-sse-enabled",
+			parseBoolean,
+			DEFAULTS.ofrepSseEnabled,
+		),
+		ofrepSseInactivityDelaySec: reader.scalar(
+			"ofrep-sse-inactivity-delay",
+			parseCount,
+			DEFAULTS.ofrepSseInactivityDelaySec,
+		),
+		ofrepSsePublicUrl:
+			reader.scalar("ofrep-sse-public-url", parseOrigin, undefined) ??
+			DEFAULTS.ofrepSsePublicUrl,
+		ofrepSseMaxConnections: reader.scalar(
+			"ofrep-sse-max-connections",
+			parseCount,
+			DEFAULTS.ofrepSseMaxConnections,
 		),
 	};
 }

@@ -4,11 +4,11 @@
  * log collectors; `console` writes readable lines (flagd's default `--log-format`).
  */
 import { pino } from "pino";
-import type { Logger } from "../logger.js";
 import {
 	createConsoleDestination,
 	type LogSink,
 } from "./console-destination.js";
+import type { Logger } from "./logger.js";
 
 export interface LoggerOptions {
 	/** @default "console" */

@@ -2,29 +2,27 @@
  * Binds the daemon's four listeners (evaluation 8013, management 8014, sync 8015, OFREP 8016) around one store.
  * If any bind fails, the ones already bound are closed before the error propagates.
  */
-import { FlagSyncService } from "@flagd-ts/protocol";
+import { createEvaluationHandler } from "../api/evaluation/evaluation-handler.js";
+import { createManagementHandler } from "../api/management/management-handler.js";
+import { OfrepEventStream } from "../api/ofrep/ofrep-event-stream.js";
+import { createOfrepHandler } from "../api/ofrep/ofrep-handler.js";
+import { syncServiceRoute } from "../api/sync/sync-service-route.js";
 import type { DaemonConfig } from "../config/daemon-config.js";
-import type { Logger } from "../logger.js";
-import {
-	createConnectHandler,
-	serviceRoute,
-} from "../service/connect-handler.js";
-import { ContextBuilder } from "../service/context-builder.js";
-import type { DaemonMetrics } from "../service/daemon-metrics.js";
-import { createEvaluationHandler } from "../service/evaluation-handler.js";
-import { FlagResolver } from "../service/flag-resolver.js";
+import { DEFAULTS } from "../config/defaults.js";
+import type { Logger } from "../logging/logger.js";
+import { ContextBuilder } from "../resolver/context-builder.js";
+import { FlagResolver } from "../resolver/flag-resolver.js";
+import type { FlagStore } from "../store/flag-store.js";
+import { SelectorCache } from "../store/selector-cache.js";
+import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
+import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
+import { createConnectHandler } from "../transport/connect-handler.js";
 import {
 	listenHttp1,
 	listenHttp2,
 	listenMultiProtocol,
 	type RunningListener,
-} from "../service/http-listener.js";
-import { createManagementHandler } from "../service/management-handler.js";
-import { createOfrepHandler } from "../service/ofrep-handler.js";
-import { createSyncService } from "../service/sync-service.js";
-import type { FlagStore } from "../store/flag-store.js";
-import { SelectorCache } from "../store/selector-cache.js";
-import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
+} from "../transport/http-listener.js";
 
 export interface DaemonListenersOptions {
 	readonly config: DaemonConfig;
@@ -51,6 +49,25 @@ export interface DaemonListeners {
 	readonly management: RunningListener;
 	readonly sync: RunningListener;
 	readonly ofrep: RunningListener;
+}
+
+/** The OFREP change notification stream, unless `--ofrep-sse-enabled=false`. */
+function ofrepEventStream(
+	options: DaemonListenersOptions,
+	resolver: FlagResolver,
+): OfrepEventStream | undefined {
+	const { config } = options;
+	if (config.ofrepSseEnabled === false) return undefined;
+	return new OfrepEventStream({
+		store: options.store,
+		selector: (expression) => resolver.selector(expression),
+		inactivityDelaySec:
+			config.ofrepSseInactivityDelaySec ?? DEFAULTS.ofrepSseInactivityDelaySec,
+		maxConnections:
+			config.ofrepSseMaxConnections ?? DEFAULTS.ofrepSseMaxConnections,
+		publicUrl: config.ofrepSsePublicUrl,
+		shutdownSignal: options.shutdownSignal,
+	});
 }
 
 /** See the file comment. */
@@ -113,18 +130,15 @@ export async function bindListeners(
 				createConnectHandler({
 					logger,
 					services: [
-						serviceRoute(
-							FlagSyncService,
-							createSyncService({
-								store,
-								selectors,
-								metrics,
-								staticContext: contexts.staticContext(),
-								disableSyncMetadata: config.disableSyncMetadata,
-								shutdownSignal: options.shutdownSignal,
-								deadlineMs: config.streamDeadlineMs,
-							}),
-						),
+						syncServiceRoute({
+							store,
+							selectors,
+							metrics,
+							staticContext: contexts.staticContext(),
+							disableSyncMetadata: config.disableSyncMetadata,
+							shutdownSignal: options.shutdownSignal,
+							deadlineMs: config.streamDeadlineMs,
+						}),
 					],
 					grpc: true,
 					grpcWeb: false,
@@ -143,6 +157,7 @@ export async function bindListeners(
 			listenHttp1(
 				createOfrepHandler({
 					resolver,
+					eventStream: ofrepEventStream(options, resolver),
 					corsOrigins: config.corsOrigins,
 					maxRequestBodyBytes: config.maxRequestBodyBytes,
 					metrics,

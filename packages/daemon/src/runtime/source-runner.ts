@@ -5,7 +5,7 @@
  */
 import type { Tracer } from "@opentelemetry/api";
 import { DaemonError, isDaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { SyncSource } from "../syncs/sync-source.js";
 import { traceSyncPayload } from "../telemetry/sync-span.js";

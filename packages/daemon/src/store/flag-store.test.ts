@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import { FlagStore } from "./flag-store.js";
 import type { FlagChanges } from "./flag-view.js";
 import { parseSelector, SELECT_ALL } from "./selector.js";

@@ -11,7 +11,7 @@ import {
 	type ValidationIssue,
 } from "@flagd-ts/evaluator";
 import { DaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import {
 	createFlagView,
 	diffViews,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
-import { silentLogger } from "../logger.js";
+import { silentLogger } from "../logging/logger.js";
 import { BlobSync } from "./blob/blob-sync.js";
 import { createSyncSource } from "./create-sync-source.js";
 import { FileSync } from "./file/file-sync.js";

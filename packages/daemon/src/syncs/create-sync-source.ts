@@ -4,7 +4,7 @@
  * `await import()` when it starts, so a daemon without those optional packages still runs file/http/grpc sources.
  */
 import { DaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { BlobEnv, BlobReader } from "./blob/blob-reader.js";
 import { BlobSync } from "./blob/blob-sync.js";
 import { FileSync } from "./file/file-sync.js";

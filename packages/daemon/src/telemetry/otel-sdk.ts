@@ -22,8 +22,8 @@ import {
 	BatchSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { DaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { DaemonMetrics } from "../service/daemon-metrics.js";
+import type { Logger } from "../logging/logger.js";
+import type { DaemonMetrics } from "./daemon-metrics.js";
 import { type DaemonTracing, TRACER_NAMES } from "./daemon-tracing.js";
 import {
 	type CollectorTls,

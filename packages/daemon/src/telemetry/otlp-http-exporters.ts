@@ -22,7 +22,7 @@ import {
 	type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 
 /** TLS material for an https:// collector (PEM contents). */
 export interface CollectorTls {

@@ -11,7 +11,7 @@ import {
 	SpanStatusCode,
 	type Tracer,
 } from "@opentelemetry/api";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { DaemonTracing } from "./daemon-tracing.js";
 
 /** What the services take; both fields undefined = no per-request work at all. */

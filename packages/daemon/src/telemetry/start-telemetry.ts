@@ -4,8 +4,8 @@
  * `@opentelemetry/api`'s types is ever loaded.
  */
 import type { DaemonConfig } from "../config/daemon-config.js";
-import type { Logger } from "../logger.js";
-import type { DaemonMetrics } from "../service/daemon-metrics.js";
+import type { Logger } from "../logging/logger.js";
+import type { DaemonMetrics } from "./daemon-metrics.js";
 import type { OtelSdk } from "./otel-sdk.js";
 import {
 	resolveTelemetryConfig,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { DaemonConfig } from "../config/daemon-config.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import { defaultDaemonConfig } from "../runtime/default-daemon-config.js";
 import {
 	parseResourceAttributes,

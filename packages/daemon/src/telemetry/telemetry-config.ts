@@ -7,7 +7,7 @@
  */
 import type { DaemonConfig } from "../config/daemon-config.js";
 import { DaemonError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 
 /** The resolved OTLP export settings. */
 export interface TelemetryConfig {

@@ -5,7 +5,7 @@
  * later failures are logged and retried at the next poll.
  */
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { parseBlobUri } from "../internal/blob-uri.js";
 import {
 	checkFlagDocument,

@@ -6,7 +6,7 @@
  */
 import { type FSWatcher, watch } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../logging/logger.js";
 import { describeError } from "../internal/describe-error.js";
 
 interface ArmedDirectory {

@@ -8,7 +8,7 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { ChangeTrigger } from "../internal/change-trigger.js";
 import {
 	checkFlagDocument,

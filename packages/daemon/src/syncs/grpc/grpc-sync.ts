@@ -19,7 +19,7 @@ import {
 	type BackoffOptions,
 } from "@flagd-ts/provider-core";
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { checkFlagDocument } from "../internal/check-flag-document.js";
 import { describeError } from "../internal/describe-error.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";

@@ -4,7 +4,7 @@
  * exits otherwise); later failures are logged and retried at the next poll, keeping the last good state.
  */
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import {
 	checkFlagDocument,
 	stripBom,

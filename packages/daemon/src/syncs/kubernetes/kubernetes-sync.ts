@@ -16,7 +16,7 @@ import type {
 	Watch,
 } from "@kubernetes/client-node";
 import { DaemonError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { type Logger, silentLogger } from "../../logging/logger.js";
 import { ChangeTrigger } from "../internal/change-trigger.js";
 import { checkFlagDocument } from "../internal/check-flag-document.js";
 import { describeError } from "../internal/describe-error.js";

@@ -2,7 +2,7 @@
  * Test helpers for the sync-source tests (not part of the build: testdata/ holds only test support).
  * No jest imports here, so the helpers stay plain functions the tests compose.
  */
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../logging/logger.js";
 import type { SyncPayload, SyncSource } from "../sync-source.js";
 
 export interface LogEntry {

@@ -1,9 +1,9 @@
 /**
- * The direct unary gRPC path (grpc-unary-fast-path.ts) must answer exactly as connect's gRPC handler does. Each test
+ * The direct unary gRPC path (grpc-unary-direct-path.ts) must answer exactly as connect's gRPC handler does. Each test
  * sends the same raw HTTP/2 request (headers and body bytes under our control) to two handlers built from the same
- * service implementations, one with the fast path and one without, and compares status, headers (except `date`),
+ * service implementations, one with the direct path and one without, and compares status, headers (except `date`),
  * trailers and body bytes. Which path served a call is observed through the handler context's signal: connect aborts
- * it after every call, the fast path never does.
+ * it after every call, the direct path never does.
  */
 import http from "node:http";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -23,7 +23,7 @@ import * as v1 from "@flagd-ts/protocol/evaluation-v1";
 import * as v2 from "@flagd-ts/protocol/evaluation-v2";
 import * as sync from "@flagd-ts/protocol/sync-v1";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { serviceRoute } from "./connect-handler.js";
+import { serviceRoute } from "../service-route.js";
 import {
 	aborted,
 	BIG_TEXT,
@@ -38,7 +38,7 @@ import {
 	servePair,
 	V1,
 	V2,
-} from "./testdata/fast-path-test-support.js";
+} from "./testdata/direct-path-test-support.js";
 
 afterEach(closeAll);
 
@@ -134,7 +134,7 @@ function expectOk(response: RawResponse): void {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-describe("gRPC unary fast path answers as connect does", () => {
+describe("gRPC unary direct path answers as connect does", () => {
 	it("resolves every v2 type identically", async () => {
 		const pair = await servePair();
 		const context = {
@@ -423,9 +423,9 @@ describe("gRPC unary fast path answers as connect does", () => {
 		}
 	});
 
-	it("skips connect's pipeline: the context signal is never aborted on the fast path", async () => {
+	it("skips connect's pipeline: the context signal is never aborted on the direct path", async () => {
 		// The observable: connect aborts the handler context's signal when a call completes (its output iterator's
-		// return), the fast path builds a context with no signal source and never aborts it.
+		// return), the direct path builds a context with no signal source and never aborts it.
 		const pair = await servePair();
 		const request = {
 			path: `${V2}/ResolveBoolean`,
@@ -440,7 +440,7 @@ describe("gRPC unary fast path answers as connect does", () => {
 	});
 });
 
-describe("gRPC unary fast path hands anything unusual to connect", () => {
+describe("gRPC unary direct path hands anything unusual to connect", () => {
 	it("serves a gzip-compressed request through connect", async () => {
 		const pair = await servePair();
 		const payload = toBinary(
@@ -577,7 +577,7 @@ describe("gRPC unary fast path hands anything unusual to connect", () => {
 		expect(decode(v2.ResolveStringResponseSchema, fast).value).toBe("GOLD");
 		await expectPaths(pair, true);
 
-		// Two messages byte by byte: the fast path must give up mid-stream and replay what it read.
+		// Two messages byte by byte: the direct path must give up mid-stream and replay what it read.
 		const one = message(v2.ResolveBooleanRequestSchema, { flagKey: "bool" });
 		const two = await both(pair, {
 			path: `${V2}/ResolveBoolean`,
@@ -654,7 +654,7 @@ describe("gRPC unary fast path hands anything unusual to connect", () => {
 	});
 });
 
-describe("gRPC unary fast path and connect options it cannot honour", () => {
+describe("gRPC unary direct path and connect options it cannot honour", () => {
 	const resolveBig = {
 		path: `${V2}/ResolveObject`,
 		body: message(v2.ResolveObjectRequestSchema, { flagKey: "big" }),
@@ -734,9 +734,11 @@ describe("gRPC unary fast path and connect options it cannot honour", () => {
 	it("reports a response that cannot be serialised in connect's words", async () => {
 		// An implementation whose output fails toBinary: connect says `serialize binary: …`.
 		const routes = [
-			serviceRoute(EvaluationServiceV2, {
-				resolveInt: () => ({ value: 2n ** 70n, reason: "STATIC" }),
-			}),
+			serviceRoute(
+				EvaluationServiceV2,
+				{ resolveInt: () => ({ value: 2n ** 70n, reason: "STATIC" }) },
+				{ synchronous: ["resolveInt"] },
+			),
 		];
 		const pair = await servePair(
 			{},
@@ -748,5 +750,36 @@ describe("gRPC unary fast path and connect options it cannot honour", () => {
 		});
 		expect(grpcStatus(fast)).toBe(String(Code.Internal));
 		expect(grpcMessage(fast)).toMatch(/^serialize binary: /);
+	});
+
+	it("serves only the methods a service declared synchronous", async () => {
+		// The same plain synchronous function twice: declared, it is served directly; undeclared, by connect.
+		const answer = () => ({ value: true, reason: "STATIC" });
+		const routes = [
+			serviceRoute(
+				EvaluationServiceV2,
+				{ resolveBoolean: answer, resolveString: () => ({ value: "s" }) },
+				{ synchronous: ["resolveBoolean"] },
+			),
+		];
+		const pair = await servePair(
+			{},
+			{ store: evaluationServices().store, routes },
+		);
+		const declared = await both(pair, {
+			path: `${V2}/ResolveBoolean`,
+			body: message(v2.ResolveBooleanRequestSchema, { flagKey: "x" }),
+		});
+		expectOk(declared.fast);
+		await expectPaths(pair, true);
+		const undeclared = await both(pair, {
+			path: `${V2}/ResolveString`,
+			body: message(v2.ResolveStringRequestSchema, { flagKey: "x" }),
+		});
+		expectOk(undeclared.fast);
+		expect(decode(v2.ResolveStringResponseSchema, undeclared.fast).value).toBe(
+			"s",
+		);
+		await expectPaths(pair, false);
 	});
 });

@@ -12,16 +12,16 @@ import type {
 } from "@flagd-ts/evaluator";
 import type { Span, Tracer } from "@opentelemetry/api";
 import {
-	observeEvaluation,
-	type RequestTelemetry,
-	traceRequest,
-} from "../telemetry/request-telemetry.js";
-import { toConnectError } from "./connect-errors.js";
-import {
 	type FlagResolver,
 	readRequest,
 	responseMetadata,
-} from "./flag-resolver.js";
+} from "../../resolver/flag-resolver.js";
+import {
+	observeEvaluation,
+	type RequestTelemetry,
+	traceRequest,
+} from "../../telemetry/request-telemetry.js";
+import { toConnectError } from "../connect-errors.js";
 
 /** The per-call inputs of one resolve (one object, so the traced path adds a single closure). */
 export interface ResolveCall<T> {
@@ -72,6 +72,11 @@ const TYPED_METHODS = {
 /** The ServiceImpl names of the typed resolves, the same in v1 and v2. */
 export type TypedMethodName = keyof typeof TYPED_METHODS;
 
+/** The typed resolve methods; all synchronous (declared so where the services register, evaluation-handler.ts). */
+export const TYPED_METHOD_NAMES: readonly TypedMethodName[] = Object.freeze(
+	Object.keys(TYPED_METHODS) as TypedMethodName[],
+);
+
 /** One typed resolve call with the zero value of its type. */
 export interface TypedResolveCall extends ResolveCall<unknown> {
 	readonly zero: unknown;
@@ -79,7 +84,7 @@ export interface TypedResolveCall extends ResolveCall<unknown> {
 
 /**
  * The five typed resolve methods of a service implementation, each handing its call to `resolve`. They are plain
- * synchronous functions, so the daemon's direct unary paths can serve them (connect-handler.ts).
+ * synchronous functions, so the daemon's direct unary paths can serve them (transport/direct-path/).
  */
 export function typedResolveMethods<R>(
 	resolve: (call: TypedResolveCall) => R,
@@ -91,7 +96,7 @@ export function typedResolveMethods<R>(
 		TypedMethodName,
 		(req: ResolveCall<unknown>["req"], ctx: HandlerContext) => R
 	>;
-	for (const name of Object.keys(TYPED_METHODS) as TypedMethodName[]) {
+	for (const name of TYPED_METHOD_NAMES) {
 		const kind = TYPED_METHODS[name];
 		methods[name] = (req, ctx) =>
 			resolve({

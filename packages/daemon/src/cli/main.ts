@@ -6,12 +6,12 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { CliIo } from "./cli/cli-io.js";
-import { formatRootHelp, formatStartHelp } from "./cli/help-text.js";
-import { formatVersion } from "./cli/package-info.js";
-import { runStart } from "./cli/run-start.js";
+import type { CliIo } from "./cli-io.js";
+import { formatRootHelp, formatStartHelp } from "./help-text.js";
+import { formatVersion } from "./package-info.js";
+import { runStart } from "./run-start.js";
 
-export type { CliEvents, CliIo, CliOutput } from "./cli/cli-io.js";
+export type { CliEvents, CliIo, CliOutput } from "./cli-io.js";
 
 const HELP = new Set(["-h", "--help"]);
 

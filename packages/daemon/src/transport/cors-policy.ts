@@ -13,6 +13,8 @@ const EXPOSED_HEADERS = [
 	"Connect-Accept-Encoding",
 	"Connect-Content-Encoding",
 	"Content-Encoding",
+	// OFREP bulk responses: browser providers keep it for If-None-Match.
+	"ETag",
 	"Grpc-Accept-Encoding",
 	"Grpc-Encoding",
 	"Grpc-Message",

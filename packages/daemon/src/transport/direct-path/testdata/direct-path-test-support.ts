@@ -1,32 +1,27 @@
 /**
- * Set-up shared by the tests of the direct unary paths (grpc-unary-fast-path.test.ts, connect-unary-fast-path.test.ts):
+ * Set-up shared by the tests of the direct unary paths (grpc-unary-direct-path.test.ts,
+ * connect-unary-direct-path.test.ts):
  * the daemon's real services over one store, served twice — direct path on and off — on 127.0.0.1, a raw HTTP/2
  * client, and the observable that tells which path answered (connect aborts the handler context's signal after
  * every call, the direct path does not). It lives in testdata/ so the package build leaves it out.
  */
 import http2 from "node:http2";
 import type { ConnectRouterOptions, HandlerContext } from "@connectrpc/connect";
-import {
-	EvaluationServiceV1,
-	EvaluationServiceV2,
-	FlagSyncService,
-} from "@flagd-ts/protocol";
 import { expect } from "@jest/globals";
-import type { Logger } from "../../logger.js";
-import { FlagStore } from "../../store/flag-store.js";
-import { SelectorCache } from "../../store/selector-cache.js";
+import { evaluationRoutes } from "../../../api/evaluation/evaluation-handler.js";
+import { syncServiceRoute } from "../../../api/sync/sync-service-route.js";
+import type { Logger } from "../../../logging/logger.js";
+import { ContextBuilder } from "../../../resolver/context-builder.js";
+import { FlagResolver } from "../../../resolver/flag-resolver.js";
+import { FlagStore } from "../../../store/flag-store.js";
+import { SelectorCache } from "../../../store/selector-cache.js";
+import { DaemonMetrics } from "../../../telemetry/daemon-metrics.js";
+import { createConnectHandler } from "../../connect-handler.js";
 import {
-	createConnectHandler,
-	type ServiceRoute,
-	serviceRoute,
-} from "../connect-handler.js";
-import { ContextBuilder } from "../context-builder.js";
-import { DaemonMetrics } from "../daemon-metrics.js";
-import { createEvaluationServiceV1 } from "../evaluation-service-v1.js";
-import { createEvaluationServiceV2 } from "../evaluation-service-v2.js";
-import { FlagResolver } from "../flag-resolver.js";
-import { listenMultiProtocol, type RunningListener } from "../http-listener.js";
-import { createSyncService } from "../sync-service.js";
+	listenMultiProtocol,
+	type RunningListener,
+} from "../../http-listener.js";
+import type { ServiceRoute } from "../../service-route.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags and services
@@ -146,27 +141,18 @@ export function evaluationServices(ready = true): Services {
 	};
 	return {
 		store,
+		// The services as the daemon registers them, with the same synchronous declarations.
 		routes: [
-			serviceRoute(
-				EvaluationServiceV1,
-				createEvaluationServiceV1(resolver, streams),
-			),
-			serviceRoute(
-				EvaluationServiceV2,
-				createEvaluationServiceV2(resolver, streams),
-			),
-			serviceRoute(
-				FlagSyncService,
-				createSyncService({
-					store,
-					selectors,
-					metrics,
-					staticContext: { region: "eu" },
-					disableSyncMetadata: false,
-					shutdownSignal: streams.shutdownSignal,
-					deadlineMs: 0,
-				}),
-			),
+			...evaluationRoutes(resolver, streams),
+			syncServiceRoute({
+				store,
+				selectors,
+				metrics,
+				staticContext: { region: "eu" },
+				disableSyncMetadata: false,
+				shutdownSignal: streams.shutdownSignal,
+				deadlineMs: 0,
+			}),
 		],
 	};
 }
@@ -192,28 +178,24 @@ export function recordingLogger(lines: LogLine[]): Logger {
 
 /**
  * Wraps every method of each implementation to record the handler context's signal. connect aborts that signal
- * when a call is done (its output iterator's return/catch); the fast path creates its context without one to abort.
+ * when a call is done (its output iterator's return/catch); the direct path creates its context without one to abort.
  */
 function recordingRoutes(
 	routes: readonly ServiceRoute[],
 	signals: AbortSignal[],
 ): ServiceRoute[] {
-	return routes.map(({ service, impl }) => {
+	return routes.map((route) => {
 		const wrapped: Record<string, unknown> = {};
-		for (const [name, fn] of Object.entries(impl)) {
-			const call = (req: unknown, ctx: HandlerContext) => {
+		for (const [name, fn] of Object.entries(route.impl)) {
+			wrapped[name] = (req: unknown, ctx: HandlerContext) => {
 				signals.push(ctx.signal);
 				return (
 					fn as unknown as (r: unknown, c: HandlerContext) => unknown
-				).call(impl, req, ctx);
+				).call(route.impl, req, ctx);
 			};
-			// Keep an async implementation async: createConnectHandler serves only synchronous ones directly.
-			wrapped[name] =
-				Object.prototype.toString.call(fn) === "[object AsyncFunction]"
-					? async (req: unknown, ctx: HandlerContext) => await call(req, ctx)
-					: call;
 		}
-		return { service, impl: wrapped as ServiceRoute["impl"] };
+		// The same synchronous declarations: they, not the wrapper's shape, decide what the direct paths serve.
+		return { ...route, impl: wrapped as ServiceRoute["impl"] };
 	});
 }
 
@@ -252,7 +234,7 @@ export async function closeAll(): Promise<void> {
 
 async function serve(
 	routes: readonly ServiceRoute[],
-	fastPath: boolean,
+	directUnaryPaths: boolean,
 	options: ConnectRouterOptions,
 ): Promise<Server> {
 	const signals: AbortSignal[] = [];
@@ -261,7 +243,7 @@ async function serve(
 		...options,
 		services: recordingRoutes(routes, signals),
 		logger: recordingLogger(logs),
-		grpcUnaryFastPath: fastPath,
+		directUnaryPaths,
 	});
 	// HTTP/1.1 and h2c on one port, as on the evaluation port.
 	const listener = await listenMultiProtocol(handler, {
@@ -274,7 +256,7 @@ async function serve(
 	return { port: listener.port as number, signals, logs };
 }
 
-/** One handler with the fast path, one without, over the same service implementations. */
+/** One handler with the direct path, one without, over the same service implementations. */
 export async function servePair(
 	options: ConnectRouterOptions = {},
 	services: Services = evaluationServices(),

@@ -7,10 +7,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { JsonObject } from "@flagd-ts/evaluator";
 import { EventType, FlagChangeType } from "@flagd-ts/protocol";
-import type { FlagStore } from "../store/flag-store.js";
-import type { FlagChanges } from "../store/flag-view.js";
-import type { Selector } from "../store/selector.js";
-import { EventQueue } from "./event-queue.js";
+import type { FlagStore } from "../../store/flag-store.js";
+import type { FlagChanges } from "../../store/flag-view.js";
+import type { Selector } from "../../store/selector.js";
+import { EventQueue } from "../event-queue.js";
 
 /** One EventStream message before protobuf encoding; `data` unset is omitted on the wire. */
 export interface FlagEvent {

@@ -1,4 +1,4 @@
-// The `flagd` CLI as users run it: real child processes (`node --import tsx packages/daemon/src/cli.ts …`) on
+// The `flagd` CLI as users run it: real child processes (`node --import tsx packages/daemon/src/cli/main.ts …`) on
 // port 0 bound to 127.0.0.1, real HTTP requests, real signals. `npm start` is exercised through scripts/start.mjs.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,10 +14,10 @@ import {
 	expect,
 	it,
 } from "@jest/globals";
-import { DAEMON_FLAGS } from "./config/daemon-flags.js";
+import { DAEMON_FLAGS } from "../config/daemon-flags.js";
 
-const repoRoot = resolve(__dirname, "../../..");
-const cliPath = join(repoRoot, "packages/daemon/src/cli.ts");
+const repoRoot = resolve(__dirname, "../../../..");
+const cliPath = join(repoRoot, "packages/daemon/src/cli/main.ts");
 
 interface Spawned {
 	readonly child: ChildProcess;

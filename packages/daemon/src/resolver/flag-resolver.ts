@@ -15,8 +15,8 @@ import type { FlagView } from "../store/flag-view.js";
 import type { Selector } from "../store/selector.js";
 import type { SelectorCache } from "../store/selector-cache.js";
 import type { StoredFlag } from "../store/stored-flag.js";
+import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
 import type { ContextBuilder } from "./context-builder.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
 
 export interface FlagResolverOptions {
 	readonly store: FlagStore;

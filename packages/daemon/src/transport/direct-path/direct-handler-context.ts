@@ -22,15 +22,15 @@ import {
 	type Compression,
 	compressionNegotiate,
 } from "@connectrpc/connect/protocol";
-import type { NodeRequest } from "./http-listener.js";
+import type { NodeRequest } from "../http-listener.js";
 
 /** Something that emits 'close' when the exchange ends (the Node response). */
 interface Closable {
 	once(event: "close", listener: () => void): unknown;
 }
 
-/** The protocol-specific parts of a {@link FastHandlerContext}. */
-export interface FastProtocol {
+/** The protocol-specific parts of a {@link DirectHandlerContext}. */
+export interface DirectProtocol {
 	/** "grpc" or "connect", as connect names them. */
 	readonly name: string;
 	/** The response content type connect starts with. */
@@ -47,15 +47,15 @@ export interface FastProtocol {
  * The context of one direct call, and the response compression negotiated for it. `timeoutMs` is the call's
  * timeout header as the caller already parsed it when it checked the request.
  */
-export function startFastCall(
-	protocol: FastProtocol,
+export function startDirectCall(
+	protocol: DirectProtocol,
 	method: DescMethod,
 	req: NodeRequest,
 	res: Closable,
 	acceptCompression: readonly Compression[],
 	timeoutMs: number | undefined,
-): { context: FastHandlerContext; compression: Compression | null } {
-	const context = new FastHandlerContext(
+): { context: DirectHandlerContext; compression: Compression | null } {
+	const context = new DirectHandlerContext(
 		protocol,
 		method,
 		requestUrl(req),
@@ -86,7 +86,7 @@ function stringHeader(req: NodeRequest, name: string): string | null {
 }
 
 /** See the file comment. */
-export class FastHandlerContext implements HandlerContext {
+export class DirectHandlerContext implements HandlerContext {
 	readonly protocolName: string;
 	readonly requestMethod = "POST";
 	readonly service: DescService;
@@ -101,7 +101,7 @@ export class FastHandlerContext implements HandlerContext {
 	responseEncoding: string | undefined;
 
 	constructor(
-		private readonly protocol: FastProtocol,
+		private readonly protocol: DirectProtocol,
 		readonly method: DescMethod,
 		readonly url: string,
 		private readonly rawHeaders: IncomingHttpHeaders,

@@ -12,13 +12,13 @@ import {
 } from "@connectrpc/connect";
 import type { JsonObject } from "@flagd-ts/evaluator";
 import type { FlagSyncService } from "@flagd-ts/protocol";
-import type { FlagStore } from "../store/flag-store.js";
-import type { FlagView } from "../store/flag-view.js";
-import type { Selector } from "../store/selector.js";
-import type { SelectorCache } from "../store/selector-cache.js";
-import { toConnectError } from "./connect-errors.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
-import { EventQueue } from "./event-queue.js";
+import type { FlagStore } from "../../store/flag-store.js";
+import type { FlagView } from "../../store/flag-view.js";
+import type { Selector } from "../../store/selector.js";
+import type { SelectorCache } from "../../store/selector-cache.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
+import { toConnectError } from "../connect-errors.js";
+import { EventQueue } from "../event-queue.js";
 
 export interface SyncServiceOptions {
 	readonly store: FlagStore;

@@ -5,16 +5,16 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EvaluationResult, JsonObject } from "@flagd-ts/evaluator";
 import type { EvaluationServiceV2 } from "@flagd-ts/protocol";
+import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import {
 	NO_REQUEST_TELEMETRY,
 	type RequestTelemetry,
-} from "../telemetry/request-telemetry.js";
-import { evaluationError } from "./connect-errors.js";
+} from "../../telemetry/request-telemetry.js";
+import { evaluationError } from "../connect-errors.js";
 import {
 	type EventStreamSettings,
 	eventStream,
 } from "./evaluation-service-v1.js";
-import type { FlagResolver } from "./flag-resolver.js";
 import {
 	createTypedResolve,
 	type ResolveCall,

@@ -14,14 +14,17 @@ import type { EvaluationServiceV1 } from "@flagd-ts/protocol";
 import type { AnyFlag } from "@flagd-ts/protocol/evaluation-v1";
 import type { Span } from "@opentelemetry/api";
 import {
+	type FlagResolver,
+	readRequest,
+} from "../../resolver/flag-resolver.js";
+import {
 	NO_REQUEST_TELEMETRY,
 	type RequestTelemetry,
 	SPAN_ATTRIBUTES,
 	traceRequest,
-} from "../telemetry/request-telemetry.js";
-import { evaluationError, toConnectError } from "./connect-errors.js";
+} from "../../telemetry/request-telemetry.js";
+import { evaluationError, toConnectError } from "../connect-errors.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
-import { type FlagResolver, readRequest } from "./flag-resolver.js";
 import {
 	createTypedResolve,
 	type TypedMethodName,

@@ -1,12 +1,19 @@
 /**
  * OFREP on its own port (8016): `POST /ofrep/v1/evaluate/flags/{key}` and bulk `POST /ofrep/v1/evaluate/flags`,
  * with flagd's status codes, the `Flagd-Selector` header, `-H` header mappings, a body limit (413), CORS, and an
- * ETag on bulk responses so `If-None-Match` gets 304 when nothing changed for that context (flagd#1854).
+ * ETag on bulk responses so `If-None-Match` gets 304 when nothing changed for that context (flagd#1854), and, when
+ * an event stream is configured, `GET /ofrep/v1/sse` change notifications advertised in every bulk response
+ * (ofrep-event-stream.ts).
  */
 import { createHash } from "node:crypto";
 import type { JsonObject } from "@flagd-ts/evaluator";
 import { type Span, SpanStatusCode } from "@opentelemetry/api";
-import type { Selector } from "../store/selector.js";
+import {
+	type FlagResolver,
+	responseMetadata,
+} from "../../resolver/flag-resolver.js";
+import type { Selector } from "../../store/selector.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
 import {
 	NO_REQUEST_TELEMETRY,
 	observeEvaluation,
@@ -14,15 +21,14 @@ import {
 	requestIdOf,
 	SPAN_ATTRIBUTES,
 	startRequestSpan,
-} from "../telemetry/request-telemetry.js";
-import { CorsPolicy } from "./cors-policy.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
-import { type FlagResolver, responseMetadata } from "./flag-resolver.js";
+} from "../../telemetry/request-telemetry.js";
+import { CorsPolicy } from "../../transport/cors-policy.js";
 import type {
 	NodeRequest,
 	NodeResponse,
 	RequestHandler,
-} from "./http-listener.js";
+} from "../../transport/http-listener.js";
+import { OFREP_SSE_PATH, type OfrepEventStream } from "./ofrep-event-stream.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
 type Request = NodeRequest;
@@ -38,6 +44,8 @@ export interface OfrepHandlerOptions {
 	readonly onError: (error: unknown, path: string) => void;
 	/** Spans (tracer flagd.ofrep.v1) and debug request logs. @default off */
 	readonly telemetry?: RequestTelemetry;
+	/** Change notifications (ADR-0008); without it there is no `/ofrep/v1/sse` and bulk responses advertise none. */
+	readonly eventStream?: OfrepEventStream | undefined;
 }
 
 /** One request's span and id; undefined when tracing and debug logging are both off. */
@@ -66,6 +74,10 @@ export function createOfrepHandler(
 	return (req, res) => {
 		if (cors.handle(req, res)) return;
 		const path = (req.url ?? "/").split("?")[0] ?? "/";
+		if (path === OFREP_SSE_PATH && options.eventStream !== undefined) {
+			serveEventStream(options.eventStream, req, res);
+			return;
+		}
 		const bulk = BULK_PATHS.has(path);
 		const key =
 			!bulk && path.startsWith(SINGLE_PREFIX) ? flagKeyOf(path) : undefined;
@@ -91,7 +103,15 @@ export function createOfrepHandler(
 					sendJson(res, 413, { errorDetails: "request body too large" }, true);
 					return;
 				}
-				if (bulk) answerBulk(options.resolver, req, res, body, observed);
+				if (bulk)
+					answerBulk(
+						options.resolver,
+						req,
+						res,
+						body,
+						observed,
+						options.eventStream,
+					);
 				else
 					answerSingle(options.resolver, req, res, body, key ?? "", observed);
 			},
@@ -237,6 +257,7 @@ function answerBulk(
 	res: Response,
 	body: Buffer,
 	observed: Observed | undefined,
+	eventStream: OfrepEventStream | undefined,
 ): void {
 	const prepared = prepare(resolver, req, res, body, undefined);
 	if (prepared === undefined) return;
@@ -257,9 +278,12 @@ function answerBulk(
 			"flags evaluated (bulk)",
 		);
 	}
+	// `sseEtag`/`sseLastModified` (and 0.4 providers' `flagConfigEtag`/`flagConfigLastModified`) only say an event
+	// triggered this request; the answer is always current, so only If-None-Match can make it a 304.
 	const text = JSON.stringify({
 		flags,
 		metadata: prepared.selector.reflection,
+		...eventStream?.advertise(req, prepared.selector),
 	});
 	const etag = `"${createHash("sha1").update(text).digest("base64url")}"`;
 	res.setHeader("ETag", etag);
@@ -270,6 +294,26 @@ function answerBulk(
 	}
 	res.writeHead(200, { "Content-Type": "application/json" });
 	res.end(text);
+}
+
+/** `GET /ofrep/v1/sse[?selector=<Flagd-Selector expression>]`; Go flagd's `?channels=<flagSetId>` is read too. */
+function serveEventStream(
+	eventStream: OfrepEventStream,
+	req: Request,
+	res: Response,
+): void {
+	if (req.method !== "GET") {
+		res.setHeader("Allow", "GET");
+		sendText(res, 405, "method not allowed\n");
+		return;
+	}
+	const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
+	const channel = query.get("channels");
+	const selector =
+		query.get("selector") ??
+		(channel === null || channel === "" ? undefined : `flagSetId=${channel}`) ??
+		header(req, "flagd-selector");
+	eventStream.handle(req, res, selector);
 }
 
 function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {

@@ -4,18 +4,23 @@
  * EmitUnpopulated (zero values present, int64 as strings); unknown input fields are ignored (DiscardUnknown).
  */
 import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
-import type { Logger } from "../logger.js";
-import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
-import { createConnectHandler, serviceRoute } from "./connect-handler.js";
-import { CorsPolicy } from "./cors-policy.js";
-import type { DaemonMetrics } from "./daemon-metrics.js";
+import type { Logger } from "../../logging/logger.js";
+import type { FlagResolver } from "../../resolver/flag-resolver.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
+import type { RequestTelemetry } from "../../telemetry/request-telemetry.js";
+import { createConnectHandler } from "../../transport/connect-handler.js";
+import { CorsPolicy } from "../../transport/cors-policy.js";
+import type { RequestHandler } from "../../transport/http-listener.js";
+import {
+	type ServiceRoute,
+	serviceRoute,
+} from "../../transport/service-route.js";
 import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
 import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
-import type { FlagResolver } from "./flag-resolver.js";
-import type { RequestHandler } from "./http-listener.js";
+import { TYPED_METHOD_NAMES } from "./typed-resolve.js";
 
 export interface EvaluationHandlerOptions {
 	readonly resolver: FlagResolver;
@@ -30,30 +35,40 @@ export interface EvaluationHandlerOptions {
 	readonly telemetry?: RequestTelemetry;
 }
 
+/**
+ * flagd.evaluation.v1 and v2 as the evaluation port registers them. Every unary method evaluates and returns at
+ * once, so each is declared synchronous and the direct unary paths serve it; EventStream stays with connect.
+ */
+export function evaluationRoutes(
+	resolver: FlagResolver,
+	streams: EventStreamSettings,
+	telemetry?: RequestTelemetry,
+): ServiceRoute[] {
+	return [
+		serviceRoute(
+			EvaluationServiceV1,
+			createEvaluationServiceV1(resolver, streams, telemetry),
+			{ synchronous: [...TYPED_METHOD_NAMES, "resolveAll"] },
+		),
+		serviceRoute(
+			EvaluationServiceV2,
+			createEvaluationServiceV2(resolver, streams, telemetry),
+			{ synchronous: TYPED_METHOD_NAMES },
+		),
+	];
+}
+
 /** See the file comment. */
 export function createEvaluationHandler(
 	options: EvaluationHandlerOptions,
 ): RequestHandler {
 	const adapter = createConnectHandler({
 		logger: options.logger,
-		services: [
-			serviceRoute(
-				EvaluationServiceV1,
-				createEvaluationServiceV1(
-					options.resolver,
-					options.streams,
-					options.telemetry,
-				),
-			),
-			serviceRoute(
-				EvaluationServiceV2,
-				createEvaluationServiceV2(
-					options.resolver,
-					options.streams,
-					options.telemetry,
-				),
-			),
-		],
+		services: evaluationRoutes(
+			options.resolver,
+			options.streams,
+			options.telemetry,
+		),
 		readMaxBytes:
 			options.maxRequestBodyBytes > 0
 				? options.maxRequestBodyBytes

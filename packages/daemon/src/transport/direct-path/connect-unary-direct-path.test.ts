@@ -1,10 +1,10 @@
 /**
- * The direct unary Connect-protocol path (connect-unary-fast-path.ts) must answer exactly as connect's Connect
+ * The direct unary Connect-protocol path (connect-unary-direct-path.ts) must answer exactly as connect's Connect
  * handler does. Each test sends the same raw request (method, headers and body bytes under our control), over
  * HTTP/1.1 and over h2c, to two handlers built from the same service implementations, one with the direct path and
  * one without, and compares status, every response header but `date`, and the body bytes; then it decodes the body
  * and checks the value or error, so both paths being wrong the same way still fails. Which path served a call is
- * observed through the handler context's signal (fast-path-test-support.ts).
+ * observed through the handler context's signal (direct-path-test-support.ts).
  */
 import http from "node:http";
 import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
@@ -25,7 +25,7 @@ import * as v1 from "@flagd-ts/protocol/evaluation-v1";
 import * as v2 from "@flagd-ts/protocol/evaluation-v2";
 import * as sync from "@flagd-ts/protocol/sync-v1";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { serviceRoute } from "./connect-handler.js";
+import { serviceRoute } from "../service-route.js";
 import {
 	BIG_TEXT,
 	closeAll,
@@ -38,7 +38,7 @@ import {
 	servePair,
 	V1,
 	V2,
-} from "./testdata/fast-path-test-support.js";
+} from "./testdata/direct-path-test-support.js";
 
 afterEach(closeAll);
 
@@ -596,26 +596,30 @@ describe.each<Transport>(["HTTP/1.1", "h2c"])(
 		it("gives the implementation the context connect gives it", async () => {
 			// Echoes what an implementation can read of its context; the port differs between the two servers.
 			const routes = [
-				serviceRoute(EvaluationServiceV2, {
-					resolveBoolean: (_, ctx) => {
-						ctx.responseHeader.set(
-							"x-url",
-							ctx.url.replace(/:\d+\//, ":PORT/"),
-						);
-						ctx.responseHeader.set("x-method", ctx.requestMethod);
-						ctx.responseHeader.set("x-protocol", ctx.protocolName);
-						ctx.responseHeader.set(
-							"x-timeout",
-							String(ctx.timeoutMs() !== undefined),
-						);
-						ctx.responseHeader.set(
-							"x-custom",
-							ctx.requestHeader.get("x-custom") ?? "none",
-						);
-						ctx.responseTrailer.set("x-trailer", "t");
-						return { value: true, reason: "STATIC", metadata: {} };
+				serviceRoute(
+					EvaluationServiceV2,
+					{
+						resolveBoolean: (_, ctx) => {
+							ctx.responseHeader.set(
+								"x-url",
+								ctx.url.replace(/:\d+\//, ":PORT/"),
+							);
+							ctx.responseHeader.set("x-method", ctx.requestMethod);
+							ctx.responseHeader.set("x-protocol", ctx.protocolName);
+							ctx.responseHeader.set(
+								"x-timeout",
+								String(ctx.timeoutMs() !== undefined),
+							);
+							ctx.responseHeader.set(
+								"x-custom",
+								ctx.requestHeader.get("x-custom") ?? "none",
+							);
+							ctx.responseTrailer.set("x-trailer", "t");
+							return { value: true, reason: "STATIC", metadata: {} };
+						},
 					},
-				}),
+					{ synchronous: ["resolveBoolean"] },
+				),
 			];
 			const pair = await servePair(
 				{},
@@ -649,18 +653,22 @@ describe.each<Transport>(["HTTP/1.1", "h2c"])(
 
 		it("reports errors an implementation throws in connect's words", async () => {
 			const routes = [
-				serviceRoute(EvaluationServiceV2, {
-					resolveBoolean: () => {
-						throw new ConnectError("no access", Code.PermissionDenied, {
-							"x-why": "policy",
-						});
+				serviceRoute(
+					EvaluationServiceV2,
+					{
+						resolveBoolean: () => {
+							throw new ConnectError("no access", Code.PermissionDenied, {
+								"x-why": "policy",
+							});
+						},
+						resolveString: () => {
+							throw new Error("boom");
+						},
+						// Out of int64 range: protobuf serialization fails.
+						resolveInt: () => ({ value: 2n ** 70n, reason: "STATIC" }),
 					},
-					resolveString: () => {
-						throw new Error("boom");
-					},
-					// Out of int64 range: protobuf serialization fails.
-					resolveInt: () => ({ value: 2n ** 70n, reason: "STATIC" }),
-				}),
+					{ synchronous: ["resolveBoolean", "resolveString", "resolveInt"] },
+				),
 			];
 			const pair = await servePair(
 				{},

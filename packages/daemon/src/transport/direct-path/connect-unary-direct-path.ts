@@ -1,7 +1,7 @@
 /**
  * The direct path for unary calls in the Connect protocol (POST, `application/proto` or `application/json`), the
  * protocol of the web provider and of the Node provider's Connect transport, over HTTP/1.1 or HTTP/2. Like the gRPC
- * one (grpc-unary-fast-path.ts) it reads the body, calls the synchronous implementation and writes the answer
+ * one (grpc-unary-direct-path.ts) it reads the body, calls the synchronous implementation and writes the answer
  * itself, skipping connect's per-call pipeline and AbortSignal set-up; it parses and serializes with the same
  * serialization connect's handler uses (same JSON options), so the bytes are connect's.
  *
@@ -12,15 +12,10 @@
 import {
 	create,
 	type DescMessage,
-	type DescMethodUnary,
 	isMessage,
 	type JsonReadOptions,
 	type JsonWriteOptions,
 } from "@bufbuild/protobuf";
-import {
-	createMethodSerializationLookup,
-	type MethodSerializationLookup,
-} from "@connectrpc/connect/protocol";
 import {
 	codeToHttpStatus,
 	errorToJsonBytes,
@@ -28,66 +23,51 @@ import {
 	parseTimeout,
 	trailerMux,
 } from "@connectrpc/connect/protocol-connect";
-import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
+import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import {
 	asConnectError,
-	type FastHandlerContext,
-	type FastProtocol,
-	startFastCall,
+	type DirectHandlerContext,
+	type DirectProtocol,
+	startDirectCall,
 	toNodeHeaders,
-} from "./fast-handler-context.js";
+} from "./direct-handler-context.js";
 import type {
-	UnaryFastPathOptions,
-	UnaryRoute,
-} from "./grpc-unary-fast-path.js";
-import type { NodeRequest, NodeResponse } from "./http-listener.js";
+	DirectPathOptions,
+	DirectRoute,
+	MethodSerialization,
+} from "./direct-route.js";
 
-/** What the Connect fast path needs from the handler it sits in front of: the gRPC path's options and two router options. */
-export interface ConnectUnaryFastPathOptions extends UnaryFastPathOptions {
+/** What the Connect direct path needs besides the gRPC path's options: two router options. */
+export interface ConnectDirectPathOptions extends DirectPathOptions {
 	/** The router's requireConnectProtocolHeader: connect rejects a request without `connect-protocol-version: 1`. */
 	readonly requireProtocolVersion: boolean;
-	/** The router's JSON options (connect parses and serializes with them). */
+	/** The router's JSON options (connect writes its error bodies with them). */
 	readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined;
 }
 
-type Serialization = MethodSerializationLookup<DescMessage, DescMessage>;
-
-const CONNECT_PROTO: FastProtocol = {
+const CONNECT_PROTO: DirectProtocol = {
 	name: "connect",
 	contentType: "application/proto",
 	encodingHeader: "content-encoding",
 	trailer: {},
 	acceptEncodingHeader: "accept-encoding",
 };
-const CONNECT_JSON: FastProtocol = {
+const CONNECT_JSON: DirectProtocol = {
 	...CONNECT_PROTO,
 	contentType: "application/json",
 };
 
 /** See the file comment; the returned function answers and returns true, or returns false untouched. */
-export function createConnectUnaryFastPath(
-	options: ConnectUnaryFastPathOptions,
+export function createConnectUnaryDirectPath(
+	options: ConnectDirectPathOptions,
 ): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
-	const serializations = new Map<string, Serialization>();
-	for (const [path, route] of options.routes) {
-		serializations.set(
-			path,
-			createMethodSerializationLookup(
-				route.method,
-				undefined,
-				options.jsonOptions,
-				{ readMaxBytes: options.readMaxBytes, writeMaxBytes: 0xffffffff },
-			),
-		);
-	}
 	return (req, res, path) => {
 		const route = options.routes.get(path);
-		const serialization = serializations.get(path);
-		if (route === undefined || serialization === undefined) return false;
+		if (route === undefined) return false;
 		const plain = plainConnectUnary(req, options.requireProtocolVersion);
 		if (plain === undefined) return false;
 		readBody(req, res, options, (body) =>
-			answer(route, serialization, plain, path, req, res, body, options),
+			answer(route, plain, path, req, res, body, options),
 		);
 		return true;
 	};
@@ -126,7 +106,7 @@ function plainConnectUnary(
 function readBody(
 	req: NodeRequest,
 	res: NodeResponse,
-	options: ConnectUnaryFastPathOptions,
+	options: ConnectDirectPathOptions,
 	onBody: (body: Buffer) => void,
 ): void {
 	const chunks: Buffer[] = [];
@@ -155,29 +135,24 @@ function readBody(
 }
 
 function answer(
-	route: UnaryRoute,
-	serialization: Serialization,
+	route: DirectRoute,
 	{ binary, timeoutMs }: PlainCall,
 	path: string,
 	req: NodeRequest,
 	res: NodeResponse,
 	body: Buffer,
-	options: ConnectUnaryFastPathOptions,
+	options: ConnectDirectPathOptions,
 ): void {
-	const { method } = route;
+	const { method, serialization } = route;
 	let input: unknown;
 	try {
-		const codec = binary ? fastMessageCodec(method.input) : undefined;
-		input =
-			codec === undefined
-				? serialization.getI(binary).parse(body)
-				: codec.decode(body);
+		input = serialization.getI(binary).parse(body);
 	} catch {
 		// connect reports the parse failure in its own words.
 		options.fallback(req, res, [body], false);
 		return;
 	}
-	const { context, compression } = startFastCall(
+	const { context, compression } = startDirectCall(
 		binary ? CONNECT_PROTO : CONNECT_JSON,
 		method,
 		req,
@@ -190,12 +165,12 @@ function answer(
 	try {
 		const output = route.impl(input as never, context);
 		if (output instanceof Promise) {
-			// Only synchronous implementations are routed here (connect-handler.ts); a Promise is a programming error.
+			// Only methods declared synchronous are routed here (service-route.ts); a Promise is a programming error.
 			throw new Error(
 				`${path}: asynchronous implementation on the direct path`,
 			);
 		}
-		bytes = serialize(method, serialization, binary, output);
+		bytes = serialize(route, serialization, binary, output);
 	} catch (err: unknown) {
 		const error = asConnectError(err);
 		status = codeToHttpStatus(error.code);
@@ -217,28 +192,24 @@ function answer(
 }
 
 function serialize(
-	method: DescMethodUnary,
-	serialization: Serialization,
+	{ method }: DirectRoute,
+	serialization: MethodSerialization,
 	binary: boolean,
 	output: unknown,
 ): Uint8Array {
-	if (binary) {
-		const bytes = fastMessageCodec(method.output)?.encode(output as object);
-		if (bytes !== undefined) return bytes;
-	}
 	const message = isMessage(output, method.output)
 		? output
 		: create(method.output as DescMessage, output as never);
-	return serialization.getO(binary).serialize(message as never);
+	return serialization.getO(binary).serialize(message);
 }
 
 function write(
 	res: NodeResponse,
-	context: FastHandlerContext,
+	context: DirectHandlerContext,
 	status: number,
 	body: Uint8Array,
 	path: string,
-	options: ConnectUnaryFastPathOptions,
+	options: ConnectDirectPathOptions,
 ): void {
 	context.markAnswered();
 	if (res.destroyed) return;
@@ -266,7 +237,7 @@ function inHeadersOrder(
 }
 
 function muxed(
-	context: FastHandlerContext,
+	context: DirectHandlerContext,
 	extra: Record<string, string>,
 ): Record<string, string> {
 	context.nodeResponseHeader(); // applies the negotiated encoding to the materialised headers

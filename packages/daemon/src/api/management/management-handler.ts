@@ -3,9 +3,9 @@
  * once, else 412, as flagd) and `/metrics` (Prometheus text) over HTTP/1.1 and h2c, plus the gRPC health check
  * for HTTP/2 gRPC requests.
  */
-import type { DaemonMetrics } from "./daemon-metrics.js";
+import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
+import type { RequestHandler } from "../../transport/http-listener.js";
 import { answerGrpcHealth, isGrpcHealthRequest } from "./grpc-health.js";
-import type { RequestHandler } from "./http-listener.js";
 
 export interface ManagementHandlerOptions {
 	readonly metrics: DaemonMetrics;
