@@ -348,6 +348,19 @@ describe("OfrepWebProvider", () => {
 		).rejects.toBeInstanceOf(ProviderFatalError);
 	});
 
+	it("keeps trying after a failed initialize: READY and CONFIGURATION_CHANGED once the server answers", async () => {
+		failWith = 503;
+		const p = provider();
+		await expect(p.initialize({})).rejects.toThrow(/503/);
+		const ready = next(p, ProviderEvents.Ready);
+		const changed = next(p, ProviderEvents.ConfigurationChanged);
+		failWith = undefined;
+		await ready; // after the first backoff delay (≤ 1 s)
+		expect((await changed).flagsChanged).toContain("limit");
+		expect(p.resolveNumberEvaluation("limit", 0).value).toBe(10);
+		expect(FakeEventSource.instances).toHaveLength(1);
+	});
+
 	it("with cacheMode disabled writes nothing", async () => {
 		const writes: string[] = [];
 		const storage = {
@@ -356,6 +369,62 @@ describe("OfrepWebProvider", () => {
 		};
 		await provider({ cacheMode: "disabled" }, storage).initialize({});
 		expect(writes).toEqual([]);
+	});
+});
+
+describe("OfrepWebProvider and page visibility", () => {
+	// Node has no document: an EventTarget with a settable visibilityState stands in for it.
+	const page = Object.assign(new EventTarget(), {
+		visibilityState: "visible" as DocumentVisibilityState,
+	});
+	const show = (state: DocumentVisibilityState) => {
+		page.visibilityState = state;
+		page.dispatchEvent(new Event("visibilitychange"));
+	};
+	beforeAll(() => {
+		Object.defineProperty(globalThis, "document", {
+			value: page,
+			configurable: true,
+		});
+	});
+	afterAll(() => {
+		Reflect.deleteProperty(globalThis, "document");
+	});
+
+	it("re-fetches (conditionally) when the page becomes visible, unless disabled", async () => {
+		const p = provider();
+		await p.initialize({});
+		show("hidden");
+		show("visible");
+		await waitFor(() => requests.length === 2);
+		expect(requests[1]?.headers["if-none-match"]).toBeDefined();
+		await provider({
+			disableVisibilityRefresh: true,
+			changeDetection: "none",
+		}).initialize({});
+		requests.length = 0;
+		await p.onClose();
+		show("hidden");
+		show("visible");
+		// Neither the closed provider nor the opted-out one asks: the next request seen is this one.
+		await provider({ changeDetection: "none" }).initialize({});
+		expect(requests).toHaveLength(1);
+	});
+
+	it("closes the stream after inactivityDelaySec hidden and, when shown, reopens it and re-fetches unconditionally", async () => {
+		const p = provider({
+			inactivityDelaySec: 0.05,
+			disableVisibilityRefresh: true,
+		});
+		await p.initialize({});
+		const first = lastStream();
+		show("hidden");
+		await waitFor(() => first.readyState === 2);
+		show("visible");
+		await waitFor(() => requests.length === 2);
+		expect(FakeEventSource.instances).toHaveLength(2);
+		expect(lastStream().url).toBe(first.url);
+		expect(requests[1]?.headers["if-none-match"]).toBeUndefined();
 	});
 });
 

@@ -147,6 +147,7 @@ export class OfrepWebProvider implements Provider {
 		const generation = ++this.#generation;
 		try {
 			await this.#load(newContext, generation, undefined, false);
+			this.#follow();
 			this.#recovered();
 		} catch (e: unknown) {
 			if (generation !== this.#generation) return;
@@ -404,7 +405,14 @@ export class OfrepWebProvider implements Provider {
 				: e;
 		}
 		const persisted = await this.#readPersisted(context);
-		if (persisted === undefined) throw e;
+		if (persisted === undefined) {
+			// The SDK reports ERROR; keep trying, and READY + CONFIGURATION_CHANGED follow the first answer.
+			this.#errored = true;
+			this.#scheduleRetry(
+				e instanceof OfrepRequestError ? e.retryAfterMs : undefined,
+			);
+			throw e;
+		}
 		this.#config.logger?.warn(
 			`OFREP web provider: serving persisted flags: ${e instanceof Error ? e.message : String(e)}`,
 		);
