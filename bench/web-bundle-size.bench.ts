@@ -2,7 +2,9 @@
  * Bundle size of the browser provider against @openfeature/flagd-web-provider 0.7.4: each entry is bundled with
  * esbuild (--bundle --minify --format=esm, browser platform) and compressed with gzip -9. "with web-sdk" bundles
  * the app's view (provider + @openfeature/web-sdk); "alone" keeps @openfeature/* external. The provider's share
- * is (provider + web-sdk) − (web-sdk alone), the figure the 12 KB budget applies to.
+ * is (provider + web-sdk) − (web-sdk alone), the figure the 12 KB budget applies to. The OFREP mode
+ * (`@flagd-ts/web-provider/ofrep`, and the same class from the main entry to show tree-shaking drops Connect) is
+ * measured beside @openfeature/ofrep-web-provider 0.4.3 against an 8 KB budget.
  *
  * Usage: `npm run bench -- web-bundle-size` (writes <out>/web-bundle-size.{json,md}); prints a table either way.
  */
@@ -16,6 +18,8 @@ import { workspaceSourcesPlugin } from "../test/browser/fixtures/workspace-sourc
 
 const ROOT = process.cwd();
 const BUDGET_BYTES = 12 * 1024;
+/** Budget of the OFREP mode (`@flagd-ts/web-provider/ofrep`). */
+const OFREP_BUDGET_BYTES = 8 * 1024;
 
 interface Entry {
 	readonly name: string;
@@ -34,6 +38,12 @@ const SDK = 'export { OpenFeature } from "@openfeature/web-sdk";';
 const OURS = 'export { FlagdWebProvider } from "@flagd-ts/web-provider";';
 const PEER =
 	'export { FlagdWebProvider } from "@openfeature/flagd-web-provider";';
+const OURS_OFREP =
+	'export { OfrepWebProvider } from "@flagd-ts/web-provider/ofrep";';
+const OURS_OFREP_MAIN =
+	'export { OfrepWebProvider } from "@flagd-ts/web-provider";';
+const PEER_OFREP =
+	'export { OFREPWebProvider } from "@openfeature/ofrep-web-provider";';
 const OURS_CONNECT =
 	'export { FlagdWebProvider, fromConnectTransport } from "@flagd-ts/web-provider"; export { createConnectTransport } from "@connectrpc/connect-web";';
 
@@ -43,6 +53,23 @@ export const ENTRIES: readonly Entry[] = [
 	{ name: "peer + web-sdk", code: `${PEER}\n${SDK}`, external: [] },
 	{ name: "ours alone (web-sdk external)", code: OURS, external: SDK_PACKAGES },
 	{ name: "peer alone (web-sdk external)", code: PEER, external: SDK_PACKAGES },
+	{ name: "ours OFREP + web-sdk", code: `${OURS_OFREP}\n${SDK}`, external: [] },
+	{
+		name: "ours OFREP via main entry + web-sdk",
+		code: `${OURS_OFREP_MAIN}\n${SDK}`,
+		external: [],
+	},
+	{ name: "peer OFREP + web-sdk", code: `${PEER_OFREP}\n${SDK}`, external: [] },
+	{
+		name: "ours OFREP alone (web-sdk external)",
+		code: OURS_OFREP,
+		external: SDK_PACKAGES,
+	},
+	{
+		name: "peer OFREP alone (web-sdk external)",
+		code: PEER_OFREP,
+		external: SDK_PACKAGES,
+	},
 	{
 		name: "ours + connect-web adapter (optional)",
 		code: OURS_CONNECT,
@@ -86,6 +113,7 @@ function table(
 		...Object.entries(shares).map(([k, v]) => `| ${k} | ${v} |`),
 		"",
 		`budget: ${BUDGET_BYTES} B min+gzip for ours → ${(shares.ours ?? Number.POSITIVE_INFINITY) <= BUDGET_BYTES ? "met" : "NOT met"}`,
+		`budget: ${OFREP_BUDGET_BYTES} B min+gzip for ours OFREP → ${(shares["ours OFREP"] ?? Number.POSITIVE_INFINITY) <= OFREP_BUDGET_BYTES ? "met" : "NOT met"}`,
 	];
 	return lines.join("\n");
 }
@@ -164,6 +192,10 @@ async function main(): Promise<void> {
 	const shares = {
 		ours: gz("ours + web-sdk") - gz("web-sdk alone"),
 		peer: gz("peer + web-sdk") - gz("web-sdk alone"),
+		"ours OFREP": gz("ours OFREP + web-sdk") - gz("web-sdk alone"),
+		"ours OFREP via main entry":
+			gz("ours OFREP via main entry + web-sdk") - gz("web-sdk alone"),
+		"peer OFREP": gz("peer OFREP + web-sdk") - gz("web-sdk alone"),
 	};
 	const wire = wireSizes();
 	const text = `${table(rows, shares)}\n\n${wireTable(wire)}`;
@@ -174,7 +206,7 @@ async function main(): Promise<void> {
 		mkdirSync(outDir, { recursive: true });
 		writeFileSync(
 			path.join(outDir, "web-bundle-size.json"),
-			`${JSON.stringify({ budgetBytes: BUDGET_BYTES, rows, shares, wire }, null, 2)}\n`,
+			`${JSON.stringify({ budgetBytes: BUDGET_BYTES, ofrepBudgetBytes: OFREP_BUDGET_BYTES, rows, shares, wire }, null, 2)}\n`,
 		);
 		writeFileSync(
 			path.join(outDir, "web-bundle-size.md"),

@@ -17,7 +17,7 @@ export const PACKAGES = [
 	{ dir: "evaluator", kind: "library", subpaths: [] },
 	{ dir: "provider-core", kind: "library", subpaths: [] },
 	{ dir: "provider", kind: "library", subpaths: [] },
-	{ dir: "web-provider", kind: "library", subpaths: [] },
+	{ dir: "web-provider", kind: "library", subpaths: ["ofrep"] },
 	// ESM only (C36): nothing resolves under `require`, so attw's CJS resolutions would only report that fact.
 	{ dir: "daemon", kind: "esm-cli", subpaths: [] },
 ];

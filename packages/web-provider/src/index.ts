@@ -27,3 +27,19 @@ export type {
 	JsonValue,
 } from "./flagd-web-transport.js";
 export { fromConnectTransport } from "./from-connect-transport.js";
+export {
+	defaultOfrepCacheKey,
+	type KeyValueStorage,
+	type OfrepBulkSnapshot,
+	type OfrepCacheKeyInput,
+	type OfrepCacheMode,
+	type OfrepChangeDetection,
+	type OfrepFlagItem,
+	type OfrepHeaders,
+	OfrepRequestError,
+	OfrepWebProvider,
+	type OfrepWebProviderConfig,
+	type OfrepWebProviderEnvironment,
+	type OfrepWebProviderOptions,
+	resolveOfrepWebProviderOptions,
+} from "./ofrep.js";

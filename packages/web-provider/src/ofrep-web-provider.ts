@@ -1,0 +1,440 @@
+import { Backoff } from "@flagd-ts/provider-core";
+import {
+	type EvaluationContext,
+	type FlagValue,
+	type JsonValue,
+	OpenFeatureEventEmitter,
+	type Provider,
+	ProviderEvents,
+	ProviderFatalError,
+	type ResolutionDetails,
+} from "@openfeature/web-sdk";
+import {
+	fetchOfrepBulk,
+	type OfrepBulkSnapshot,
+	type OfrepFlagItem,
+	type OfrepRefetchHint,
+	OfrepRequestError,
+} from "./ofrep-bulk-client.js";
+import { OfrepChangeStream } from "./ofrep-change-stream.js";
+import {
+	defaultStorage,
+	type KeyValueStorage,
+	OfrepFlagStore,
+} from "./ofrep-flag-store.js";
+import { toResolution } from "./ofrep-resolution.js";
+import {
+	type OfrepWebProviderConfig,
+	type OfrepWebProviderOptions,
+	resolveOfrepWebProviderOptions,
+	toHeaderPairs,
+} from "./ofrep-web-provider-options.js";
+
+/** Test seams: browser APIs the provider uses, defaulting to the page's. */
+export interface OfrepWebProviderEnvironment {
+	/** @default localStorage */
+	readonly storage?: KeyValueStorage | undefined;
+	/** @default globalThis.EventSource */
+	readonly EventSourceImpl?: typeof EventSource;
+}
+
+/**
+ * OpenFeature web provider over OFREP (`POST /ofrep/v1/evaluate/flags`) using fetch and JSON only — no Connect or
+ * protobuf code, so it bundles apart from `FlagdWebProvider`. Bulk results are kept in memory and in localStorage
+ * (ADR-0009; the first page load after a visit evaluates from there while the network refresh runs), revalidated
+ * with If-None-Match (a 304 keeps them), re-fetched on `refetchEvaluation` events of the advertised SSE streams
+ * (ADR-0008, the browser's EventSource), on context changes and when the page becomes visible (ADR-0010).
+ *
+ * Events: READY when initialized and again after recovering; STALE while the event stream is down or re-fetches
+ * fail (ERROR once that lasts `retryGracePeriod` seconds, or at once for 401/403); CONFIGURATION_CHANGED with the
+ * keys whose result changed.
+ */
+export class OfrepWebProvider implements Provider {
+	readonly metadata = { name: "flagd-ofrep-web" } as const;
+	readonly runsOn = "client";
+	readonly events = new OpenFeatureEventEmitter();
+	readonly hooks = [];
+	readonly #config: OfrepWebProviderConfig;
+	readonly #environment: OfrepWebProviderEnvironment;
+	readonly #abort = new AbortController();
+	readonly #backoff = new Backoff({ initialDelayMs: 1000, maxDelayMs: 60_000 });
+	#store: OfrepFlagStore | undefined;
+	#context: EvaluationContext = {};
+	#generation = 0;
+	#flags = new Map<string, OfrepFlagItem>();
+	#setMetadata: Record<string, unknown> = {};
+	#etag: string | null = null;
+	#streams: readonly string[] = [];
+	#inactivityDelaySec: number | undefined;
+	#cached = false;
+	#stream: OfrepChangeStream | undefined;
+	#inflight: Promise<void> | undefined;
+	#again: OfrepRefetchHint | undefined | null = null;
+	#stale = false;
+	#errored = false;
+	#graceTimer: ReturnType<typeof setTimeout> | undefined;
+	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#pollTimer: ReturnType<typeof setInterval> | undefined;
+	#closed = false;
+	readonly #onVisibility = () => {
+		if (document.visibilityState === "visible") void this.#refresh(undefined);
+	};
+
+	/**
+	 * @param options see {@link OfrepWebProviderOptions}; unknown names and bad values throw, naming the option.
+	 * @param environment test seams for localStorage and EventSource.
+	 */
+	constructor(
+		options: OfrepWebProviderOptions,
+		environment: OfrepWebProviderEnvironment = {},
+	) {
+		this.#config = resolveOfrepWebProviderOptions(options);
+		this.#environment = environment;
+	}
+
+	/** Evaluates every flag for `context`: from local persistence first when there is an entry, else the server. */
+	async initialize(
+		context: EvaluationContext = {},
+		domain?: string,
+	): Promise<void> {
+		const { cacheMode } = this.#config;
+		const storage =
+			"storage" in this.#environment
+				? this.#environment.storage
+				: defaultStorage();
+		if (cacheMode !== "disabled" && storage !== undefined) {
+			this.#store = new OfrepFlagStore({
+				storage,
+				ttlSec: this.#config.cacheTTL,
+				keyMaterial: this.#config.cacheKeyGenerator,
+				url: this.#config.baseUrl,
+				selector: this.#config.selector,
+				domain,
+				logger: this.#config.logger,
+			});
+		}
+		this.#context = context;
+		const persisted =
+			cacheMode === "local-cache-first"
+				? await this.#readPersisted(context)
+				: undefined;
+		if (persisted !== undefined) {
+			this.#apply(persisted, true);
+			void this.#refresh(undefined);
+		} else {
+			try {
+				await this.#load(context, this.#generation, undefined, false);
+			} catch (e: unknown) {
+				const fallback = await this.#fallback(e, context);
+				this.#apply(fallback, true);
+			}
+		}
+		this.#follow();
+		if (
+			!this.#config.disableVisibilityRefresh &&
+			typeof document !== "undefined"
+		) {
+			document.addEventListener("visibilitychange", this.#onVisibility);
+		}
+	}
+
+	/** Re-evaluates for the new context (the SDK reports RECONCILING meanwhile); persisted values cover an outage. */
+	async onContextChange(
+		_oldContext: EvaluationContext,
+		newContext: EvaluationContext,
+	): Promise<void> {
+		this.#context = newContext;
+		const generation = ++this.#generation;
+		try {
+			await this.#load(newContext, generation, undefined, false);
+			this.#follow();
+			this.#recovered();
+		} catch (e: unknown) {
+			if (generation !== this.#generation) return;
+			this.#apply(await this.#fallback(e, newContext), true);
+		}
+	}
+
+	async onClose(): Promise<void> {
+		this.#closed = true;
+		this.#abort.abort(new Error("provider closed"));
+		this.#stream?.close();
+		this.#stream = undefined;
+		for (const timer of [this.#graceTimer, this.#retryTimer])
+			clearTimeout(timer);
+		clearInterval(this.#pollTimer);
+		if (typeof document !== "undefined") {
+			document.removeEventListener("visibilitychange", this.#onVisibility);
+		}
+	}
+
+	resolveBooleanEvaluation(
+		key: string,
+		defaultValue: boolean,
+	): ResolutionDetails<boolean> {
+		return this.#resolve(key, defaultValue);
+	}
+
+	resolveStringEvaluation(
+		key: string,
+		defaultValue: string,
+	): ResolutionDetails<string> {
+		return this.#resolve(key, defaultValue);
+	}
+
+	resolveNumberEvaluation(
+		key: string,
+		defaultValue: number,
+	): ResolutionDetails<number> {
+		return this.#resolve(key, defaultValue);
+	}
+
+	resolveObjectEvaluation<T extends JsonValue>(
+		key: string,
+		defaultValue: T,
+	): ResolutionDetails<T> {
+		return this.#resolve(key, defaultValue);
+	}
+
+	#resolve<T extends FlagValue>(
+		key: string,
+		defaultValue: T,
+	): ResolutionDetails<T> {
+		return toResolution(
+			this.#flags.get(key),
+			defaultValue,
+			this.#setMetadata,
+			this.#cached,
+		);
+	}
+
+	/** One bulk request for `context`; applies and persists a 200. Returns the changed keys. */
+	async #load(
+		context: EvaluationContext,
+		generation: number,
+		hint: OfrepRefetchHint | undefined,
+		unconditional: boolean,
+	): Promise<string[] | undefined> {
+		const result = await fetchOfrepBulk(
+			this.#config,
+			context,
+			unconditional ? null : this.#etag,
+			hint,
+			this.#abort.signal,
+		);
+		if (generation !== this.#generation || this.#closed) return undefined;
+		this.#backoff.reset();
+		if (result.status === 304) {
+			// The server confirmed what is held.
+			this.#cached = false;
+			return [];
+		}
+		const changed = this.#apply(result.snapshot, false);
+		const key = await this.#storeKey(context);
+		if (key !== undefined && generation === this.#generation) {
+			this.#store?.write(key, result.snapshot);
+		}
+		return changed;
+	}
+
+	/** Re-fetch for the current context; concurrent calls coalesce into one follow-up request. */
+	#refresh(
+		hint: OfrepRefetchHint | undefined,
+		unconditional = false,
+	): Promise<void> {
+		if (this.#closed) return Promise.resolve();
+		if (this.#inflight !== undefined) {
+			this.#again = hint;
+			return this.#inflight;
+		}
+		const generation = this.#generation;
+		this.#inflight = this.#load(this.#context, generation, hint, unconditional)
+			.then(
+				(changed) => {
+					if (changed === undefined) return;
+					this.#follow();
+					this.#recovered();
+					if (changed.length > 0) {
+						this.events.emit(ProviderEvents.ConfigurationChanged, {
+							message: "flags re-evaluated",
+							flagsChanged: changed,
+						});
+					}
+				},
+				(e: unknown) => this.#failed(e),
+			)
+			.finally(() => {
+				this.#inflight = undefined;
+				if (this.#again === null) return;
+				const next = this.#again;
+				this.#again = null;
+				void this.#refresh(next);
+			});
+		return this.#inflight;
+	}
+
+	/** Replaces the held flags; returns the keys whose result changed. */
+	#apply(snapshot: OfrepBulkSnapshot, cached: boolean): string[] {
+		const next = new Map<string, OfrepFlagItem>();
+		for (const item of snapshot.flags) next.set(item.key, item);
+		const changed: string[] = [];
+		for (const [key, item] of next) {
+			const before = this.#flags.get(key);
+			if (
+				before === undefined ||
+				JSON.stringify(before) !== JSON.stringify(item)
+			) {
+				changed.push(key);
+			}
+		}
+		for (const key of this.#flags.keys()) if (!next.has(key)) changed.push(key);
+		this.#flags = next;
+		this.#setMetadata = snapshot.metadata;
+		this.#etag = snapshot.etag;
+		this.#streams = snapshot.streams;
+		this.#inactivityDelaySec = snapshot.inactivityDelaySec;
+		this.#cached = cached;
+		return changed;
+	}
+
+	/** Starts (or keeps) the change detection the config and the last answer allow. */
+	#follow(): void {
+		if (this.#closed) return;
+		const { changeDetection, pollInterval } = this.#config;
+		const Impl = this.#environment.EventSourceImpl;
+		if (
+			changeDetection === "sse" &&
+			this.#streams.length > 0 &&
+			OfrepChangeStream.available(Impl)
+		) {
+			clearInterval(this.#pollTimer);
+			this.#pollTimer = undefined;
+			this.#stream ??= new OfrepChangeStream(
+				{
+					onRefetch: (hint) => void this.#refresh(hint, hint === undefined),
+					onReconnected: () => void this.#refresh(undefined),
+					onInterrupted: () =>
+						this.#markStale("the event stream is interrupted"),
+					onClosed: () => {
+						this.#markStale("the event stream closed");
+						this.#scheduleRetry(undefined);
+					},
+				},
+				{
+					EventSourceImpl: Impl,
+					parse: this.#config.sseEventParser,
+					inactivityDelaySec: this.#config.inactivityDelaySec,
+					logger: this.#config.logger,
+				},
+			);
+			this.#stream.connect(this.#streams, this.#inactivityDelaySec);
+			return;
+		}
+		this.#stream?.close();
+		this.#stream = undefined;
+		if (
+			changeDetection !== "none" &&
+			pollInterval > 0 &&
+			this.#pollTimer === undefined
+		) {
+			this.#pollTimer = setInterval(
+				() => void this.#refresh(undefined),
+				pollInterval,
+			);
+		}
+	}
+
+	#failed(e: unknown): void {
+		if (this.#closed) return;
+		const message = e instanceof Error ? e.message : String(e);
+		this.#config.logger?.warn(`OFREP web provider: ${message}`);
+		if (e instanceof OfrepRequestError && e.fatal) {
+			this.#errored = true;
+			this.events.emit(ProviderEvents.Error, { message });
+			return;
+		}
+		this.#markStale(message);
+		this.#scheduleRetry(
+			e instanceof OfrepRequestError ? e.retryAfterMs : undefined,
+		);
+	}
+
+	#scheduleRetry(atLeastMs: number | undefined): void {
+		if (this.#closed || this.#retryTimer !== undefined) return;
+		const delayMs = Math.max(this.#backoff.nextDelayMs(), atLeastMs ?? 0);
+		this.#retryTimer = setTimeout(() => {
+			this.#retryTimer = undefined;
+			void this.#refresh(undefined);
+		}, delayMs);
+	}
+
+	#markStale(message: string): void {
+		if (this.#closed || this.#stale) return;
+		this.#stale = true;
+		this.events.emit(ProviderEvents.Stale, { message });
+		this.#graceTimer = setTimeout(() => {
+			this.#graceTimer = undefined;
+			if (!this.#stale || this.#closed) return;
+			this.#errored = true;
+			this.events.emit(ProviderEvents.Error, {
+				message: `${message} for ${this.#config.retryGracePeriod} s`,
+			});
+		}, this.#config.retryGracePeriod * 1000);
+	}
+
+	/** A request succeeded: leaves STALE/ERROR with READY. */
+	#recovered(): void {
+		clearTimeout(this.#graceTimer);
+		this.#graceTimer = undefined;
+		clearTimeout(this.#retryTimer);
+		this.#retryTimer = undefined;
+		if (!this.#stale && !this.#errored) return;
+		this.#stale = false;
+		this.#errored = false;
+		this.events.emit(ProviderEvents.Ready, { message: "flags re-evaluated" });
+	}
+
+	/** Initial or context-change failure: persisted values when the failure is transient, else the error. */
+	async #fallback(
+		e: unknown,
+		context: EvaluationContext,
+	): Promise<OfrepBulkSnapshot> {
+		if (e instanceof OfrepRequestError && e.fatal) {
+			throw e.status === 401 || e.status === 403
+				? new ProviderFatalError(e.message, { cause: e })
+				: e;
+		}
+		const persisted = await this.#readPersisted(context);
+		if (persisted === undefined) {
+			// The SDK reports ERROR; keep trying, and READY + CONFIGURATION_CHANGED follow the first answer.
+			this.#errored = true;
+			this.#scheduleRetry(
+				e instanceof OfrepRequestError ? e.retryAfterMs : undefined,
+			);
+			throw e;
+		}
+		this.#config.logger?.warn(
+			`OFREP web provider: serving persisted flags: ${e instanceof Error ? e.message : String(e)}`,
+		);
+		this.#scheduleRetry(undefined);
+		return persisted;
+	}
+
+	async #readPersisted(
+		context: EvaluationContext,
+	): Promise<OfrepBulkSnapshot | undefined> {
+		const key = await this.#storeKey(context);
+		return key === undefined ? undefined : this.#store?.read(key);
+	}
+
+	async #storeKey(context: EvaluationContext): Promise<string | undefined> {
+		if (this.#store === undefined) return undefined;
+		const headers = [...this.#config.headers];
+		if (this.#config.headersFactory !== undefined) {
+			headers.push(
+				...toHeaderPairs(await this.#config.headersFactory(), "headersFactory"),
+			);
+		}
+		return this.#store.keyOf(context, headers);
+	}
+}

@@ -1,0 +1,283 @@
+/**
+ * Our web provider's OFREP mode (`@flagd-ts/web-provider/ofrep`, bundled with esbuild) in Debian's Chromium
+ * against the real daemon's OFREP port, from another origin (CORS restricted to the page, `Flagd-Selector`):
+ * every flag type evaluated, a flag file edit arriving through the advertised event stream (the browser's
+ * EventSource) and the re-fetch, a context change re-fetching, a daemon restart going STALE → READY +
+ * CONFIGURATION_CHANGED, and a reload serving the values persisted in localStorage before the network answers.
+ * Under CI=true a missing Chromium fails this suite instead of skipping it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { build, stop as stopEsbuild } from "esbuild";
+import type { Browser, Page, Request, Route } from "playwright-core";
+import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import {
+	type RunningDaemon,
+	startDaemon,
+} from "../../packages/daemon/src/runtime/start-daemon.js";
+import { browserTestsEnabled, launchChromium } from "../support/chromium.js";
+import {
+	type StaticServer,
+	startStaticServer,
+} from "../support/static-server.js";
+import { workspaceSourcesPlugin } from "./fixtures/workspace-sources-plugin.js";
+
+const ROOT = path.resolve(__dirname, "../..");
+const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
+
+interface PageState {
+	status: string;
+	events: string[];
+	flags: Record<string, { value: unknown; reason?: string }>;
+}
+
+function flagDocument(color: string, limit = 10): string {
+	const web = { flagSetId: "web" };
+	return JSON.stringify({
+		flags: {
+			"new-ui": {
+				state: "ENABLED",
+				variants: { on: true, off: false },
+				defaultVariant: "on",
+				metadata: web,
+			},
+			color: {
+				state: "ENABLED",
+				variants: { red: "red", blue: "blue", green: "green" },
+				defaultVariant: color,
+				metadata: web,
+			},
+			limit: {
+				state: "ENABLED",
+				variants: { small: limit, big: 1000 },
+				defaultVariant: "small",
+				metadata: web,
+			},
+			config: {
+				state: "ENABLED",
+				variants: { v1: { theme: "dark", items: [1, 2] } },
+				defaultVariant: "v1",
+				metadata: web,
+			},
+			greeting: {
+				state: "ENABLED",
+				variants: { std: "hello", vip: "welcome back" },
+				defaultVariant: "std",
+				targeting: {
+					if: [{ "==": [{ var: "targetingKey" }, "vip-7"] }, "vip", "std"],
+				},
+				metadata: web,
+			},
+			"other-color": {
+				state: "ENABLED",
+				variants: { red: "red" },
+				defaultVariant: "red",
+				metadata: { flagSetId: "other" },
+			},
+		},
+	});
+}
+
+async function bundlePage(): Promise<string> {
+	const result = await build({
+		entryPoints: [path.join(__dirname, "fixtures/ofrep-mode-page.ts")],
+		bundle: true,
+		format: "esm",
+		platform: "browser",
+		target: "es2020",
+		write: false,
+		plugins: [workspaceSourcesPlugin(ROOT)],
+		logLevel: "error",
+	});
+	const file = result.outputFiles[0];
+	if (file === undefined) throw new Error("esbuild produced no output");
+	return file.text;
+}
+
+function waitForState(
+	page: Page,
+	predicate: string,
+	timeoutMs = 20_000,
+): Promise<unknown> {
+	return page.waitForFunction(
+		`(() => { const s = window.ofrepMode && window.ofrepMode.state(); return !!s && (${predicate}); })()`,
+		undefined,
+		{ timeout: timeoutMs, polling: 50 },
+	);
+}
+
+function state(page: Page): Promise<PageState> {
+	return page.evaluate(() =>
+		(
+			window as unknown as { ofrepMode: { state(): PageState } }
+		).ofrepMode.state(),
+	);
+}
+
+const isBulk = (r: Request) =>
+	r.method() === "POST" &&
+	new URL(r.url()).pathname === "/ofrep/v1/evaluate/flags";
+
+describeBrowser("web provider OFREP mode in Chromium", () => {
+	let browser: Browser;
+	let site: StaticServer;
+	let daemon: RunningDaemon | undefined;
+	let dir: string;
+	let flagFile: string;
+	let ofrepPort = 0;
+
+	async function start(): Promise<RunningDaemon> {
+		const started = await startDaemon(
+			defaultDaemonConfig({
+				port: 0,
+				managementPort: 0,
+				syncPort: 0,
+				ofrepPort,
+				bindAddress: "127.0.0.1",
+				sources: [{ uri: flagFile, provider: "file" }],
+				corsOrigins: [site.origin],
+			}),
+		);
+		await started.ready;
+		ofrepPort = started.ports.ofrep;
+		return started;
+	}
+
+	beforeAll(async () => {
+		dir = mkdtempSync(path.join(os.tmpdir(), "ofrep-mode-browser-"));
+		flagFile = path.join(dir, "flags.json");
+		writeFileSync(flagFile, flagDocument("red"));
+		site = await startStaticServer({
+			files: {
+				"/index.html":
+					'<!doctype html><meta charset="utf-8"><title>ofrep mode</title><script type="module" src="/main.js"></script>',
+				"/main.js": await bundlePage(),
+			},
+		});
+		daemon = await start();
+		browser = await launchChromium();
+	});
+
+	afterAll(async () => {
+		await browser?.close();
+		await daemon?.close();
+		await site?.close();
+		rmSync(dir, { recursive: true, force: true });
+		// esbuild's JS API keeps a service child process; stop it so Jest can exit.
+		await stopEsbuild();
+	});
+
+	it("evaluates, follows file changes over SSE, re-fetches on context change, recovers from a restart and serves persisted values on reload", async () => {
+		const page = await browser.newPage();
+		const problems: string[] = [];
+		page.on("pageerror", (e) => problems.push(e.message));
+		const streamOpened = page.waitForRequest(
+			(r) =>
+				r.url() ===
+				`http://127.0.0.1:${ofrepPort}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+		);
+		const query = new URLSearchParams({
+			baseUrl: `http://127.0.0.1:${ofrepPort}`,
+			selector: "flagSetId=web",
+		});
+		const url = `${site.origin}/index.html?${query}`;
+		await page.goto(url);
+		await waitForState(page, 's.status === "READY"');
+		expect((await state(page)).flags).toEqual({
+			"new-ui": { value: true, reason: "STATIC" },
+			color: { value: "red", reason: "STATIC" },
+			limit: { value: 10, reason: "STATIC" },
+			config: { value: { theme: "dark", items: [1, 2] }, reason: "STATIC" },
+			greeting: { value: "hello", reason: "TARGETING_MATCH" },
+			// Another flag set: not selected.
+			"other-color": { value: "<default>", reason: "ERROR" },
+		});
+		await streamOpened;
+
+		// A file edit: the daemon's event, then a re-fetch with our ETag and the event's etag.
+		const refetch = page.waitForRequest(
+			(r) => isBulk(r) && r.url().includes("flagConfigEtag="),
+		);
+		writeFileSync(flagFile, flagDocument("blue"));
+		const triggered = await refetch;
+		expect(await triggered.headerValue("if-none-match")).toMatch(/^".+"$/);
+		await waitForState(
+			page,
+			's.events.includes("PROVIDER_CONFIGURATION_CHANGED [color]") && s.flags.color.value === "blue"',
+		);
+
+		// Context change: one bulk request with the new context.
+		const contextual = page.waitForRequest(
+			(r) => isBulk(r) && (r.postData() ?? "").includes("vip-7"),
+		);
+		await page.evaluate(() =>
+			(
+				window as unknown as {
+					ofrepMode: { setContext(c: object): Promise<void> };
+				}
+			).ofrepMode.setContext({ targetingKey: "vip-7" }),
+		);
+		expect(JSON.parse((await contextual).postData() ?? "")).toEqual({
+			context: { targetingKey: "vip-7" },
+		});
+		await waitForState(
+			page,
+			's.flags.greeting.value === "welcome back" && s.flags.greeting.reason === "TARGETING_MATCH"',
+		);
+
+		// Restart, with a change made while the daemon is down.
+		await daemon?.close();
+		daemon = undefined;
+		await waitForState(page, 's.status === "STALE"');
+		writeFileSync(flagFile, flagDocument("blue", 20));
+		daemon = await start();
+		await waitForState(
+			page,
+			's.status === "READY" && s.flags.limit.value === 20',
+			60_000,
+		);
+		const after = await state(page);
+		const tail = after.events.slice(after.events.lastIndexOf("PROVIDER_STALE"));
+		expect(tail).toContain("PROVIDER_READY");
+		expect(tail).toContain("PROVIDER_CONFIGURATION_CHANGED [limit]");
+		expect(tail.indexOf("PROVIDER_READY")).toBeLessThan(
+			tail.indexOf("PROVIDER_CONFIGURATION_CHANGED [limit]"),
+		);
+
+		// Reload with the bulk request held back: the persisted values (reason CACHED) come first.
+		const held: Route[] = [];
+		let heldOne = () => {};
+		const firstHeld = new Promise<void>((resolve) => {
+			heldOne = resolve;
+		});
+		await page.route("**/ofrep/v1/evaluate/flags**", (route) => {
+			if (route.request().method() !== "POST") return void route.continue();
+			held.push(route);
+			heldOne();
+		});
+		// The reload's context is user-1 again (the page sets it before the provider starts): its entry was last
+		// written before the restart, when limit was still 10.
+		await page.reload();
+		await waitForState(page, 's.status === "READY"');
+		const cached = await state(page);
+		await firstHeld; // the refresh is on its way and cannot have been answered
+		expect(cached.flags.color).toEqual({ value: "blue", reason: "CACHED" });
+		expect(cached.flags.limit).toEqual({ value: 10, reason: "CACHED" });
+		expect(cached.flags.greeting).toEqual({ value: "hello", reason: "CACHED" });
+		for (const route of held) await route.continue();
+		await page.unroute("**/ofrep/v1/evaluate/flags**");
+		// The network answer replaces them: the server's reasons again, and the change since then as an event.
+		await waitForState(
+			page,
+			's.flags.limit.value === 20 && s.events.includes("PROVIDER_CONFIGURATION_CHANGED [limit]")',
+		);
+		expect((await state(page)).flags.color).toEqual({
+			value: "blue",
+			reason: "STATIC",
+		});
+		expect(problems).toEqual([]);
+		await page.close();
+	}, 150_000);
+});
