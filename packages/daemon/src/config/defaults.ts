@@ -34,6 +34,12 @@ export const DEFAULTS = {
 	otelKeyPath: undefined,
 	otelCaPath: undefined,
 	otelReloadIntervalMs: 3_600_000,
+	headerTimeoutMs: 5_000,
+	idleTimeoutMs: 60_000,
+	maxConcurrentStreams: 250,
+	maxEventStreams: 1_000,
+	maxSyncStreams: 1_000,
+	syncClientCaPath: undefined,
 } as const satisfies {
 	// Every field present (even the optional ones), each with its declared type, undefined included.
 	readonly [K in keyof Required<DefaultedFields>]: DefaultedFields[K];

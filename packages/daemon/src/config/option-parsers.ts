@@ -33,6 +33,14 @@ export function parseBytes(raw: unknown): Parsed<number> {
 		: ok(n);
 }
 
+/** A count of things that must allow at least one (stream limits); HTTP/2 counts fit in 32 bits. */
+export function parseCount(raw: unknown): Parsed<number> {
+	const n = integerIn(raw, 0xffff_ffff);
+	return n === undefined || n === 0
+		? fail("must be a whole number from 1 to 4294967295")
+		: ok(n);
+}
+
 export function parseDuration(raw: unknown): Parsed<number> {
 	const ms =
 		typeof raw === "number"

@@ -14,6 +14,7 @@ import {
 	parseBoolean,
 	parseBytes,
 	parseChoice,
+	parseCount,
 	parseDuration,
 	parseList,
 	parseMap,
@@ -197,6 +198,32 @@ function buildConfig(reader: OptionReader): DaemonConfig {
 			parseDuration,
 			DEFAULTS.otelReloadIntervalMs,
 		),
+		headerTimeoutMs: reader.scalar(
+			"header-timeout",
+			parseDuration,
+			DEFAULTS.headerTimeoutMs,
+		),
+		idleTimeoutMs: reader.scalar(
+			"idle-timeout",
+			parseDuration,
+			DEFAULTS.idleTimeoutMs,
+		),
+		maxConcurrentStreams: reader.scalar(
+			"max-concurrent-streams",
+			parseCount,
+			DEFAULTS.maxConcurrentStreams,
+		),
+		maxEventStreams: reader.scalar(
+			"max-event-streams",
+			parseCount,
+			DEFAULTS.maxEventStreams,
+		),
+		maxSyncStreams: reader.scalar(
+			"max-sync-streams",
+			parseCount,
+			DEFAULTS.maxSyncStreams,
+		),
+		syncClientCaPath: str("sync-client-ca-path") ?? DEFAULTS.syncClientCaPath,
 	};
 }
 

@@ -30,6 +30,7 @@ import {
 	type UnaryRoute,
 } from "./grpc-unary-fast-path.js";
 import type { RequestHandler } from "./http-listener.js";
+import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
 
 /** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */
 export interface ServiceRoute {
@@ -50,6 +51,8 @@ export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly logger: Logger;
 	/** Serve plain unary gRPC and Connect calls directly (the *-unary-fast-path.ts files). @default true */
 	readonly grpcUnaryFastPath?: boolean;
+	/** Caps the server streams of every service here, together. @default no cap */
+	readonly streamLimiter?: StreamLimiter | undefined;
 }
 
 /** connect's default: smaller messages are never compressed. */
@@ -63,6 +66,7 @@ export function createConnectHandler(
 		services,
 		logger,
 		grpcUnaryFastPath = true,
+		streamLimiter,
 		...routerOptions
 	} = options;
 	const acceptCompression = routerOptions.acceptCompression ?? [
@@ -71,7 +75,12 @@ export function createConnectHandler(
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
 	const unaryRoutes = new Map<string, UnaryRoute>();
-	for (const { service, impl } of services) {
+	for (const route of services) {
+		const { service } = route;
+		const impl =
+			streamLimiter === undefined
+				? route.impl
+				: limitServerStreams(service, route.impl, streamLimiter);
 		router.service(service, impl);
 		for (const method of service.methods) {
 			const fn = impl[method.localName as keyof typeof impl];

@@ -16,6 +16,7 @@ import {
 import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
 import type { FlagResolver } from "./flag-resolver.js";
 import type { RequestHandler } from "./http-listener.js";
+import type { StreamLimiter } from "./stream-limiter.js";
 
 export interface EvaluationHandlerOptions {
 	readonly resolver: FlagResolver;
@@ -28,6 +29,8 @@ export interface EvaluationHandlerOptions {
 	readonly logger: Logger;
 	/** Spans and debug request logs. @default off */
 	readonly telemetry?: RequestTelemetry;
+	/** Caps the open EventStreams (v1 and v2 together). @default no cap */
+	readonly eventStreamLimiter?: StreamLimiter;
 }
 
 /** See the file comment. */
@@ -59,6 +62,7 @@ export function createEvaluationHandler(
 				? options.maxRequestBodyBytes
 				: 0xffffffff,
 		jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: true },
+		streamLimiter: options.eventStreamLimiter,
 	});
 	const cors = new CorsPolicy(options.corsOrigins);
 	const { metrics, scheme } = options;
