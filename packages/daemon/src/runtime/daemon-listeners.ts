@@ -89,8 +89,7 @@ export async function bindListeners(
 	};
 	const readMaxBytes =
 		config.maxRequestBodyBytes > 0 ? config.maxRequestBodyBytes : 0xffffffff;
-	const syncClientCaPath =
-		config.syncClientCaPath ?? DEFAULTS.syncClientCaPath;
+	const syncClientCaPath = config.syncClientCaPath ?? DEFAULTS.syncClientCaPath;
 	const bound: RunningListener[] = [];
 	const track = async (listener: Promise<RunningListener>) => {
 		const running = await listener;

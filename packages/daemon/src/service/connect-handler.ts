@@ -3,7 +3,9 @@
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
  * daemon's logger with the RPC's name. Plain unary calls take a direct path (grpc-unary-fast-path.ts for gRPC,
- * connect-unary-fast-path.ts for the Connect protocol), which hands anything unusual back to the router.
+ * connect-unary-fast-path.ts for the Connect protocol), which hands anything unusual back to the router. A request
+ * message that is not valid protobuf is answered INVALID_ARGUMENT (parse-error-status.ts), and server streams can
+ * be capped (stream-limiter.ts).
  */
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
@@ -30,6 +32,7 @@ import {
 	type UnaryRoute,
 } from "./grpc-unary-fast-path.js";
 import type { RequestHandler } from "./http-listener.js";
+import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
 
 /** One service and its implementation; build with {@link serviceRoute} to keep the two types tied. */
@@ -115,6 +118,7 @@ export function createConnectHandler(
 		res: Parameters<RequestHandler>[1],
 	): void => {
 		handler(universal)
+			.then(parseErrorAsInvalidArgument)
 			.then((response) => universalResponseToNodeResponse(response, res))
 			.catch((reason: unknown) => {
 				if (res.destroyed || ConnectError.from(reason).code === Code.Aborted)

@@ -74,7 +74,9 @@ export function http1ServerOptions(
 	limits: ConnectionLimits,
 ): http.ServerOptions {
 	return {
-		...(limits.maxHeaderBytes > 0 ? { maxHeaderSize: limits.maxHeaderBytes } : {}),
+		...(limits.maxHeaderBytes > 0
+			? { maxHeaderSize: limits.maxHeaderBytes }
+			: {}),
 		headersTimeout: limits.headerTimeoutMs,
 		requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs),
 		keepAliveTimeout: limits.idleTimeoutMs,
@@ -138,7 +140,8 @@ export function guardHttp2Session(
 		session.close();
 		setTimeout(drop, GOAWAY_GRACE_MS).unref();
 	};
-	if (limits.idleTimeoutMs > 0) session.setTimeout(limits.idleTimeoutMs, onIdle);
+	if (limits.idleTimeoutMs > 0)
+		session.setTimeout(limits.idleTimeoutMs, onIdle);
 	session.on("stream", (stream: http2.ServerHttp2Stream) => {
 		sawStream = true;
 		clearTimeout(firstRequest);

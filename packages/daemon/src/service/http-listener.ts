@@ -264,7 +264,10 @@ function readTls(target: ListenTarget): TlsFiles {
 	if (tls === undefined) throw new TypeError("readTls without tls");
 	let files: TlsFiles;
 	try {
-		files = { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) };
+		files = {
+			cert: readFileSync(tls.certPath),
+			key: readFileSync(tls.keyPath),
+		};
 	} catch (e: unknown) {
 		throw new DaemonError(
 			"CONFIG_INVALID",

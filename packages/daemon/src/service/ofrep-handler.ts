@@ -23,6 +23,7 @@ import type {
 	NodeResponse,
 	RequestHandler,
 } from "./http-listener.js";
+import { exceedsJsonDepth, MAX_CONTEXT_DEPTH } from "./json-depth.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
 type Request = NodeRequest;
@@ -187,6 +188,19 @@ function prepare(
 		parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
 			? (parsed as { context?: unknown }).context
 			: undefined;
+	if (exceedsJsonDepth(bodyContext, MAX_CONTEXT_DEPTH)) {
+		sendItem(
+			res,
+			errorItem(
+				400,
+				key,
+				"INVALID_CONTEXT",
+				`context is nested more than ${MAX_CONTEXT_DEPTH} levels deep`,
+				null,
+			),
+		);
+		return undefined;
+	}
 	// A non-object context is ignored, as flagd does.
 	const usable =
 		bodyContext !== null &&

@@ -46,10 +46,7 @@ export class StreamLimiter {
 	}
 }
 
-type ServerStreamImpl = (
-	req: unknown,
-	ctx: unknown,
-) => AsyncIterable<unknown>;
+type ServerStreamImpl = (req: unknown, ctx: unknown) => AsyncIterable<unknown>;
 
 /** The implementation with every server-streaming method counted against `limiter`. */
 export function limitServerStreams<S extends DescService>(
