@@ -166,6 +166,7 @@ const DATA_ON_STREAM_0 = Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41]);
 const HEADERS = 1;
 const RST_STREAM = 3;
 const SETTINGS = 4;
+const GOAWAY = 7;
 
 interface Frame {
 	readonly type: number;
@@ -207,7 +208,10 @@ class FrameReader {
 		for (;;) {
 			const found = this.frames.find(predicate);
 			if (found !== undefined) return found;
-			if (Date.now() > deadline) throw new Error(`no frame: ${what}`);
+			if (Date.now() > deadline)
+				throw new Error(
+					`no frame: ${what}; got ${JSON.stringify(this.frames.map((f) => [f.type, f.flags, f.streamId, f.payload.toString("hex").slice(0, 40)]))}`,
+				);
 			await new Promise<void>((resolve) => {
 				this.#waiters.push(resolve);
 				setTimeout(resolve, 100).unref();
@@ -449,21 +453,16 @@ describe("HTTP/2 streams per connection", () => {
 		},
 	);
 
-	it("refuses streams over the limit with RST_STREAM REFUSED_STREAM", async () => {
+	const SYNC_FLAGS = "/flagd.sync.v1.FlagSyncService/SyncFlags";
+
+	it("refuses streams over the limit with RST_STREAM REFUSED_STREAM before the client acknowledged it", async () => {
 		const socket = await connectRaw(daemon.ports.sync as number);
 		try {
 			const frames = new FrameReader(socket);
-			socket.write(Buffer.concat([PREFACE, EMPTY_SETTINGS]));
-			await frames.waitFor(
-				(f) => f.type === SETTINGS && (f.flags & 1) === 0,
-				"the daemon's SETTINGS",
-			);
 			const opens = Array.from({ length: 8 }, (_, i) =>
-				openGrpcStream(2 * i + 1, "/flagd.sync.v1.FlagSyncService/SyncFlags"),
+				openGrpcStream(2 * i + 1, SYNC_FLAGS),
 			);
-			socket.write(
-				Buffer.concat([frame(SETTINGS, 0x01, 0, Buffer.alloc(0)), ...opens]),
-			);
+			socket.write(Buffer.concat([PREFACE, EMPTY_SETTINGS, ...opens]));
 			const refused = await Promise.all(
 				[11, 13, 15].map((id) =>
 					frames.waitFor(
@@ -480,6 +479,36 @@ describe("HTTP/2 streams per connection", () => {
 		} finally {
 			socket.destroy();
 		}
+	});
+
+	it("ends the connection of a client that exceeds the acknowledged limit, and keeps serving others", async () => {
+		const socket = await connectRaw(daemon.ports.sync as number);
+		try {
+			const frames = new FrameReader(socket);
+			socket.write(Buffer.concat([PREFACE, EMPTY_SETTINGS]));
+			await frames.waitFor(
+				(f) => f.type === SETTINGS && (f.flags & 1) === 0,
+				"the daemon's SETTINGS",
+			);
+			const opens = Array.from({ length: 8 }, (_, i) =>
+				openGrpcStream(2 * i + 1, SYNC_FLAGS),
+			);
+			socket.write(
+				Buffer.concat([frame(SETTINGS, 0x01, 0, Buffer.alloc(0)), ...opens]),
+			);
+			// Node's HTTP/2 treats it as a connection error: GOAWAY, then the socket is closed.
+			await frames.waitFor((f) => f.type === GOAWAY, "GOAWAY");
+			await closedByServer(socket, 10_000);
+		} finally {
+			socket.destroy();
+		}
+		const client = createClient(
+			FlagSyncService,
+			createGrpcTransport({ baseUrl: `http://127.0.0.1:${daemon.ports.sync}` }),
+		);
+		expect((await client.fetchAllFlags({})).flagConfiguration).toContain(
+			"bool-flag",
+		);
 	});
 });
 
