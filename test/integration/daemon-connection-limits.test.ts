@@ -695,6 +695,24 @@ describe("malformed requests", () => {
 		expect(last.toString("utf8")).toContain('"code":"invalid_argument"');
 	});
 
+	it("answers CORS from any origin with * by default (flagd's rs/cors), exposing the ETag", async () => {
+		const res = await fetch(
+			`http://127.0.0.1:${daemon.ports.ofrep}/ofrep/v1/evaluate/flags`,
+			{
+				method: "POST",
+				headers: {
+					Origin: "https://anywhere.example",
+					"Content-Type": "application/json",
+				},
+				body: "{}",
+			},
+		);
+		expect(res.status).toBe(200);
+		expect(res.headers.get("access-control-allow-origin")).toBe("*");
+		expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+		expect(res.headers.get("access-control-expose-headers")).toContain("ETag");
+	});
+
 	it("refuses an OFREP context nested 100,000 levels deep with 400 and accepts one 100 levels deep", async () => {
 		const nested = (depth: number) =>
 			`{"context":{"targetingKey":"u",${'"a":{'.repeat(depth - 1)}"x":1${"}".repeat(depth - 1)}}}`;
