@@ -271,6 +271,95 @@ function openDescriptors(): number {
 	return readdirSync("/proc/self/fd").length;
 }
 
+describe("request body limit over HTTP/1.1", () => {
+	let daemon: RunningDaemon;
+
+	beforeAll(async () => {
+		daemon = await startTestDaemon(
+			[new MemorySource("mem:h1body", BASIC_FLAGS)],
+			{ maxRequestBodyBytes: 1_000_000 },
+		);
+		await daemon.ready;
+	});
+
+	afterAll(async () => {
+		await daemon.close();
+	});
+
+	it.each([
+		[
+			"evaluation",
+			"/flagd.evaluation.v1.Service/ResolveBoolean",
+			429,
+			() => daemon.ports.evaluation,
+		],
+		["OFREP", "/ofrep/v1/evaluate/flags", 413, () => daemon.ports.ofrep],
+		["management", "/healthz", 405, () => daemon.ports.management],
+	])(
+		"answers a 300 MB body on the %s port early and closes the connection instead of reading it",
+		async (_name, path, status, port) => {
+			const socket = await connectRaw(port() as number);
+			let response = "";
+			socket.setEncoding("latin1");
+			socket.on("data", (text: string) => {
+				response += text;
+			});
+			let closed = false;
+			socket.once("close", () => {
+				closed = true;
+			});
+			try {
+				socket.write(
+					`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${300 * MiB}\r\n\r\n`,
+				);
+				const chunk = Buffer.alloc(MiB, 0x20);
+				let sent = 0;
+				for (let i = 0; i < 300 && !closed; i++) {
+					sent += chunk.length;
+					if (!socket.write(chunk) && !closed) {
+						await Promise.race([
+							once(socket, "drain", 30_000, "drain"),
+							once(socket, "close", 30_000, "close"),
+						]);
+					}
+				}
+				await closedByServer(socket, 30_000);
+				expect(response.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+				expect(sent).toBeLessThan(32 * MiB);
+			} finally {
+				socket.destroy();
+			}
+		},
+	);
+
+	it("answers an oversized gRPC health check with RESOURCE_EXHAUSTED without reading it", async () => {
+		const session = http2.connect(
+			`http://127.0.0.1:${daemon.ports.management}`,
+		);
+		session.on("error", () => {});
+		try {
+			const stream = session.request({
+				":method": "POST",
+				":path": "/grpc.health.v1.Health/Check",
+				"content-type": "application/grpc",
+				te: "trailers",
+			});
+			stream.on("error", () => {});
+			stream.resume();
+			const response = once<http2.IncomingHttpHeaders>(
+				stream,
+				"response",
+				30_000,
+				"the health check answer",
+			);
+			stream.write(Buffer.alloc(64 * 1024));
+			expect((await response)["grpc-status"]).toBe("8");
+		} finally {
+			session.destroy();
+		}
+	});
+});
+
 describe("slow, silent and broken connections", () => {
 	let daemon: RunningDaemon;
 	const HEADER_TIMEOUT_MS = 300;

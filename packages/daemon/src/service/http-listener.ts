@@ -94,12 +94,14 @@ export function listenMultiProtocol(
 			handler,
 		);
 		applyHttp1Limits(server, limits);
+		closeUnreadRequests(server);
 		return bind(server, target, tracked(server, limits));
 	}
 	const h1 = http.createServer(http1ServerOptions(limits), handler);
 	const h2 = http2.createServer(http2ServerOptions(limits), handler);
 	const tracker = tracked(h2, limits);
 	trackBusy(h1, tracker);
+	closeUnreadRequests(h1);
 	// Node checks headersTimeout/requestTimeout only on servers that emitted "listening"; this one never listens
 	// (the front server hands it sockets), so it is told it does.
 	h1.emit("listening");
@@ -191,7 +193,24 @@ export function listenHttp1(
 					},
 					handler,
 				);
+	closeUnreadRequests(server);
 	return bind(server, target, tracked(server, limits), server);
+}
+
+/**
+ * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
+ * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
+ * however large the client says it is.
+ */
+function closeUnreadRequests(
+	server: http.Server | http2.Http2SecureServer,
+): void {
+	server.on("request", (req: NodeRequest, res: NodeResponse) => {
+		if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
+		res.once("finish", () => {
+			if (!req.complete) req.socket.destroySoon();
+		});
+	});
 }
 
 interface Tracker {
