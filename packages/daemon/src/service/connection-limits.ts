@@ -4,7 +4,8 @@
  * - HTTP/1.1 uses Node's own `headersTimeout`, `requestTimeout`, `keepAliveTimeout` and `maxHeaderSize`;
  * - HTTP/2 uses `settings.maxConcurrentStreams` and `maxHeaderListSize`, a deadline for the connection's first
  *   request, and an idle timeout that closes a connection with no open stream ({@link guardHttp2Session});
- * - a TLS handshake must finish within the header timeout.
+ * - a TLS handshake must finish within the header timeout;
+ * - an HTTP/1.1 response sent before its request body was read closes the connection ({@link closeUnreadRequests}).
  *
  * {@link guardHttp2Session} also destroys the socket under a session that errors or closes. Node 20's http2 leaves
  * the descriptor of a connection it ended after a protocol error open (the session stops reading, so the peer's
@@ -159,4 +160,26 @@ export function guardHttp2Session(
 		clearTimeout(firstRequest);
 		socket?.destroy();
 	});
+}
+
+/**
+ * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
+ * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
+ * however large the client says it is.
+ */
+export function closeUnreadRequests(
+	server: http.Server | http2.Http2SecureServer,
+): void {
+	server.on(
+		"request",
+		(
+			req: http.IncomingMessage | http2.Http2ServerRequest,
+			res: http.ServerResponse | http2.Http2ServerResponse,
+		) => {
+			if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
+			res.once("finish", () => {
+				if (!req.complete) req.socket.destroySoon();
+			});
+		},
+	);
 }

@@ -17,12 +17,14 @@ import { DaemonError } from "../errors.js";
 import {
 	applyHttp1Limits,
 	type ConnectionLimits,
+	closeUnreadRequests,
 	DEFAULT_CONNECTION_LIMITS,
 	guardHttp2Session,
 	http1ServerOptions,
 	http2ServerOptions,
 	tlsServerOptions,
 } from "./connection-limits.js";
+import { sniff } from "./protocol-sniff.js";
 
 /** A request of either HTTP version, as the listeners hand it to handlers. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -63,7 +65,6 @@ export interface RunningListener {
 	close(graceMs?: number): Promise<void>;
 }
 
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const DEFAULT_GRACE_MS = 1_000;
 
 function limitsOf(target: ListenTarget): ConnectionLimits {
@@ -121,41 +122,6 @@ export function listenMultiProtocol(
 	return bind(front, target, tracker, h1);
 }
 
-/**
- * Reads until the bytes seen either are the whole HTTP/2 preface or differ from it, puts them back and calls
- * `handOver`. A client that has not decided within `timeoutMs` (silent, or a prefix of the preface and then
- * silence) is dropped.
- */
-function sniff(
-	socket: net.Socket,
-	timeoutMs: number,
-	handOver: (isH2: boolean) => void,
-): void {
-	if (timeoutMs > 0) socket.setTimeout(timeoutMs, () => socket.destroy());
-	const seen: Buffer[] = [];
-	let length = 0;
-	const onEnd = () => socket.destroy();
-	const onReadable = () => {
-		for (;;) {
-			const chunk: Buffer | null = socket.read();
-			if (chunk === null) break;
-			seen.push(chunk);
-			length += chunk.length;
-		}
-		const head = Buffer.concat(seen, length);
-		const n = Math.min(head.length, PREFACE.length);
-		const matches = head.subarray(0, n).equals(PREFACE.subarray(0, n));
-		if (matches && n < PREFACE.length) return; // a prefix of the preface: wait for the rest
-		socket.off("readable", onReadable);
-		socket.off("end", onEnd);
-		socket.setTimeout(0);
-		socket.unshift(head);
-		handOver(matches);
-	};
-	socket.on("readable", onReadable);
-	socket.once("end", onEnd);
-}
-
 /** HTTP/2 only (the sync port is real gRPC): h2c, or TLS when `tls` is set. */
 export function listenHttp2(
 	handler: RequestHandler,
@@ -195,22 +161,6 @@ export function listenHttp1(
 				);
 	closeUnreadRequests(server);
 	return bind(server, target, tracked(server, limits), server);
-}
-
-/**
- * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
- * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
- * however large the client says it is.
- */
-function closeUnreadRequests(
-	server: http.Server | http2.Http2SecureServer,
-): void {
-	server.on("request", (req: NodeRequest, res: NodeResponse) => {
-		if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
-		res.once("finish", () => {
-			if (!req.complete) req.socket.destroySoon();
-		});
-	});
 }
 
 interface Tracker {
