@@ -906,6 +906,7 @@ describe("TLS on every port, client certificates on the sync port", () => {
 					keyPath: join(dir, "server.key"),
 				},
 				syncClientCaPath: join(dir, "ca.crt"),
+				headerTimeoutMs: 500,
 			},
 		);
 		await daemon.ready;
@@ -989,6 +990,23 @@ describe("TLS on every port, client certificates on the sync port", () => {
 			session.destroy();
 		}
 	});
+
+	it.each([
+		["evaluation", () => daemon.ports.evaluation],
+		["sync", () => daemon.ports.sync],
+		["OFREP", () => daemon.ports.ofrep],
+		["management", () => daemon.ports.management],
+	])(
+		"closes a connection to the TLS %s port that never starts the handshake",
+		async (_name, port) => {
+			const socket = await connectRaw(port() as number);
+			try {
+				await closedByServer(socket, 10_000);
+			} finally {
+				socket.destroy();
+			}
+		},
+	);
 
 	it("refuses cleartext HTTP on the OFREP and management ports", async () => {
 		for (const port of [daemon.ports.ofrep, daemon.ports.management]) {
