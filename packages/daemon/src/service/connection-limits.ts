@@ -177,8 +177,10 @@ export function closeUnreadRequests(
 			res: http.ServerResponse | http2.Http2ServerResponse,
 		) => {
 			if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
+			// Taken now: Node detaches the socket from the request once the response is done.
+			const socket: net.Socket | null = req.socket;
 			res.once("finish", () => {
-				if (!req.complete) req.socket.destroySoon();
+				if (!req.complete) socket?.destroySoon();
 			});
 		},
 	);
