@@ -132,8 +132,14 @@ export function guardHttp2Session(
 				}, limits.headerTimeoutMs)
 			: undefined;
 	firstRequest?.unref();
+	// Set when the idle timer fired while streams were open (so it was ignored and is not armed any more).
+	let firedWhileBusy = false;
 	const onIdle = () => {
-		if (openStreams > 0 || session.destroyed) return;
+		if (session.destroyed) return;
+		if (openStreams > 0) {
+			firedWhileBusy = true;
+			return;
+		}
 		if (session.closed) {
 			drop();
 			return;
@@ -141,17 +147,21 @@ export function guardHttp2Session(
 		session.close();
 		setTimeout(drop, GOAWAY_GRACE_MS).unref();
 	};
-	if (limits.idleTimeoutMs > 0)
-		session.setTimeout(limits.idleTimeoutMs, onIdle);
+	if (limits.idleTimeoutMs > 0) {
+		// One listener for the session's life; setTimeout(ms, callback) would add another each time it is called.
+		session.on("timeout", onIdle);
+		session.setTimeout(limits.idleTimeoutMs);
+	}
 	session.on("stream", (stream: http2.ServerHttp2Stream) => {
 		sawStream = true;
 		clearTimeout(firstRequest);
 		openStreams++;
 		stream.once("close", () => {
 			openStreams--;
-			// The session timer fired (and was ignored) while streams were open; re-arm it for the idle period.
-			if (openStreams === 0 && limits.idleTimeoutMs > 0 && !session.destroyed)
-				session.setTimeout(limits.idleTimeoutMs, onIdle);
+			if (openStreams === 0 && firedWhileBusy && !session.destroyed) {
+				firedWhileBusy = false;
+				session.setTimeout(limits.idleTimeoutMs);
+			}
 		});
 	});
 	// A client that goes away without GOAWAY, or breaks the protocol, must not leave an error unhandled.
