@@ -34,7 +34,7 @@ describe("listenAddresses", () => {
 		).toBe("http://127.0.0.1:2");
 	});
 
-	it("uses https for the TLS services and unix: for sockets", () => {
+	it("uses https for every TCP service with TLS and unix: for sockets", () => {
 		const config = {
 			...base,
 			tls: { certPath: "c", keyPath: "k" },
@@ -44,9 +44,9 @@ describe("listenAddresses", () => {
 			listenAddresses(config, { ...ports, evaluation: undefined }),
 		).toEqual({
 			evaluation: "unix:/run/flagd.sock",
-			management: "http://localhost:2",
+			management: "https://localhost:2",
 			sync: "https://localhost:3",
-			ofrep: "http://localhost:4",
+			ofrep: "https://localhost:4",
 		});
 	});
 });

@@ -36,11 +36,11 @@ export function listenAddresses(
 			config.socketPath === undefined
 				? `${scheme}://${h}:${ports.evaluation}`
 				: `unix:${config.socketPath}`,
-		management: `http://${h}:${ports.management}`,
+		management: `${scheme}://${h}:${ports.management}`,
 		sync:
 			config.syncSocketPath === undefined
 				? `${scheme}://${h}:${ports.sync}`
 				: `unix:${config.syncSocketPath}`,
-		ofrep: `http://${h}:${ports.ofrep}`,
+		ofrep: `${scheme}://${h}:${ports.ofrep}`,
 	};
 }

@@ -1,6 +1,6 @@
 /**
  * Checks that span several options (each option's own value was checked when it was read): the OTLP exporter needs a
- * collector, and no two services may share a port or socket file.
+ * collector, client certificates need TLS, and no two services may share a port or socket file.
  */
 import { isIP } from "node:net";
 import type { DaemonConfig } from "./daemon-config.js";
@@ -46,6 +46,11 @@ export function checkDaemonConfig(
 	if (isIP(config.bindAddress) === 0 && !HOSTNAME.test(config.bindAddress)) {
 		reader.report(
 			`${reader.origin("bind-address")}: --bind-address must be an IP address or a host name`,
+		);
+	}
+	if (config.syncClientCaPath !== undefined && config.tls === undefined) {
+		reader.report(
+			`${reader.origin("sync-client-ca-path")}: --sync-client-ca-path needs --server-cert-path and --server-key-path (client certificates need TLS)`,
 		);
 	}
 	if (

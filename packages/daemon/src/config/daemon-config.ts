@@ -25,7 +25,7 @@ export interface DaemonConfig {
 	readonly socketPath: string | undefined;
 	/** Unix socket for the sync service instead of `syncPort`. @default undefined */
 	readonly syncSocketPath: string | undefined;
-	/** TLS for the evaluation and sync services (both paths set). @default undefined */
+	/** TLS for every TCP listener and both unix sockets (both paths set). @default undefined */
 	readonly tls: TlsConfig | undefined;
 	/** Sync sources in priority order: later wins. */
 	readonly sources: readonly SourceConfig[];
@@ -81,4 +81,20 @@ export interface DaemonConfig {
 	readonly ofrepSsePublicUrl?: string | undefined;
 	/** Concurrent SSE streams; beyond it a new one gets 503. 0 = no limit. @default 10_000 */
 	readonly ofrepSseMaxConnections?: number;
+	// The connection limits below were added later too; optional for the same reason (DEFAULTS fills them in).
+	/**
+	 * First bytes, TLS handshake, a whole HTTP/1.1 request header and an HTTP/2 connection's first request must
+	 * arrive within this (`--header-timeout`); 0 disables. @default 5_000
+	 */
+	readonly headerTimeoutMs?: number;
+	/** A connection with no request or stream in flight is closed after this (`--idle-timeout`); 0 disables. @default 60_000 */
+	readonly idleTimeoutMs?: number;
+	/** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (`--max-concurrent-streams`). @default 250 */
+	readonly maxConcurrentStreams?: number;
+	/** Open EventStreams (v1 and v2 together) the evaluation service accepts (`--max-event-streams`). @default 1_000 */
+	readonly maxEventStreams?: number;
+	/** Open SyncFlags streams the sync service accepts (`--max-sync-streams`). @default 1_000 */
+	readonly maxSyncStreams?: number;
+	/** CA whose client certificates the sync service requires (mutual TLS; `--sync-client-ca-path`). @default undefined */
+	readonly syncClientCaPath?: string | undefined;
 }

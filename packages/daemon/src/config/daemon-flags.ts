@@ -7,7 +7,7 @@
 
 /**
  * How an option's raw text (or config-file value) is read:
- * - `port`: integer 0-65535; `bytes`, `count`: non-negative integer; `duration`: Go duration (`30s`, `1m30s`) or plain ms;
+ * - `port`: integer 0-65535; `bytes`: non-negative integer; `count`: whole number (the stream limits take 1-4294967295); `duration`: Go duration (`30s`, `1m30s`) or plain ms;
  * - `list`: repeatable, comma lists allowed; `map`: repeatable `key=value`, comma lists allowed;
  * - `boolean`: bare flag = true, or `=true|false`; `enum`: one of `choices`; `string`: text; `sources`: JSON array.
  */
@@ -133,7 +133,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		valueName: "path",
 		defaultText: "",
 		description:
-			"TLS certificate (PEM) for the evaluation and sync services; needs --server-key-path.",
+			"TLS certificate (PEM) for every service (evaluation, sync, OFREP, management); needs --server-key-path.",
 	},
 	{
 		name: "server-key-path",
@@ -142,7 +142,15 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		valueName: "path",
 		defaultText: "",
 		description:
-			"TLS private key (PEM) for the evaluation and sync services; needs --server-cert-path.",
+			"TLS private key (PEM) for every service; needs --server-cert-path.",
+	},
+	{
+		name: "sync-client-ca-path",
+		kind: "string",
+		valueName: "path",
+		defaultText: "",
+		description:
+			"CA certificate (PEM): the sync service then requires a client certificate signed by it (mutual TLS). Needs --server-cert-path and --server-key-path.",
 	},
 	{
 		name: "uri",
@@ -211,7 +219,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		valueName: "bytes",
 		defaultText: "1000000",
 		description:
-			"Request body limit in bytes for the evaluation and OFREP services; 0 disables the limit.",
+			"Request body limit in bytes on every service (evaluation, sync, OFREP); 0 disables the limit.",
 	},
 	{
 		name: "max-request-header",
@@ -219,7 +227,48 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		kind: "bytes",
 		valueName: "bytes",
 		defaultText: "1000000",
-		description: "Request header limit in bytes; 0 = the runtime's default.",
+		description:
+			"Request header limit in bytes on every port (HTTP/1.1 header size, HTTP/2 header list size); 0 = the runtime's default.",
+	},
+	{
+		name: "header-timeout",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "5s",
+		description:
+			"A connection's first bytes and TLS handshake, a whole HTTP/1.1 request header, and an HTTP/2 connection's first request must arrive within this; 0 disables.",
+	},
+	{
+		name: "idle-timeout",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "1m",
+		description:
+			"A connection with no request or stream in flight is closed after this long; 0 disables.",
+	},
+	{
+		name: "max-concurrent-streams",
+		kind: "count",
+		valueName: "count",
+		defaultText: "250",
+		description:
+			"HTTP/2 streams one connection may have open at once (advertised in SETTINGS); more are refused.",
+	},
+	{
+		name: "max-event-streams",
+		kind: "count",
+		valueName: "count",
+		defaultText: "1000",
+		description:
+			"Open EventStreams the evaluation service accepts (v1 and v2 together); more are refused with RESOURCE_EXHAUSTED.",
+	},
+	{
+		name: "max-sync-streams",
+		kind: "count",
+		valueName: "count",
+		defaultText: "1000",
+		description:
+			"Open SyncFlags streams the sync service accepts; more are refused with RESOURCE_EXHAUSTED.",
 	},
 	{
 		name: "keep-alive-min-time",

@@ -38,6 +38,12 @@ export const DEFAULTS = {
 	ofrepSseInactivityDelaySec: 120,
 	ofrepSsePublicUrl: undefined,
 	ofrepSseMaxConnections: 10_000,
+	headerTimeoutMs: 5_000,
+	idleTimeoutMs: 60_000,
+	maxConcurrentStreams: 250,
+	maxEventStreams: 1_000,
+	maxSyncStreams: 1_000,
+	syncClientCaPath: undefined,
 } as const satisfies {
 	// Every field present (even the optional ones), each with its declared type, undefined included.
 	readonly [K in keyof Required<DefaultedFields>]: DefaultedFields[K];

@@ -33,6 +33,7 @@ export function parseBytes(raw: unknown): Parsed<number> {
 		: ok(n);
 }
 
+/** A count where 0 means "none" or "no limit" (SSE connections, inactivity delay). */
 export function parseCount(raw: unknown): Parsed<number> {
 	const n = integerIn(raw, 2_147_483_647);
 	return n === undefined ? fail("must be a whole number (0 or more)") : ok(n);
@@ -58,6 +59,14 @@ export function parseOrigin(raw: unknown): Parsed<string | undefined> {
 		// reported below
 	}
 	return fail("must be an http(s) origin like https://flags.example.com");
+}
+
+/** A count of things that must allow at least one (stream limits); HTTP/2 counts fit in 32 bits. */
+export function parsePositiveCount(raw: unknown): Parsed<number> {
+	const n = integerIn(raw, 0xffff_ffff);
+	return n === undefined || n === 0
+		? fail("must be a whole number from 1 to 4294967295")
+		: ok(n);
 }
 
 export function parseDuration(raw: unknown): Parsed<number> {

@@ -20,6 +20,7 @@ import {
 	parseMap,
 	parseOrigin,
 	parsePort,
+	parsePositiveCount,
 	parseString,
 } from "./option-parsers.js";
 import { OptionReader } from "./option-reader.js";
@@ -217,6 +218,32 @@ function buildConfig(reader: OptionReader): DaemonConfig {
 			parseCount,
 			DEFAULTS.ofrepSseMaxConnections,
 		),
+		headerTimeoutMs: reader.scalar(
+			"header-timeout",
+			parseDuration,
+			DEFAULTS.headerTimeoutMs,
+		),
+		idleTimeoutMs: reader.scalar(
+			"idle-timeout",
+			parseDuration,
+			DEFAULTS.idleTimeoutMs,
+		),
+		maxConcurrentStreams: reader.scalar(
+			"max-concurrent-streams",
+			parsePositiveCount,
+			DEFAULTS.maxConcurrentStreams,
+		),
+		maxEventStreams: reader.scalar(
+			"max-event-streams",
+			parsePositiveCount,
+			DEFAULTS.maxEventStreams,
+		),
+		maxSyncStreams: reader.scalar(
+			"max-sync-streams",
+			parsePositiveCount,
+			DEFAULTS.maxSyncStreams,
+		),
+		syncClientCaPath: str("sync-client-ca-path") ?? DEFAULTS.syncClientCaPath,
 	};
 }
 

@@ -1,5 +1,7 @@
 /**
  * Binds the daemon's four listeners (evaluation 8013, management 8014, sync 8015, OFREP 8016) around one store.
+ * Every listener gets the same connection limits, body limit and (with `-c/-k`) TLS; the sync listener also
+ * requires client certificates when `--sync-client-ca-path` is set.
  * If any bind fails, the ones already bound are closed before the error propagates.
  */
 import { FlagSyncService } from "@flagd-ts/protocol";
@@ -28,6 +30,7 @@ import {
 	listenMultiProtocol,
 	type RunningListener,
 } from "../transport/http-listener.js";
+import { StreamLimiter } from "../transport/stream-limiter.js";
 
 export interface DaemonListenersOptions {
 	readonly config: DaemonConfig;
@@ -97,7 +100,17 @@ export async function bindListeners(
 	const base = {
 		host: config.bindAddress,
 		maxHeaderBytes: config.maxRequestHeaderBytes,
+		limits: {
+			headerTimeoutMs: config.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
+			idleTimeoutMs: config.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+			maxConcurrentStreams:
+				config.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams,
+		},
+		tls: config.tls,
 	};
+	const readMaxBytes =
+		config.maxRequestBodyBytes > 0 ? config.maxRequestBodyBytes : 0xffffffff;
+	const syncClientCaPath = config.syncClientCaPath ?? DEFAULTS.syncClientCaPath;
 	const bound: RunningListener[] = [];
 	const track = async (listener: Promise<RunningListener>) => {
 		const running = await listener;
@@ -120,13 +133,17 @@ export async function bindListeners(
 					scheme: config.tls === undefined ? "http" : "https",
 					logger,
 					telemetry: options.telemetry,
+					eventStreamLimiter: new StreamLimiter({
+						max: config.maxEventStreams ?? DEFAULTS.maxEventStreams,
+						what: "event streams",
+						option: "--max-event-streams",
+					}),
 				}),
 				{
 					...base,
 					name: "evaluation",
 					port: config.port,
 					socketPath: config.socketPath,
-					tls: config.tls,
 				},
 			),
 		);
@@ -152,13 +169,22 @@ export async function bindListeners(
 					grpc: true,
 					grpcWeb: false,
 					connect: false,
+					readMaxBytes,
+					streamLimiter: new StreamLimiter({
+						max: config.maxSyncStreams ?? DEFAULTS.maxSyncStreams,
+						what: "sync streams",
+						option: "--max-sync-streams",
+					}),
 				}),
 				{
 					...base,
 					name: "sync",
 					port: config.syncPort,
 					socketPath: config.syncSocketPath,
-					tls: config.tls,
+					tls:
+						config.tls === undefined || syncClientCaPath === undefined
+							? config.tls
+							: { ...config.tls, clientCaPath: syncClientCaPath },
 				},
 			),
 		);

@@ -3,7 +3,9 @@
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
  * daemon's logger with the RPC's name. Plain unary calls to the methods a service declared synchronous take a direct
- * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router.
+ * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router. A request
+ * message that is not valid protobuf is answered INVALID_ARGUMENT (parse-error-status.ts), and server streams can
+ * be capped (stream-limiter.ts).
  */
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import {
@@ -27,6 +29,8 @@ import type { Logger } from "../logging/logger.js";
 import type { DirectRoute } from "./direct-path/direct-route.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
 import type { RequestHandler } from "./http-listener.js";
+import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
+import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
 
 /**
  * One service and its implementation; build with {@link serviceRoute} to keep the two types tied. `synchronous`
@@ -79,6 +83,8 @@ export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly logger: Logger;
 	/** Serve plain unary calls to synchronous methods on the direct paths (direct-path/). @default true */
 	readonly directUnaryPaths?: boolean;
+	/** Caps the server streams of every service here, together. @default no cap */
+	readonly streamLimiter?: StreamLimiter | undefined;
 }
 
 /** connect's default: smaller messages are never compressed. */
@@ -92,6 +98,7 @@ export function createConnectHandler(
 		services,
 		logger,
 		directUnaryPaths = true,
+		streamLimiter,
 		...routerOptions
 	} = options;
 	const acceptCompression = routerOptions.acceptCompression ?? [
@@ -100,7 +107,12 @@ export function createConnectHandler(
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
 	const unaryRoutes = new Map<string, DirectRoute>();
-	for (const { service, impl, synchronous } of services) {
+	for (const route of services) {
+		const { service, synchronous } = route;
+		const impl =
+			streamLimiter === undefined
+				? route.impl
+				: limitServerStreams(service, route.impl, streamLimiter);
 		router.service(service, impl);
 		for (const method of service.methods) {
 			const fn = impl[method.localName as keyof typeof impl];
@@ -135,6 +147,7 @@ export function createConnectHandler(
 		res: Parameters<RequestHandler>[1],
 	): void => {
 		handler(universal)
+			.then(parseErrorAsInvalidArgument)
 			.then((response) => universalResponseToNodeResponse(response, res))
 			.catch((reason: unknown) => {
 				if (res.destroyed || ConnectError.from(reason).code === Code.Aborted)

@@ -1,7 +1,8 @@
 /**
  * CORS for the browser-facing ports (8013, 8016), as flagd configures rs/cors: an allow-list of origins (empty =
- * every origin), any request header, and the Connect/gRPC-web response headers exposed so browser clients can
- * read status and trailers.
+ * every origin, answered with `Access-Control-Allow-Origin: *`; a listed origin is echoed), any request header,
+ * never credentials, and the Connect/gRPC-web response headers (and ETag) exposed so browser clients can read
+ * status, trailers and the OFREP ETag.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
@@ -20,6 +21,8 @@ const EXPOSED_HEADERS = [
 	"Grpc-Message",
 	"Grpc-Status",
 	"Grpc-Status-Details-Bin",
+	// Not safelisted: without it a browser cannot read the OFREP ETag to send If-None-Match.
+	"ETag",
 ].join(", ");
 const ALLOWED_METHODS = "HEAD, GET, POST, PUT, PATCH, DELETE";
 const MAX_AGE_SECONDS = "7200";
@@ -55,7 +58,7 @@ export class CorsPolicy {
 			}
 			return preflight;
 		}
-		res.setHeader("Access-Control-Allow-Origin", origin);
+		res.setHeader("Access-Control-Allow-Origin", this.#allowAll ? "*" : origin);
 		res.setHeader("Vary", "Origin");
 		if (!preflight) {
 			res.setHeader("Access-Control-Expose-Headers", EXPOSED_HEADERS);

@@ -1,8 +1,9 @@
 /**
  * Listeners for the daemon's ports, with shutdown that leaves no handle behind: every raw socket and HTTP/2
  * session is tracked and destroyed after a short drain (an HTTP/2 server's `close()` otherwise waits for clients).
- * The evaluation port serves HTTP/1.1 and cleartext HTTP/2 on one socket by sniffing the HTTP/2 preface
- * (toolchain.md §3); with TLS, ALPN chooses.
+ * The evaluation and management ports serve HTTP/1.1 and cleartext HTTP/2 on one socket by sniffing the HTTP/2
+ * preface (toolchain.md §3); with TLS, ALPN chooses. Every listener applies the same connection limits
+ * (connection-limits.ts) and, with TLS, can require client certificates.
  */
 import { existsSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -10,8 +11,20 @@ import http2, {
 	type Http2ServerRequest,
 	type Http2ServerResponse,
 } from "node:http2";
+import https from "node:https";
 import net from "node:net";
 import { DaemonError } from "../errors.js";
+import {
+	applyHttp1Limits,
+	type ConnectionLimits,
+	closeUnreadRequests,
+	DEFAULT_CONNECTION_LIMITS,
+	guardHttp2Session,
+	http1ServerOptions,
+	http2ServerOptions,
+	tlsServerOptions,
+} from "./connection-limits.js";
+import { sniff } from "./protocol-sniff.js";
 
 /** A request of either HTTP version, as the listeners hand it to handlers. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -26,15 +39,23 @@ export interface ListenTarget {
 	readonly host: string;
 	/** Unix socket path; replaces port/host when set. */
 	readonly socketPath?: string | undefined;
-	readonly tls?:
-		| { readonly certPath: string; readonly keyPath: string }
-		| undefined;
-	/** Request header limit; 0 = Node's default. */
+	readonly tls?: ListenTls | undefined;
+	/** Request header limit; 0 = Node's default. Overrides `limits.maxHeaderBytes`. */
 	readonly maxHeaderBytes: number;
 	/** Name for error messages (`evaluation`, `sync`, …). */
 	readonly name: string;
-	/** Evaluation port: a connection that sends nothing for this long is dropped. @default 5_000 */
+	/** A connection that sends nothing for this long is dropped. @default limits.headerTimeoutMs */
 	readonly silentClientTimeoutMs?: number;
+	/** Time, size and stream limits per connection. @default DEFAULT_CONNECTION_LIMITS */
+	readonly limits?: Partial<ConnectionLimits> | undefined;
+}
+
+/** Server certificate and key (PEM files), and optionally the CA that client certificates must chain to. */
+export interface ListenTls {
+	readonly certPath: string;
+	readonly keyPath: string;
+	/** When set, a client must present a certificate signed by this CA (mutual TLS). */
+	readonly clientCaPath?: string | undefined;
 }
 
 export interface RunningListener {
@@ -44,28 +65,47 @@ export interface RunningListener {
 	close(graceMs?: number): Promise<void>;
 }
 
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** A client that connects and sends nothing is dropped after this long (flagd's ReadHeaderTimeout is 1 s). */
-const SILENT_CLIENT_TIMEOUT_MS = 5_000;
 const DEFAULT_GRACE_MS = 1_000;
+
+function limitsOf(target: ListenTarget): ConnectionLimits {
+	return {
+		...DEFAULT_CONNECTION_LIMITS,
+		...target.limits,
+		...(target.silentClientTimeoutMs === undefined
+			? {}
+			: { headerTimeoutMs: target.silentClientTimeoutMs }),
+		maxHeaderBytes: target.maxHeaderBytes,
+	};
+}
 
 /** HTTP/1.1 + h2c on one port (preface sniff), or HTTPS with ALPN h2/http1.1 when `tls` is set. */
 export function listenMultiProtocol(
 	handler: RequestHandler,
 	target: ListenTarget,
 ): Promise<RunningListener> {
+	const limits = limitsOf(target);
 	if (target.tls !== undefined) {
 		const server = http2.createSecureServer(
-			{ ...readTls(target), allowHTTP1: true, ...h2Limits(target) },
+			{
+				...readTls(target),
+				...tlsServerOptions(limits),
+				allowHTTP1: true,
+				...http2ServerOptions(limits),
+			},
 			handler,
 		);
-		return bind(server, target, tracked(server));
+		applyHttp1Limits(server, limits);
+		closeUnreadRequests(server);
+		return bind(server, target, tracked(server, limits));
 	}
-	const h1 = http.createServer(h1Options(target), handler);
-	const h2 = http2.createServer(h2Limits(target), handler);
-	const tracker = tracked(h2);
+	const h1 = http.createServer(http1ServerOptions(limits), handler);
+	const h2 = http2.createServer(http2ServerOptions(limits), handler);
+	const tracker = tracked(h2, limits);
 	trackBusy(h1, tracker);
-	const silentMs = target.silentClientTimeoutMs ?? SILENT_CLIENT_TIMEOUT_MS;
+	closeUnreadRequests(h1);
+	// Node checks headersTimeout/requestTimeout only on servers that emitted "listening"; this one never listens
+	// (the front server hands it sockets), so it is told it does.
+	h1.emit("listening");
 	const front = net.createServer((socket) => {
 		tracker.sockets.add(socket);
 		socket.once("close", () => {
@@ -73,23 +113,13 @@ export function listenMultiProtocol(
 			tracker.h1Sockets.delete(socket);
 			tracker.busy.delete(socket);
 		});
-		socket.setTimeout(silentMs, () => socket.destroy());
-		socket.once("readable", () => {
-			socket.setTimeout(0);
-			const chunk: Buffer | null = socket.read(PREFACE.length) ?? socket.read();
-			if (chunk === null) {
-				socket.destroy();
-				return;
-			}
-			socket.unshift(chunk);
-			const n = Math.min(chunk.length, PREFACE.length);
-			const isH2 = chunk.subarray(0, n).equals(PREFACE.subarray(0, n));
+		socket.on("error", () => socket.destroy());
+		sniff(socket, limits.headerTimeoutMs, (isH2) => {
 			if (!isH2) tracker.h1Sockets.add(socket);
 			(isH2 ? h2 : h1).emit("connection", socket);
 		});
-		socket.on("error", () => socket.destroy());
 	});
-	return bind(front, target, tracker);
+	return bind(front, target, tracker, h1);
 }
 
 /** HTTP/2 only (the sync port is real gRPC): h2c, or TLS when `tls` is set. */
@@ -97,23 +127,40 @@ export function listenHttp2(
 	handler: RequestHandler,
 	target: ListenTarget,
 ): Promise<RunningListener> {
+	const limits = limitsOf(target);
 	const server =
 		target.tls === undefined
-			? http2.createServer(h2Limits(target), handler)
+			? http2.createServer(http2ServerOptions(limits), handler)
 			: http2.createSecureServer(
-					{ ...readTls(target), ...h2Limits(target) },
+					{
+						...readTls(target),
+						...tlsServerOptions(limits),
+						...http2ServerOptions(limits),
+					},
 					handler,
 				);
-	return bind(server, target, tracked(server));
+	return bind(server, target, tracked(server, limits));
 }
 
-/** Plain HTTP/1.1 (management, OFREP). */
+/** Plain HTTP/1.1 (OFREP), or HTTPS when `tls` is set. */
 export function listenHttp1(
 	handler: RequestHandler,
 	target: ListenTarget,
 ): Promise<RunningListener> {
-	const server = http.createServer(h1Options(target), handler);
-	return bind(server, target, tracked(server), server);
+	const limits = limitsOf(target);
+	const server =
+		target.tls === undefined
+			? http.createServer(http1ServerOptions(limits), handler)
+			: https.createServer(
+					{
+						...readTls(target),
+						...tlsServerOptions(limits),
+						...http1ServerOptions(limits),
+					},
+					handler,
+				);
+	closeUnreadRequests(server);
+	return bind(server, target, tracked(server, limits), server);
 }
 
 interface Tracker {
@@ -140,6 +187,7 @@ function trackBusy(h1: http.Server, tracker: Tracker): void {
 
 function tracked(
 	server: net.Server | http2.Http2Server | http2.Http2SecureServer,
+	limits: ConnectionLimits,
 ): Tracker {
 	const tracker: Tracker = {
 		sockets: new Set(),
@@ -152,32 +200,43 @@ function tracked(
 		tracker.sockets.add(socket);
 		socket.once("close", () => tracker.sockets.delete(socket));
 	});
+	// The socket a session is about to be created on: Node emits "session" from its own connection listener, and
+	// the session exposes only a proxy of the socket, which cannot be destroyed.
+	let incoming: net.Socket | undefined;
+	server.prependListener(
+		server instanceof net.Server && "setSecureContext" in server
+			? "secureConnection"
+			: "connection",
+		(socket: net.Socket) => {
+			incoming = socket;
+		},
+	);
 	server.on("session", (session: http2.ServerHttp2Session) => {
 		tracker.sessions.add(session);
 		session.once("close", () => tracker.sessions.delete(session));
-		// A client that goes away without GOAWAY must not leave an error unhandled.
-		session.on("error", () => session.destroy());
+		guardHttp2Session(session, incoming, limits);
+		incoming = undefined;
 	});
 	return tracker;
 }
 
-function h1Options(target: ListenTarget): http.ServerOptions {
-	return target.maxHeaderBytes > 0
-		? { maxHeaderSize: target.maxHeaderBytes }
-		: {};
+interface TlsFiles {
+	cert: Buffer;
+	key: Buffer;
+	ca?: Buffer;
+	requestCert?: boolean;
+	rejectUnauthorized?: boolean;
 }
 
-function h2Limits(target: ListenTarget): http2.ServerOptions {
-	return target.maxHeaderBytes > 0
-		? { settings: { maxHeaderListSize: target.maxHeaderBytes } }
-		: {};
-}
-
-function readTls(target: ListenTarget): { cert: Buffer; key: Buffer } {
+function readTls(target: ListenTarget): TlsFiles {
 	const tls = target.tls;
 	if (tls === undefined) throw new TypeError("readTls without tls");
+	let files: TlsFiles;
 	try {
-		return { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) };
+		files = {
+			cert: readFileSync(tls.certPath),
+			key: readFileSync(tls.keyPath),
+		};
 	} catch (e: unknown) {
 		throw new DaemonError(
 			"CONFIG_INVALID",
@@ -185,6 +244,18 @@ function readTls(target: ListenTarget): { cert: Buffer; key: Buffer } {
 			{ cause: e },
 		);
 	}
+	if (tls.clientCaPath === undefined) return files;
+	try {
+		files.ca = readFileSync(tls.clientCaPath);
+	} catch (e: unknown) {
+		throw new DaemonError(
+			"CONFIG_INVALID",
+			`${target.name} listener: cannot read the client CA certificate (${tls.clientCaPath}): ${String(e)}`,
+			{ cause: e },
+		);
+	}
+	// Mutual TLS: the handshake fails for a client without a certificate signed by this CA.
+	return { ...files, requestCert: true, rejectUnauthorized: true };
 }
 
 function bind(
@@ -254,6 +325,8 @@ async function closeListener(
 	h1?.closeAllConnections();
 	for (const session of tracker.sessions) session.destroy();
 	for (const socket of tracker.sockets) socket.destroy();
+	// The sniffing listener's inner HTTP/1.1 server never listened, but runs Node's timeout check timer.
+	if (h1 !== undefined && h1 !== server) h1.close(() => {});
 	await closed;
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../../transport/connect-handler.js";
 import { CorsPolicy } from "../../transport/cors-policy.js";
 import type { RequestHandler } from "../../transport/http-listener.js";
+import type { StreamLimiter } from "../../transport/stream-limiter.js";
 import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
@@ -33,6 +34,8 @@ export interface EvaluationHandlerOptions {
 	readonly logger: Logger;
 	/** Spans and debug request logs. @default off */
 	readonly telemetry?: RequestTelemetry;
+	/** Caps the open EventStreams (v1 and v2 together). @default no cap */
+	readonly eventStreamLimiter?: StreamLimiter;
 }
 
 /**
@@ -74,6 +77,7 @@ export function createEvaluationHandler(
 				? options.maxRequestBodyBytes
 				: 0xffffffff,
 		jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: true },
+		streamLimiter: options.eventStreamLimiter,
 	});
 	const cors = new CorsPolicy(options.corsOrigins);
 	const { metrics, scheme } = options;

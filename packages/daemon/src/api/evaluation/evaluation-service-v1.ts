@@ -24,8 +24,8 @@ import {
 	traceRequest,
 } from "../../telemetry/request-telemetry.js";
 import { evaluationError, toConnectError } from "../connect-errors.js";
-import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import { notReadyError } from "../not-ready.js";
+import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
 import {
 	eventStreamMessage,
 	resolveAllMessage,

@@ -41,13 +41,20 @@ export function answerGrpcHealth(
 	}
 	const chunks: Buffer[] = [];
 	let size = 0;
-	req.on("data", (chunk: Buffer) => {
+	const onData = (chunk: Buffer) => {
 		size += chunk.length;
-		if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-	});
+		if (size <= MAX_REQUEST_BYTES) {
+			chunks.push(chunk);
+			return;
+		}
+		// Refused at once; the rest of the body is not read (the stream ends with the answer).
+		req.off("data", onData);
+		req.removeAllListeners("end");
+		trailersOnly(res, 8, "health check request too large");
+	};
+	req.on("data", onData);
 	req.once("end", () => {
-		const service =
-			size > MAX_REQUEST_BYTES ? undefined : readService(Buffer.concat(chunks));
+		const service = readService(Buffer.concat(chunks));
 		if (service === undefined) {
 			trailersOnly(res, 3, "malformed HealthCheckRequest");
 			return;

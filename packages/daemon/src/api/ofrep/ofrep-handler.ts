@@ -32,6 +32,7 @@ import {
 	NOT_READY_MESSAGE,
 	NOT_READY_RETRY_AFTER_SECONDS,
 } from "../not-ready.js";
+import { exceedsJsonDepth, MAX_CONTEXT_DEPTH } from "./json-depth.js";
 import { OFREP_SSE_PATH, type OfrepEventStream } from "./ofrep-event-stream.js";
 import { errorItem, type OfrepItem, renderOfrepItem } from "./ofrep-render.js";
 
@@ -211,6 +212,19 @@ function prepare(
 		parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
 			? (parsed as { context?: unknown }).context
 			: undefined;
+	if (exceedsJsonDepth(bodyContext, MAX_CONTEXT_DEPTH)) {
+		sendItem(
+			res,
+			errorItem(
+				400,
+				key,
+				"INVALID_CONTEXT",
+				`context is nested more than ${MAX_CONTEXT_DEPTH} levels deep`,
+				null,
+			),
+		);
+		return undefined;
+	}
 	// A non-object context is ignored, as flagd does.
 	const usable =
 		bodyContext !== null &&

@@ -1,0 +1,197 @@
+/**
+ * Time and size limits every listener applies to every connection, whatever the protocol, so a slow, silent or
+ * greedy client costs a bounded amount of memory for a bounded time:
+ * - HTTP/1.1 uses Node's own `headersTimeout`, `requestTimeout`, `keepAliveTimeout` and `maxHeaderSize`;
+ * - HTTP/2 uses `settings.maxConcurrentStreams` and `maxHeaderListSize`, a deadline for the connection's first
+ *   request, and an idle timeout that closes a connection with no open stream ({@link guardHttp2Session});
+ * - a TLS handshake must finish within the header timeout;
+ * - an HTTP/1.1 response sent before its request body was read closes the connection ({@link closeUnreadRequests}).
+ *
+ * {@link guardHttp2Session} also destroys the socket under a session that errors or closes. Node 20's http2 leaves
+ * the descriptor of a connection it ended after a protocol error open (the session stops reading, so the peer's
+ * FIN is never seen and no event fires); the idle timeout is what reclaims such a connection.
+ */
+import type http from "node:http";
+import type http2 from "node:http2";
+import type net from "node:net";
+
+export interface ConnectionLimits {
+	/**
+	 * The first bytes of a connection (protocol detection, TLS handshake), a complete HTTP/1.1 request header, and
+	 * an HTTP/2 connection's first request must arrive within this; 0 disables. @default 5_000
+	 */
+	readonly headerTimeoutMs: number;
+	/** A connection with no request or stream in flight is closed after this long; 0 disables. @default 60_000 */
+	readonly idleTimeoutMs: number;
+	/** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS advertised and enforced per connection. @default 250 */
+	readonly maxConcurrentStreams: number;
+	/** Request header limit in bytes (HTTP/1.1 header size, HTTP/2 header list size); 0 = Node's default. */
+	readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+	headerTimeoutMs: 5_000,
+	idleTimeoutMs: 60_000,
+	maxConcurrentStreams: 250,
+	maxHeaderBytes: 0,
+};
+
+/** A whole HTTP/1.1 request (header and body) must arrive within this (Node's `requestTimeout`). */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** After GOAWAY, an idle HTTP/2 connection gets this long to close before its socket is destroyed. */
+const GOAWAY_GRACE_MS = 1_000;
+/** Header fields per HTTP/2 request (Node's default is 128; real requests send a few dozen). */
+const MAX_HEADER_LIST_PAIRS = 256;
+
+/**
+ * Node checks `headersTimeout`/`requestTimeout` on a timer with this period; a fraction of the header timeout
+ * keeps the check accurate without waking often.
+ */
+function checkingIntervalMs(limits: ConnectionLimits): number {
+	if (limits.headerTimeoutMs <= 0) return 1_000;
+	return Math.max(10, Math.min(1_000, Math.floor(limits.headerTimeoutMs / 4)));
+}
+
+/**
+ * Applies the HTTP/1.1 limits to a server (http, https, or an HTTP/2 secure server with `allowHTTP1`). Set as
+ * properties, not constructor options, because Http2SecureServer ignores them as options.
+ */
+export function applyHttp1Limits(
+	server: http.Server | http2.Http2SecureServer,
+	limits: ConnectionLimits,
+): void {
+	const target = server as http.Server;
+	target.headersTimeout = limits.headerTimeoutMs;
+	target.requestTimeout = Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs);
+	target.keepAliveTimeout = limits.idleTimeoutMs;
+	// Read by Node when the server starts listening (setupConnectionsTracking).
+	(
+		target as unknown as { connectionsCheckingInterval: number }
+	).connectionsCheckingInterval = checkingIntervalMs(limits);
+}
+
+/** Constructor options of an http.Server (or https.Server) with the limits. */
+export function http1ServerOptions(
+	limits: ConnectionLimits,
+): http.ServerOptions {
+	return {
+		...(limits.maxHeaderBytes > 0
+			? { maxHeaderSize: limits.maxHeaderBytes }
+			: {}),
+		headersTimeout: limits.headerTimeoutMs,
+		requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs),
+		keepAliveTimeout: limits.idleTimeoutMs,
+		connectionsCheckingInterval: checkingIntervalMs(limits),
+	};
+}
+
+/** HTTP/2 server options with the limits. */
+export function http2ServerOptions(
+	limits: ConnectionLimits,
+): http2.ServerOptions {
+	return {
+		maxHeaderListPairs: MAX_HEADER_LIST_PAIRS,
+		settings: {
+			maxConcurrentStreams: limits.maxConcurrentStreams,
+			...(limits.maxHeaderBytes > 0
+				? { maxHeaderListSize: limits.maxHeaderBytes }
+				: {}),
+		},
+	};
+}
+
+/** TLS server options with the limits: the handshake must finish within the header timeout. */
+export function tlsServerOptions(limits: ConnectionLimits): {
+	handshakeTimeout?: number;
+} {
+	return limits.headerTimeoutMs > 0
+		? { handshakeTimeout: limits.headerTimeoutMs }
+		: {};
+}
+
+/**
+ * Bounds one HTTP/2 session: its first request must arrive within the header timeout, it is closed (GOAWAY) once
+ * it has had no open stream for the idle timeout, and `socket` (the connection under it) is destroyed when the
+ * session errors, closes, or does not finish closing in time.
+ */
+export function guardHttp2Session(
+	session: http2.ServerHttp2Session,
+	socket: net.Socket | undefined,
+	limits: ConnectionLimits,
+): void {
+	let openStreams = 0;
+	let sawStream = false;
+	const drop = () => {
+		session.destroy();
+		socket?.destroy();
+	};
+	const firstRequest =
+		limits.headerTimeoutMs > 0
+			? setTimeout(() => {
+					if (!sawStream) drop();
+				}, limits.headerTimeoutMs)
+			: undefined;
+	firstRequest?.unref();
+	// Set when the idle timer fired while streams were open (so it was ignored and is not armed any more).
+	let firedWhileBusy = false;
+	const onIdle = () => {
+		if (session.destroyed) return;
+		if (openStreams > 0) {
+			firedWhileBusy = true;
+			return;
+		}
+		if (session.closed) {
+			drop();
+			return;
+		}
+		session.close();
+		setTimeout(drop, GOAWAY_GRACE_MS).unref();
+	};
+	if (limits.idleTimeoutMs > 0) {
+		// One listener for the session's life; setTimeout(ms, callback) would add another each time it is called.
+		session.on("timeout", onIdle);
+		session.setTimeout(limits.idleTimeoutMs);
+	}
+	session.on("stream", (stream: http2.ServerHttp2Stream) => {
+		sawStream = true;
+		clearTimeout(firstRequest);
+		openStreams++;
+		stream.once("close", () => {
+			openStreams--;
+			if (openStreams === 0 && firedWhileBusy && !session.destroyed) {
+				firedWhileBusy = false;
+				session.setTimeout(limits.idleTimeoutMs);
+			}
+		});
+	});
+	// A client that goes away without GOAWAY, or breaks the protocol, must not leave an error unhandled.
+	session.on("error", drop);
+	session.once("close", () => {
+		clearTimeout(firstRequest);
+		socket?.destroy();
+	});
+}
+
+/**
+ * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
+ * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
+ * however large the client says it is.
+ */
+export function closeUnreadRequests(
+	server: http.Server | http2.Http2SecureServer,
+): void {
+	server.on(
+		"request",
+		(
+			req: http.IncomingMessage | http2.Http2ServerRequest,
+			res: http.ServerResponse | http2.Http2ServerResponse,
+		) => {
+			if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
+			// Taken now: Node detaches the socket from the request once the response is done.
+			const socket: net.Socket | null = req.socket;
+			res.once("finish", () => {
+				if (!req.complete) socket?.destroySoon();
+			});
+		},
+	);
+}
