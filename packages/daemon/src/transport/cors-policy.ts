@@ -14,15 +14,13 @@ const EXPOSED_HEADERS = [
 	"Connect-Accept-Encoding",
 	"Connect-Content-Encoding",
 	"Content-Encoding",
-	// OFREP bulk responses: browser providers keep it for If-None-Match.
+	// Not safelisted: without it a browser cannot read the OFREP ETag to send If-None-Match.
 	"ETag",
 	"Grpc-Accept-Encoding",
 	"Grpc-Encoding",
 	"Grpc-Message",
 	"Grpc-Status",
 	"Grpc-Status-Details-Bin",
-	// Not safelisted: without it a browser cannot read the OFREP ETag to send If-None-Match.
-	"ETag",
 ].join(", ");
 const ALLOWED_METHODS = "HEAD, GET, POST, PUT, PATCH, DELETE";
 const MAX_AGE_SECONDS = "7200";
