@@ -17,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
 	type CheckReport,
+	checkBudget,
 	type PackageReport,
 	repoRoot,
 	runPackageCheck,
@@ -62,10 +63,16 @@ function pkg(dir: string): PackageReport {
 }
 
 const work = mkdtempSync(join(tmpdir(), "flagd-ts-packages-"));
+/**
+ * Budgets derived from the work (scripts/package-check/step-budgets.mjs): every step of the check has its own, and the
+ * check as a whole may take their sum; a process started here gets `slack` times its idle-machine time.
+ */
+const budget = checkBudget();
+const scaled = (idleMs: number): number => idleMs * budget.loadSlack;
 
 beforeAll(async () => {
-	report = await runPackageCheck(work, 280_000);
-}, 300_000);
+	report = await runPackageCheck(work, budget.totalMs);
+}, budget.totalMs + 60_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true, maxRetries: 3 }));
 
@@ -351,7 +358,7 @@ describe("READMEs", () => {
 			report?.consumer ?? "",
 			"evaluator-readme",
 			example?.code ?? "",
-			20_000,
+			scaled(2_000),
 		);
 		expect(run.stderr).toBe("");
 		expect(run.stdout.trim().split("\n")).toEqual(
@@ -368,7 +375,7 @@ describe("READMEs", () => {
 			report?.consumer ?? "",
 			"protocol-encode",
 			encode?.code ?? "",
-			20_000,
+			scaled(2_000),
 		);
 		expect(run.stderr).toBe("");
 		expect(run.stdout.trim().split("\n")).toEqual(
@@ -392,9 +399,9 @@ describe("READMEs", () => {
 			daemon = await startPackedDaemon(
 				consumer,
 				(start ?? "").split(/\s+/).slice(1),
-				20_000,
+				scaled(3_000),
 			);
-		}, 30_000);
+		}, scaled(3_000) + 10_000);
 
 		afterAll(async () => {
 			const code = await daemon?.stop();
@@ -426,7 +433,7 @@ describe("READMEs", () => {
 				"sh",
 				["-c", script ?? ""],
 				report?.consumer ?? "",
-				10_000,
+				scaled(1_000),
 			);
 			expect(run.code).toBe(0);
 			expect(JSON.parse(run.stdout)).toEqual(JSON.parse(said ?? ""));
@@ -447,7 +454,7 @@ describe("READMEs", () => {
 				report?.consumer ?? "",
 				"protocol-client",
 				code,
-				20_000,
+				scaled(2_000),
 			);
 			expect(run.stderr).toBe("");
 			expect(run.stdout.trim().split("\n")).toEqual(expectedOutput(code));

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import diagnosticsChannel from "node:diagnostics_channel";
 import {
 	createServer,
 	type IncomingMessage,
@@ -73,8 +74,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 				...(state.etags ? { etag } : {}),
 			});
 	};
-	if (state.delayMs > 0) setTimeout(send, state.delayMs);
-	else send();
+	if (state.delayMs > 0) {
+		// A held answer ends with its connection: no timer outlives the test.
+		const timer = setTimeout(send, state.delayMs);
+		res.once("close", () => clearTimeout(timer));
+	} else send();
 }
 
 beforeAll(async () => {
@@ -258,13 +262,43 @@ describe("HttpSync", () => {
 	});
 
 	it("stops polling after abort", async () => {
+		// Polls are counted where fetch creates them (undici's diagnostics channel), not where the server sees them:
+		// a poll sent just before the abort can reach the server after `done` resolved (the server runs in this
+		// process, its read is a later turn of the event loop), and that is not a poll after the abort.
+		const created: string[] = [];
+		const onCreate = (message: unknown): void => {
+			const { request } = message as {
+				request: { origin: string; path: string };
+			};
+			if (request.origin === baseUrl) created.push(request.path);
+		};
+		diagnosticsChannel.subscribe("undici:request:create", onCreate);
+		try {
+			const { collector } = start();
+			await collector.next();
+			controller.abort();
+			await collector.done;
+			const count = created.length;
+			expect(count).toBeGreaterThanOrEqual(1);
+			await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait
+			expect(created.length).toBe(count);
+		} finally {
+			diagnosticsChannel.unsubscribe("undici:request:create", onCreate);
+		}
+	});
+
+	it("cancels a poll in flight at abort and sends no other", async () => {
 		const { collector } = start();
 		await collector.next();
+		state.delayMs = 60_000; // the next poll is held by the server until its connection closes
+		await waitFor(() => requests.length >= 2, "the second poll");
 		controller.abort();
-		await collector.done;
+		await collector.done; // ends without waiting for the held answer
+		expect(collector.error).toBeUndefined();
 		const count = requests.length;
 		await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait
 		expect(requests.length).toBe(count);
+		server.closeAllConnections();
 	});
 
 	it("rejects non-http URIs", () => {
