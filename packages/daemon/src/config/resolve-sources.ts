@@ -38,7 +38,10 @@ export function resolveSources(reader: OptionReader): SourceConfig[] {
 		try {
 			sources.push(parseSourceUri(uri));
 		} catch (e: unknown) {
-			reader.report(`${item.label}: --uri "${uri}": ${reason(e)}`);
+			// The label already shows the value (`--uri fil:x.json`, `FLAGD_URI=…`): say the URI once.
+			const why = reason(e).replace(`invalid sync uri "${uri}": `, "");
+			const which = item.label.includes(uri) ? "" : ` "${uri}"`;
+			reader.report(`${item.label}:${which} invalid sync uri: ${why}`);
 		}
 	}
 	sources.push(...fromSourcesOption(reader));

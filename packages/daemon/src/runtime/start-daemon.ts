@@ -104,7 +104,7 @@ export async function startDaemon(
 			telemetry: requestTelemetry,
 		});
 	} catch (e: unknown) {
-		logger.error({ err: e }, `daemon cannot start: ${String(e)}`);
+		// Reported once by the caller (the CLI prints it and exits 1).
 		await telemetry?.shutdown();
 		throw e;
 	}
@@ -132,8 +132,15 @@ export async function startDaemon(
 				tracer: telemetry?.tracing.sync,
 				handlers: {
 					onFirstPayload: () => readiness.check(),
-					onStartupFailure: (_uri, error) => {
-						if (!exitOnFailure) return;
+					onStartupFailure: (uri, error) => {
+						// Exit mode: the caller of `ready` reports it (one line); continue mode: logged here, once.
+						if (!exitOnFailure) {
+							logger.error(
+								{ source: uri },
+								`sync source failed before its first sync: ${error.message}`,
+							);
+							return;
+						}
 						readiness.fail(error);
 						void close();
 					},
@@ -183,8 +190,9 @@ async function createSources(
 						`cannot create sync source ${sourceConfig.uri}: ${e instanceof Error ? e.message : String(e)}`,
 						{ cause: e },
 					);
-			logger.error({ source: sourceConfig.uri, err: error }, error.message);
+			// Exit mode: reported once by the caller (the CLI prints it and exits 1).
 			if (exitOnFailure) throw error;
+			logger.error({ source: sourceConfig.uri }, error.message);
 			created.push(failedSource(sourceConfig.uri, error));
 		}
 	}
