@@ -381,6 +381,57 @@ describe("FlagStore change events", () => {
 	});
 });
 
+describe("FlagStore fan-out", () => {
+	it("the sync document it serves is read back strictly, without a warning (a daemon syncing from ours)", () => {
+		const upstream = newStore();
+		upstream.apply({
+			source: "low",
+			format: "json",
+			content: JSON.stringify({
+				metadata: { flagSetId: "shop", team: "t" },
+				flags: {
+					plain: flag("a"),
+					targeted: flag("b", {
+						targeting: { if: [{ "==": [{ var: "x" }, 1] }, "c", null] },
+						metadata: { owner: "o" },
+					}),
+					noDefault: { state: "DISABLED", variants: { a: 1 } },
+				},
+			}),
+		});
+		const lines: LogLine[] = [];
+		const edge = new FlagStore({
+			sources: ["grpc://upstream:8015"],
+			logger: recordingLogger(lines),
+			strictValidation: true,
+		});
+		const result = edge.apply({
+			source: "grpc://upstream:8015",
+			format: "json",
+			content: upstream.view().syncDocument(),
+		});
+		expect(result).toMatchObject({ ok: true, flagCount: 3 });
+		expect(lines).toEqual([]);
+		expect(edge.get("targeted")?.flagSetId).toBe("shop");
+	});
+
+	it("takes flagd's `selector` flag property (flagd < 0.12) without a warning", () => {
+		const lines: LogLine[] = [];
+		const edge = new FlagStore({
+			sources: ["up"],
+			logger: recordingLogger(lines),
+			strictValidation: true,
+		});
+		const result = edge.apply({
+			source: "up",
+			format: "json",
+			content: doc({ x: flag("a", { source: "flags.json", selector: "" }) }),
+		});
+		expect(result.ok).toBe(true);
+		expect(lines).toEqual([]);
+	});
+});
+
 describe("FlagStore invalid flags", () => {
 	const broken = {
 		state: "ENABLED",
