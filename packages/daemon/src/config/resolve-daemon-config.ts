@@ -212,6 +212,7 @@ export function resolveDaemonConfig(
 	const reader = new OptionReader(
 		readLayers(input, problems, warnings),
 		problems,
+		warnings,
 	);
 	const config = buildConfig(reader);
 	checkDaemonConfig(config, reader);

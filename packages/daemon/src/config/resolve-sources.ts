@@ -25,10 +25,11 @@ function fromSourcesOption(reader: OptionReader): SourceConfig[] {
 	const item = items?.[items.length - 1];
 	if (item === undefined) return [];
 	if (typeof item.value === "string" && item.value.trim() === "") return [];
-	const { sources, problems } = parseSourcesResult(item.value);
+	const { sources, problems, warnings } = parseSourcesResult(item.value);
 	for (const problem of problems) {
 		reader.report(`${short(item.label)}: --${problem}`);
 	}
+	for (const warning of warnings) reader.warn(`--${warning}`);
 	return sources;
 }
 
