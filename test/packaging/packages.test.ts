@@ -160,6 +160,18 @@ describe("package.json", () => {
 		expect(manifest.files).toContain("dist");
 		expect(Array.isArray(manifest.keywords)).toBe(true);
 		expect(typeof manifest.description).toBe("string");
+		// One repository for every package, so npm links each to its folder, its issues and its README.
+		expect(manifest.repository).toEqual({
+			type: "git",
+			url: "git+https://github.com/flagd-ts/flagd-ts.git",
+			directory: `packages/${dir}`,
+		});
+		expect(manifest.bugs).toEqual({
+			url: "https://github.com/flagd-ts/flagd-ts/issues",
+		});
+		expect(manifest.homepage).toBe(
+			`https://github.com/flagd-ts/flagd-ts/tree/main/packages/${dir}#readme`,
+		);
 	});
 
 	it.each(LIBRARIES)("%s has a dual exports map and no side effects", (dir) => {

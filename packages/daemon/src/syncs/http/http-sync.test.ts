@@ -248,10 +248,11 @@ describe("HttpSync", () => {
 				defaultVariant: "a",
 			},
 		});
-		expect(((await collector.next()).content as string).length).toBe(
+		// 10 MB per poll (download, hash, parse): a budget for that work on a loaded machine, not the default.
+		expect(((await collector.next(60_000)).content as string).length).toBe(
 			state.body.length,
 		);
-	});
+	}, 90_000);
 
 	it("resync fetches the full state unconditionally", async () => {
 		const { source, collector } = start({ intervalMs: 60_000 });

@@ -31,11 +31,16 @@ export function recordingLogger(
 	};
 }
 
-/** Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). */
+/**
+ * Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). The
+ * default only bounds how long a failing test takes: generous, so a loaded CI machine never trips it.
+ */
+export const DEFAULT_WAIT_MS = 20_000;
+
 export async function waitFor<T>(
 	condition: () => T | Promise<T>,
 	what: string,
-	timeoutMs = 5000,
+	timeoutMs = DEFAULT_WAIT_MS,
 	intervalMs = 10,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -75,7 +80,7 @@ export class PayloadCollector {
 		})();
 	}
 
-	async next(timeoutMs = 5000): Promise<SyncPayload> {
+	async next(timeoutMs = DEFAULT_WAIT_MS): Promise<SyncPayload> {
 		await waitFor(
 			() => this.payloads.length > this.taken || this.ended,
 			`payload #${this.taken + 1}`,
