@@ -30,6 +30,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packWorkspaces } from "./pack-all.mjs";
 import { attw } from "./package-check/attw.mjs";
 import {
 	CJS_SMOKE,
@@ -80,17 +81,9 @@ export async function checkPackages(
 	);
 
 	started = Date.now();
+	// The same packing as `npm run pack:all`, whose tarballs users install together.
 	const tarballs = join(work, "tarballs");
-	mkdirSync(tarballs);
-	const packArgs = ["pack", "--workspaces", "--json", "--pack-destination"];
-	const packed = JSON.parse(
-		(
-			await mustRun("npm", [...packArgs, tarballs], {
-				cwd: repo,
-				timeoutMs: budgets.packMs,
-			})
-		).stdout,
-	);
+	const packed = await packWorkspaces(repo, tarballs, budgets.packMs);
 	timings.packMs = Date.now() - started;
 
 	// The consumer lives beside the copy, not inside it, so npm cannot take it for part of that workspace.

@@ -89,7 +89,8 @@ describe("npm pack contents", () => {
 			const outsideDist = files.filter(
 				(f) =>
 					!f.startsWith("dist/") &&
-					!(dir === "protocol" && /^proto\/.*\.proto$/.test(f)),
+					!(dir === "protocol" && /^proto\/.*\.proto$/.test(f)) &&
+					!(dir === "daemon" && f === "bin/flagd.js"),
 			);
 			expect(outsideDist.sort()).toEqual([
 				"LICENSE",
@@ -195,12 +196,13 @@ describe("package.json", () => {
 			types: "./dist/index.d.ts",
 			default: "./dist/index.js",
 		});
-		expect(manifest.bin).toEqual({ flagd: "./dist/cli.js" });
+		// A committed shim, so npm links the bin at install time, before any build (`npx flagd` works after a build).
+		expect(manifest.bin).toEqual({ flagd: "./bin/flagd.js" });
 		// The check leaves a stand-in for `npm run bundle`'s single-file daemon in dist/; `files` keeps it out.
 		expect(pkg("daemon").files).not.toContain("dist/flagd.mjs");
 		expect(
 			readFileSync(
-				join(pkg("daemon").unpacked, "dist/cli.js"),
+				join(pkg("daemon").unpacked, "bin/flagd.js"),
 				"utf8",
 			).startsWith("#!/usr/bin/env node\n"),
 		).toBe(true);
@@ -324,6 +326,16 @@ describe("smoke: import and require the packed packages", () => {
 		expect(report?.consumerMode).toBe("npm-install");
 	});
 
+	it("`npm run pack:all` is the packing the check installs from (scripts/pack-all.mjs)", () => {
+		const root = JSON.parse(
+			readFileSync(join(repoRoot, "package.json"), "utf8"),
+		) as { scripts: Record<string, string> };
+		expect(root.scripts["pack:all"]).toBe("node scripts/pack-all.mjs");
+		expect(
+			readFileSync(join(repoRoot, "scripts/check-packages.mjs"), "utf8"),
+		).toContain("await packWorkspaces(repo, tarballs, budgets.packMs)");
+	});
+
 	it("`node node_modules/.bin/flagd version` runs the packed daemon", () => {
 		const run = report?.binRuns.flagd;
 		expect(run?.code).toBe(0);
@@ -420,10 +432,18 @@ describe("READMEs", () => {
 			expect(code).toBe(0);
 		});
 
-		it("runs without its optional dependencies (the consumer installed with --omit=optional)", () => {
+		it("runs without the cloud and Kubernetes SDKs, which are optional peers npm does not install", () => {
+			const { manifest } = pkg("daemon");
+			expect(manifest.optionalDependencies).toBeUndefined();
 			const optional = Object.keys(
-				pkg("daemon").manifest.optionalDependencies ?? {},
+				(manifest.peerDependenciesMeta ?? {}) as Record<string, unknown>,
 			);
+			expect(optional.sort()).toEqual([
+				"@aws-sdk/client-s3",
+				"@azure/storage-blob",
+				"@google-cloud/storage",
+				"@kubernetes/client-node",
+			]);
 			expect(optional.length).toBeGreaterThan(0);
 			const installed = optional.filter((name) =>
 				existsSync(join(report?.consumer ?? "", "node_modules", name)),
