@@ -373,39 +373,47 @@ describe("READMEs", () => {
 		},
 	);
 
-	it("evaluator: the README example prints what it says, from the packed package", async () => {
-		const [example] = readmeBlocks(
-			join(repoRoot, "packages/evaluator/README.md"),
-		).filter((b) => b.language === "js");
-		expect(example).toBeDefined();
-		const run = await runModule(
-			report?.consumer ?? "",
-			"evaluator-readme",
-			example?.code ?? "",
-			scaled(2_000),
-		);
-		expect(run.stderr).toBe("");
-		expect(run.stdout.trim().split("\n")).toEqual(
-			expectedOutput(example?.code ?? ""),
-		);
-	});
+	it(
+		"evaluator: the README example prints what it says, from the packed package",
+		async () => {
+			const [example] = readmeBlocks(
+				join(repoRoot, "packages/evaluator/README.md"),
+			).filter((b) => b.language === "js");
+			expect(example).toBeDefined();
+			const run = await runModule(
+				report?.consumer ?? "",
+				"evaluator-readme",
+				example?.code ?? "",
+				scaled(2_000),
+			);
+			expect(run.stderr).toBe("");
+			expect(run.stdout.trim().split("\n")).toEqual(
+				expectedOutput(example?.code ?? ""),
+			);
+		},
+		scaled(2_000) + 10_000,
+	);
 
-	it("protocol: the encoding example prints what it says, from the packed package", async () => {
-		const examples = readmeBlocks(
-			join(repoRoot, "packages/protocol/README.md"),
-		).filter((b) => b.language === "js");
-		const encode = examples.find((b) => b.code.includes("toBinary"));
-		const run = await runModule(
-			report?.consumer ?? "",
-			"protocol-encode",
-			encode?.code ?? "",
-			scaled(2_000),
-		);
-		expect(run.stderr).toBe("");
-		expect(run.stdout.trim().split("\n")).toEqual(
-			expectedOutput(encode?.code ?? ""),
-		);
-	});
+	it(
+		"protocol: the encoding example prints what it says, from the packed package",
+		async () => {
+			const examples = readmeBlocks(
+				join(repoRoot, "packages/protocol/README.md"),
+			).filter((b) => b.language === "js");
+			const encode = examples.find((b) => b.code.includes("toBinary"));
+			const run = await runModule(
+				report?.consumer ?? "",
+				"protocol-encode",
+				encode?.code ?? "",
+				scaled(2_000),
+			);
+			expect(run.stderr).toBe("");
+			expect(run.stdout.trim().split("\n")).toEqual(
+				expectedOutput(encode?.code ?? ""),
+			);
+		},
+		scaled(2_000) + 10_000,
+	);
 
 	describe("daemon quick start, with the packed flagd", () => {
 		let daemon: PackedDaemon | undefined;
@@ -452,44 +460,52 @@ describe("READMEs", () => {
 			expect(daemon?.evaluation).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 		});
 
-		it("the README's curl answers what the README says", async () => {
-			const curl = blocks.find(
-				(b) => b.language === "sh" && b.code.startsWith("curl "),
-			);
-			const command = (curl?.code ?? "").replaceAll(
-				"http://localhost:8013",
-				daemon?.evaluation ?? "",
-			);
-			const [script, said] = command.split("\n# ");
-			const run = await runCommand(
-				"sh",
-				["-c", script ?? ""],
-				report?.consumer ?? "",
-				scaled(1_000),
-			);
-			expect(run.code).toBe(0);
-			expect(JSON.parse(run.stdout)).toEqual(JSON.parse(said ?? ""));
-		});
+		it(
+			"the README's curl answers what the README says",
+			async () => {
+				const curl = blocks.find(
+					(b) => b.language === "sh" && b.code.startsWith("curl "),
+				);
+				const command = (curl?.code ?? "").replaceAll(
+					"http://localhost:8013",
+					daemon?.evaluation ?? "",
+				);
+				const [script, said] = command.split("\n# ");
+				const run = await runCommand(
+					"sh",
+					["-c", script ?? ""],
+					report?.consumer ?? "",
+					scaled(1_000),
+				);
+				expect(run.code).toBe(0);
+				expect(JSON.parse(run.stdout)).toEqual(JSON.parse(said ?? ""));
+			},
+			scaled(1_000) + 10_000,
+		);
 
-		it("protocol: the gRPC client example evaluates the flag on the packed daemon", async () => {
-			const examples = readmeBlocks(
-				join(repoRoot, "packages/protocol/README.md"),
-			).filter((b) => b.language === "js");
-			const client = examples.find((b) =>
-				b.code.includes("createGrpcTransport"),
-			);
-			const code = (client?.code ?? "").replaceAll(
-				"http://localhost:8013",
-				daemon?.evaluation ?? "",
-			);
-			const run = await runModule(
-				report?.consumer ?? "",
-				"protocol-client",
-				code,
-				scaled(2_000),
-			);
-			expect(run.stderr).toBe("");
-			expect(run.stdout.trim().split("\n")).toEqual(expectedOutput(code));
-		});
+		it(
+			"protocol: the gRPC client example evaluates the flag on the packed daemon",
+			async () => {
+				const examples = readmeBlocks(
+					join(repoRoot, "packages/protocol/README.md"),
+				).filter((b) => b.language === "js");
+				const client = examples.find((b) =>
+					b.code.includes("createGrpcTransport"),
+				);
+				const code = (client?.code ?? "").replaceAll(
+					"http://localhost:8013",
+					daemon?.evaluation ?? "",
+				);
+				const run = await runModule(
+					report?.consumer ?? "",
+					"protocol-client",
+					code,
+					scaled(2_000),
+				);
+				expect(run.stderr).toBe("");
+				expect(run.stdout.trim().split("\n")).toEqual(expectedOutput(code));
+			},
+			scaled(2_000) + 10_000,
+		);
 	});
 });
