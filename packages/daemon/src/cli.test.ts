@@ -13,10 +13,17 @@ import {
 	describe,
 	expect,
 	it,
+	jest,
 } from "@jest/globals";
 import { DAEMON_FLAGS } from "./config/daemon-flags.js";
 
 const repoRoot = resolve(__dirname, "../../..");
+/**
+ * How long a CLI process may take to log a line: each one compiles the daemon's TypeScript with tsx first, which
+ * takes a second when idle and tens of seconds on a loaded 2-core CI machine. Tests start up to three processes.
+ */
+const LINE_WAIT_MS = 60_000;
+jest.setTimeout(4 * LINE_WAIT_MS);
 const cliPath = join(repoRoot, "packages/daemon/src/cli.ts");
 
 interface Spawned {
@@ -73,7 +80,7 @@ function spawnNode(args: string[], env: Record<string, string> = {}): Spawned {
 		lines,
 		stderr: () => stderr,
 		exited,
-		waitForLine(match, timeoutMs = 15_000) {
+		waitForLine(match, timeoutMs = LINE_WAIT_MS) {
 			return new Promise((resolveLine, reject) => {
 				const check = () => {
 					const found = lines.find(match);
@@ -160,7 +167,7 @@ async function startDaemonProcess(
 /** Polls until the check passes, within a bounded time (no fixed sleeps). */
 async function eventually(
 	check: () => Promise<boolean>,
-	timeoutMs = 10_000,
+	timeoutMs = LINE_WAIT_MS,
 ): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await check())) {
