@@ -16,6 +16,7 @@
 //   --root-build  build with the root `npm run build` (one package after another) instead of the same package
 //                 scripts started as soon as their sibling dependencies are built (the default: faster on 2 cores)
 //   --link-deps   link the consumer's dependencies instead of `npm install --offline` (cold npm cache)
+//   --budget      print the time budget of every step and their sum as JSON, and exit (package-check/step-budgets.mjs)
 // Exit code 0 when no problem was found, 1 when problems were found (the report lists them), 2 when the check could
 // not run to the end (e.g. a package does not build). The report lists every finding, and the Jest test in test/packaging reads it.
 // The rules live in package-check/package-rules.mjs, the consumer project in package-check/consumer-project.mjs.
@@ -29,6 +30,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packWorkspaces } from "./pack-all.mjs";
 import { attw } from "./package-check/attw.mjs";
 import {
 	CJS_SMOKE,
@@ -50,6 +52,7 @@ import {
 	siblingPins,
 } from "./package-check/package-rules.mjs";
 import { mustRun, run, settleAll } from "./package-check/run-command.mjs";
+import { stepBudgets } from "./package-check/step-budgets.mjs";
 import { buildAll, copyWorkspace } from "./package-check/workspace-build.mjs";
 
 /** Builds, packs and checks every package; returns the report. `work` is the scratch directory. */
@@ -58,12 +61,18 @@ export async function checkPackages(
 	{ rootBuild = false, linkDeps = false } = {},
 ) {
 	const timings = {};
+	const budgets = stepBudgets().steps;
 	let started = Date.now();
 	const repo = join(work, "repo");
 	mkdirSync(repo);
 	copyWorkspace(repo);
-	if (rootBuild) await mustRun("npm", ["run", "build"], { cwd: repo });
-	else await buildAll(repo);
+	if (rootBuild) {
+		const buildMs = Object.values(budgets.buildMs).reduce((a, b) => a + b);
+		await mustRun("npm", ["run", "build"], {
+			cwd: repo,
+			timeoutMs: budgets.generateMs + buildMs,
+		});
+	} else await buildAll(repo, budgets);
 	timings.buildMs = Date.now() - started;
 	// `npm run bundle` leaves the single-file daemon in dist/; the published package must not carry that copy.
 	writeFileSync(
@@ -72,12 +81,9 @@ export async function checkPackages(
 	);
 
 	started = Date.now();
+	// The same packing as `npm run pack:all`, whose tarballs users install together.
 	const tarballs = join(work, "tarballs");
-	mkdirSync(tarballs);
-	const packArgs = ["pack", "--workspaces", "--json", "--pack-destination"];
-	const packed = JSON.parse(
-		(await mustRun("npm", [...packArgs, tarballs], { cwd: repo })).stdout,
-	);
+	const packed = await packWorkspaces(repo, tarballs, budgets.packMs);
 	timings.packMs = Date.now() - started;
 
 	// The consumer lives beside the copy, not inside it, so npm cannot take it for part of that workspace.
@@ -105,6 +111,7 @@ export async function checkPackages(
 				consumer,
 				manifests.map((m) => tarballOf(m.name).path),
 				manifests,
+				budgets.installMs,
 			).then(() => {
 				timings.installMs = Date.now() - started;
 			});
@@ -115,7 +122,7 @@ export async function checkPackages(
 		const unpacked = join(work, "unpacked", pkg.dir);
 		mkdirSync(unpacked, { recursive: true });
 		const untar = ["-xzf", tarball, "-C", unpacked, "--strip-components=1"];
-		await mustRun("tar", untar, { cwd: work });
+		await mustRun("tar", untar, { cwd: work, timeoutMs: budgets.packMs });
 		const manifest = JSON.parse(
 			readFileSync(join(unpacked, "package.json"), "utf8"),
 		);
@@ -136,7 +143,7 @@ export async function checkPackages(
 			fileFindings: checkFileList(pkg, manifest, files),
 			pinFindings: siblingPins(manifest, source.version),
 			dependencies: dependencyReport(manifest, unpacked),
-			attw: await attw(tarball, pkg),
+			attw: await attw(tarball, pkg, budgets.attwMs[pkg.dir]),
 			unpacked,
 		};
 	};
@@ -155,9 +162,10 @@ export async function checkPackages(
 			report.name,
 			...report.subpaths.map((s) => `${report.name}/${s}`),
 		];
-		report.smoke = { esm: await smoke(consumer, specs, "esm-smoke.mjs") };
+		const smokeWith = (file) => smoke(consumer, specs, file, budgets.smokeMs);
+		report.smoke = { esm: await smokeWith("esm-smoke.mjs") };
 		if (report.kind === "library")
-			report.smoke.cjs = await smoke(consumer, specs, "cjs-smoke.cjs");
+			report.smoke.cjs = await smokeWith("cjs-smoke.cjs");
 	}
 	const binRuns = {};
 	for (const report of reports) {
@@ -165,13 +173,17 @@ export async function checkPackages(
 			binRuns[bin] = await run(
 				process.execPath,
 				[join("node_modules/.bin", bin), "version"],
-				{ cwd: consumer },
+				{ cwd: consumer, timeoutMs: budgets.binMs },
 			);
 		}
 	}
 	timings.smokeMs = Date.now() - started;
 	started = Date.now();
-	const typecheck = await typecheckConsumer(consumer, reports);
+	const typecheck = await typecheckConsumer(
+		consumer,
+		reports,
+		budgets.typecheckMs,
+	);
 	timings.typecheckMs = Date.now() - started;
 	const consumerMode = linkDeps ? "linked" : "npm-install";
 	return {
@@ -187,6 +199,10 @@ export async function checkPackages(
 
 async function main() {
 	const args = process.argv.slice(2);
+	if (args.includes("--budget")) {
+		process.stdout.write(`${JSON.stringify(stepBudgets())}\n`);
+		return;
+	}
 	const jsonAt = args.indexOf("--json");
 	const workAt = args.indexOf("--work");
 	// --work: an empty directory the caller made (and removes); the Jest test uses it so nothing is left behind even

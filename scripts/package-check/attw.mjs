@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { repoRoot } from "./package-list.mjs";
 import { run } from "./run-command.mjs";
 
-export async function attw(tarball, pkg) {
+export async function attw(tarball, pkg, timeoutMs) {
 	const profile = pkg.kind === "esm-cli" ? "esm-only" : "node16";
 	const { stdout, code } = await run(
 		join(repoRoot, "node_modules/.bin/attw"),
@@ -18,6 +18,7 @@ export async function attw(tarball, pkg) {
 		],
 		{
 			cwd: dirname(tarball),
+			timeoutMs,
 		},
 	);
 	const parsed = JSON.parse(stdout);

@@ -30,11 +30,11 @@ for (const spec of JSON.parse(process.argv[2])) {
 process.stdout.write(JSON.stringify(out));
 `;
 
-export async function smoke(consumer, specs, file) {
+export async function smoke(consumer, specs, file, timeoutMs) {
 	const { stdout, stderr, code } = await run(
 		process.execPath,
 		[file, JSON.stringify(specs)],
-		{ cwd: consumer },
+		{ cwd: consumer, timeoutMs },
 	);
 	if (code !== 0) return { error: `${file} exited ${code}: ${stderr}` };
 	return JSON.parse(stdout);
@@ -46,7 +46,7 @@ export async function smoke(consumer, specs, file) {
  * settings, and every import must resolve. node16: an .mts file (ESM) and a .cts file (CommonJS, libraries only);
  * bundler: one .ts file. @types/node comes from the workspace (a Node consumer installs it anyway).
  */
-export async function typecheckConsumer(consumer, reports) {
+export async function typecheckConsumer(consumer, reports, timeoutMs) {
 	const compilerOptions = {
 		target: "ES2022",
 		lib: ["ES2022", "DOM"],
@@ -109,6 +109,7 @@ export async function typecheckConsumer(consumer, reports) {
 			const tsc = join(repoRoot, "node_modules/.bin/tsc");
 			const { code, stdout, stderr } = await run(tsc, ["-p", dir], {
 				cwd: dir,
+				timeoutMs,
 			});
 			results[name] = { code, output: `${stdout}${stderr}`, files };
 		}),
@@ -124,7 +125,12 @@ export async function typecheckConsumer(consumer, reports) {
  * cloud SDKs (7 s instead of 20-50 s here): nothing in the check loads them, and the packed daemon then also proves
  * it starts without them, as its README promises.
  */
-export async function installConsumer(consumer, tarballPaths, manifests) {
+export async function installConsumer(
+	consumer,
+	tarballPaths,
+	manifests,
+	timeoutMs,
+) {
 	const peers = new Set();
 	for (const manifest of manifests) {
 		const optional = manifest.peerDependenciesMeta ?? {};
@@ -152,6 +158,7 @@ export async function installConsumer(consumer, tarballPaths, manifests) {
 	];
 	await mustRun("npm", [...args, ...tarballPaths, ...peerSpecs], {
 		cwd: consumer,
+		timeoutMs,
 	});
 }
 

@@ -21,9 +21,14 @@ function exportTargets(exportsField) {
 export function checkFileList(pkg, manifest, files) {
 	const findings = [];
 	const extra = EXTRA_ALLOWED_PREFIXES[pkg.dir] ?? [];
+	// A bin is a committed shim outside dist/ (npm links it at install time only if it exists before any build).
+	const bins = new Set(
+		Object.values(manifest.bin ?? {}).map((t) => t.replace(/^\.\//, "")),
+	);
 	for (const file of files) {
 		const allowed =
 			ALWAYS_ALLOWED.has(file) ||
+			bins.has(file) ||
 			file.startsWith("dist/") ||
 			extra.some((p) => file.startsWith(p));
 		if (!allowed) findings.push(`ships ${file} (outside dist/)`);

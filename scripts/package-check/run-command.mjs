@@ -4,14 +4,24 @@ import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
 
-export async function run(cmd, args, options) {
+// Every child process has a budget (`timeoutMs`, from step-budgets.mjs): one that outlives it is killed and the
+// error names the command and the budget, so a hung step is told apart from a failing one.
+export async function run(cmd, args, { timeoutMs, ...options }) {
+	if (!(timeoutMs > 0))
+		throw new Error(`${cmd} ${args.join(" ")}: no time budget given`);
 	try {
 		const { stdout, stderr } = await execFileAsync(cmd, args, {
 			maxBuffer: 64 * 1024 * 1024,
+			timeout: timeoutMs,
+			killSignal: "SIGKILL",
 			...options,
 		});
 		return { code: 0, stdout, stderr };
 	} catch (error) {
+		if (error?.killed === true)
+			throw new Error(
+				`${cmd} ${args.join(" ")} (in ${options.cwd}) ran past its budget of ${timeoutMs} ms and was killed\n${error.stdout}\n${error.stderr}`,
+			);
 		if (typeof error?.code === "number")
 			return { code: error.code, stdout: error.stdout, stderr: error.stderr };
 		throw error;

@@ -74,8 +74,11 @@ export function copyWorkspace(work) {
  * sibling dependencies are built start at once instead of one after another: the same commands, about half the time
  * on two cores.
  */
-export async function buildAll(work) {
-	await mustRun("npm", ["run", "generate"], { cwd: work });
+export async function buildAll(work, budgets) {
+	await mustRun("npm", ["run", "generate"], {
+		cwd: work,
+		timeoutMs: budgets.generateMs,
+	});
 	const siblingsOf = (pkg) => {
 		const manifest = JSON.parse(
 			readFileSync(join(work, "packages", pkg.dir, "package.json"), "utf8"),
@@ -98,6 +101,7 @@ export async function buildAll(work) {
 				Promise.all(deps).then(() =>
 					mustRun("npm", ["run", "build"], {
 						cwd: join(work, "packages", pkg.dir),
+						timeoutMs: budgets.buildMs[pkg.dir],
 					}),
 				),
 			);

@@ -76,7 +76,7 @@ describe("prototype-named keys", () => {
 			"{}",
 		);
 		// The same holds for the ResolveAll map in Connect JSON (protobuf-es writes JSON maps by assignment); the
-		// binary encodings keep it (service/prototype-safe-messages.ts).
+		// binary encodings keep it (api/evaluation/prototype-safe-messages.ts).
 		expect(Object.keys((all.json as { flags: object }).flags)).toEqual([
 			"constructor",
 		]);
@@ -137,8 +137,8 @@ describe("broken payloads", () => {
 		["JSON that is not an object", '"just a string"'],
 		["deeply nested JSON", `${"[".repeat(50_000)}${"]".repeat(50_000)}`],
 		[
-			"a 10 MB string",
-			`{"flags":{"x":{"state":"ENABLED","variants":{"a":"${"y".repeat(10_000_000)}"},"defaultVariant":"zzz"}}}`,
+			"a truncated 10 MB document",
+			`{"flags":{"x":{"state":"ENABLED","variants":{"a":"${"y".repeat(10_000_000)}"},"defaultVariant":"a"`,
 		],
 	])("keeps serving the last good flags after %s", async (_what, payload) => {
 		source.push(payload);

@@ -42,7 +42,11 @@ describe("readiness", () => {
 	it("answers /healthz at once and /readyz 412 until every source delivered its first valid payload", async () => {
 		const first = new MemorySource("mem:first", BASIC_FLAGS);
 		const second = new MemorySource("mem:second");
-		const daemon = await startTestDaemon([first, second]);
+		// `continue`: an unusable first document leaves its source not ready (with `exit`, the default, it stops the
+		// daemon, as the next test shows).
+		const daemon = await startTestDaemon([first, second], {
+			onSourceStartupFailure: "continue",
+		});
 		try {
 			expect(await status(daemon, "/healthz")).toEqual({
 				status: 200,
@@ -63,6 +67,21 @@ describe("readiness", () => {
 				text: "OK\n",
 			});
 			expect((await status(daemon, "/other")).status).toBe(404);
+		} finally {
+			await daemon.close();
+		}
+	});
+
+	it("stops (ready rejects) when a source's first document is unusable, in exit mode", async () => {
+		const bad = new MemorySource("mem:bad", "{ not json");
+		const daemon = await startTestDaemon([bad]);
+		try {
+			await expect(daemon.ready).rejects.toMatchObject({
+				code: "SOURCE_PAYLOAD_INVALID",
+				message: expect.stringMatching(
+					/^source mem:bad: invalid flag document: /,
+				),
+			});
 		} finally {
 			await daemon.close();
 		}

@@ -3,7 +3,7 @@
  * smoke from a consumer project) as a child process and returns its JSON report. A child process rather than an
  * import: the script is plain ESM with top-level await, which CommonJS Jest cannot load.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -78,6 +78,23 @@ export interface CheckReport {
 	readonly problems: readonly string[];
 }
 
+export interface CheckBudget {
+	/** How many times its idle-machine time a step may take. */
+	readonly loadSlack: number;
+	/** The sum of every step's budget: the most the check may take. */
+	readonly totalMs: number;
+}
+
+/** The check's own budgets (`check-packages.mjs --budget`), derived from the work each step does. */
+export function checkBudget(): CheckBudget {
+	return JSON.parse(
+		execFileSync(process.execPath, ["scripts/check-packages.mjs", "--budget"], {
+			cwd: repoRoot,
+			encoding: "utf8",
+		}),
+	) as CheckBudget;
+}
+
 /**
  * Runs the check in `work` (an empty directory the caller owns and removes, also when the check fails) and returns
  * the report.
@@ -93,6 +110,7 @@ export async function runPackageCheck(
 			["scripts/check-packages.mjs", "--json", reportFile, "--work", work],
 			{ cwd: repoRoot, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
 			(error, stdout, stderr) => {
+				// Each step has its own budget inside the script; `timeoutMs` (their sum) only guards the script itself.
 				// Exit code 1 means "problems found": the report exists and the tests show the problems. Anything else
 				// (2: a package does not build) fails every test with the script's output.
 				if (error !== null && error.code !== 1) {

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
 	type CheckReport,
+	checkBudget,
 	type PackageReport,
 	repoRoot,
 	runPackageCheck,
@@ -62,10 +63,16 @@ function pkg(dir: string): PackageReport {
 }
 
 const work = mkdtempSync(join(tmpdir(), "flagd-ts-packages-"));
+/**
+ * Budgets derived from the work (scripts/package-check/step-budgets.mjs): every step of the check has its own, and the
+ * check as a whole may take their sum; a process started here gets `slack` times its idle-machine time.
+ */
+const budget = checkBudget();
+const scaled = (idleMs: number): number => idleMs * budget.loadSlack;
 
 beforeAll(async () => {
-	report = await runPackageCheck(work, 280_000);
-}, 300_000);
+	report = await runPackageCheck(work, budget.totalMs);
+}, budget.totalMs + 60_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true, maxRetries: 3 }));
 
@@ -82,7 +89,8 @@ describe("npm pack contents", () => {
 			const outsideDist = files.filter(
 				(f) =>
 					!f.startsWith("dist/") &&
-					!(dir === "protocol" && /^proto\/.*\.proto$/.test(f)),
+					!(dir === "protocol" && /^proto\/.*\.proto$/.test(f)) &&
+					!(dir === "daemon" && f === "bin/flagd.js"),
 			);
 			expect(outsideDist.sort()).toEqual([
 				"LICENSE",
@@ -153,6 +161,18 @@ describe("package.json", () => {
 		expect(manifest.files).toContain("dist");
 		expect(Array.isArray(manifest.keywords)).toBe(true);
 		expect(typeof manifest.description).toBe("string");
+		// One repository for every package, so npm links each to its folder, its issues and its README.
+		expect(manifest.repository).toEqual({
+			type: "git",
+			url: "git+https://github.com/flagd-ts/flagd-ts.git",
+			directory: `packages/${dir}`,
+		});
+		expect(manifest.bugs).toEqual({
+			url: "https://github.com/flagd-ts/flagd-ts/issues",
+		});
+		expect(manifest.homepage).toBe(
+			`https://github.com/flagd-ts/flagd-ts/tree/main/packages/${dir}#readme`,
+		);
 	});
 
 	it.each(LIBRARIES)("%s has a dual exports map and no side effects", (dir) => {
@@ -176,12 +196,13 @@ describe("package.json", () => {
 			types: "./dist/index.d.ts",
 			default: "./dist/index.js",
 		});
-		expect(manifest.bin).toEqual({ flagd: "./dist/cli/main.js" });
+		// A committed shim, so npm links the bin at install time, before any build (`npx flagd` works after a build).
+		expect(manifest.bin).toEqual({ flagd: "./bin/flagd.js" });
 		// The check leaves a stand-in for `npm run bundle`'s single-file daemon in dist/; `files` keeps it out.
 		expect(pkg("daemon").files).not.toContain("dist/flagd.mjs");
 		expect(
 			readFileSync(
-				join(pkg("daemon").unpacked, "dist/cli/main.js"),
+				join(pkg("daemon").unpacked, "bin/flagd.js"),
 				"utf8",
 			).startsWith("#!/usr/bin/env node\n"),
 		).toBe(true);
@@ -302,6 +323,16 @@ describe("smoke: import and require the packed packages", () => {
 		expect(report?.consumerMode).toBe("npm-install");
 	});
 
+	it("`npm run pack:all` is the packing the check installs from (scripts/pack-all.mjs)", () => {
+		const root = JSON.parse(
+			readFileSync(join(repoRoot, "package.json"), "utf8"),
+		) as { scripts: Record<string, string> };
+		expect(root.scripts["pack:all"]).toBe("node scripts/pack-all.mjs");
+		expect(
+			readFileSync(join(repoRoot, "scripts/check-packages.mjs"), "utf8"),
+		).toContain("await packWorkspaces(repo, tarballs, budgets.packMs)");
+	});
+
 	it("`node node_modules/.bin/flagd version` runs the packed daemon", () => {
 		const run = report?.binRuns.flagd;
 		expect(run?.code).toBe(0);
@@ -339,39 +370,47 @@ describe("READMEs", () => {
 		},
 	);
 
-	it("evaluator: the README example prints what it says, from the packed package", async () => {
-		const [example] = readmeBlocks(
-			join(repoRoot, "packages/evaluator/README.md"),
-		).filter((b) => b.language === "js");
-		expect(example).toBeDefined();
-		const run = await runModule(
-			report?.consumer ?? "",
-			"evaluator-readme",
-			example?.code ?? "",
-			20_000,
-		);
-		expect(run.stderr).toBe("");
-		expect(run.stdout.trim().split("\n")).toEqual(
-			expectedOutput(example?.code ?? ""),
-		);
-	});
+	it(
+		"evaluator: the README example prints what it says, from the packed package",
+		async () => {
+			const [example] = readmeBlocks(
+				join(repoRoot, "packages/evaluator/README.md"),
+			).filter((b) => b.language === "js");
+			expect(example).toBeDefined();
+			const run = await runModule(
+				report?.consumer ?? "",
+				"evaluator-readme",
+				example?.code ?? "",
+				scaled(2_000),
+			);
+			expect(run.stderr).toBe("");
+			expect(run.stdout.trim().split("\n")).toEqual(
+				expectedOutput(example?.code ?? ""),
+			);
+		},
+		scaled(2_000) + 10_000,
+	);
 
-	it("protocol: the encoding example prints what it says, from the packed package", async () => {
-		const examples = readmeBlocks(
-			join(repoRoot, "packages/protocol/README.md"),
-		).filter((b) => b.language === "js");
-		const encode = examples.find((b) => b.code.includes("toBinary"));
-		const run = await runModule(
-			report?.consumer ?? "",
-			"protocol-encode",
-			encode?.code ?? "",
-			20_000,
-		);
-		expect(run.stderr).toBe("");
-		expect(run.stdout.trim().split("\n")).toEqual(
-			expectedOutput(encode?.code ?? ""),
-		);
-	});
+	it(
+		"protocol: the encoding example prints what it says, from the packed package",
+		async () => {
+			const examples = readmeBlocks(
+				join(repoRoot, "packages/protocol/README.md"),
+			).filter((b) => b.language === "js");
+			const encode = examples.find((b) => b.code.includes("toBinary"));
+			const run = await runModule(
+				report?.consumer ?? "",
+				"protocol-encode",
+				encode?.code ?? "",
+				scaled(2_000),
+			);
+			expect(run.stderr).toBe("");
+			expect(run.stdout.trim().split("\n")).toEqual(
+				expectedOutput(encode?.code ?? ""),
+			);
+		},
+		scaled(2_000) + 10_000,
+	);
 
 	describe("daemon quick start, with the packed flagd", () => {
 		let daemon: PackedDaemon | undefined;
@@ -389,19 +428,27 @@ describe("READMEs", () => {
 			daemon = await startPackedDaemon(
 				consumer,
 				(start ?? "").split(/\s+/).slice(1),
-				20_000,
+				scaled(3_000),
 			);
-		}, 30_000);
+		}, scaled(3_000) + 10_000);
 
 		afterAll(async () => {
 			const code = await daemon?.stop();
 			expect(code).toBe(0);
 		});
 
-		it("runs without its optional dependencies (the consumer installed with --omit=optional)", () => {
+		it("runs without the cloud and Kubernetes SDKs, which are optional peers npm does not install", () => {
+			const { manifest } = pkg("daemon");
+			expect(manifest.optionalDependencies).toBeUndefined();
 			const optional = Object.keys(
-				pkg("daemon").manifest.optionalDependencies ?? {},
+				(manifest.peerDependenciesMeta ?? {}) as Record<string, unknown>,
 			);
+			expect(optional.sort()).toEqual([
+				"@aws-sdk/client-s3",
+				"@azure/storage-blob",
+				"@google-cloud/storage",
+				"@kubernetes/client-node",
+			]);
 			expect(optional.length).toBeGreaterThan(0);
 			const installed = optional.filter((name) =>
 				existsSync(join(report?.consumer ?? "", "node_modules", name)),
@@ -410,44 +457,52 @@ describe("READMEs", () => {
 			expect(daemon?.evaluation).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 		});
 
-		it("the README's curl answers what the README says", async () => {
-			const curl = blocks.find(
-				(b) => b.language === "sh" && b.code.startsWith("curl "),
-			);
-			const command = (curl?.code ?? "").replaceAll(
-				"http://localhost:8013",
-				daemon?.evaluation ?? "",
-			);
-			const [script, said] = command.split("\n# ");
-			const run = await runCommand(
-				"sh",
-				["-c", script ?? ""],
-				report?.consumer ?? "",
-				10_000,
-			);
-			expect(run.code).toBe(0);
-			expect(JSON.parse(run.stdout)).toEqual(JSON.parse(said ?? ""));
-		});
+		it(
+			"the README's curl answers what the README says",
+			async () => {
+				const curl = blocks.find(
+					(b) => b.language === "sh" && b.code.startsWith("curl "),
+				);
+				const command = (curl?.code ?? "").replaceAll(
+					"http://localhost:8013",
+					daemon?.evaluation ?? "",
+				);
+				const [script, said] = command.split("\n# ");
+				const run = await runCommand(
+					"sh",
+					["-c", script ?? ""],
+					report?.consumer ?? "",
+					scaled(1_000),
+				);
+				expect(run.code).toBe(0);
+				expect(JSON.parse(run.stdout)).toEqual(JSON.parse(said ?? ""));
+			},
+			scaled(1_000) + 10_000,
+		);
 
-		it("protocol: the gRPC client example evaluates the flag on the packed daemon", async () => {
-			const examples = readmeBlocks(
-				join(repoRoot, "packages/protocol/README.md"),
-			).filter((b) => b.language === "js");
-			const client = examples.find((b) =>
-				b.code.includes("createGrpcTransport"),
-			);
-			const code = (client?.code ?? "").replaceAll(
-				"http://localhost:8013",
-				daemon?.evaluation ?? "",
-			);
-			const run = await runModule(
-				report?.consumer ?? "",
-				"protocol-client",
-				code,
-				20_000,
-			);
-			expect(run.stderr).toBe("");
-			expect(run.stdout.trim().split("\n")).toEqual(expectedOutput(code));
-		});
+		it(
+			"protocol: the gRPC client example evaluates the flag on the packed daemon",
+			async () => {
+				const examples = readmeBlocks(
+					join(repoRoot, "packages/protocol/README.md"),
+				).filter((b) => b.language === "js");
+				const client = examples.find((b) =>
+					b.code.includes("createGrpcTransport"),
+				);
+				const code = (client?.code ?? "").replaceAll(
+					"http://localhost:8013",
+					daemon?.evaluation ?? "",
+				);
+				const run = await runModule(
+					report?.consumer ?? "",
+					"protocol-client",
+					code,
+					scaled(2_000),
+				);
+				expect(run.stderr).toBe("");
+				expect(run.stdout.trim().split("\n")).toEqual(expectedOutput(code));
+			},
+			scaled(2_000) + 10_000,
+		);
 	});
 });

@@ -19,6 +19,12 @@ export interface ParseFlagDocumentOptions {
 	readonly format?: "json" | "yaml";
 	/** Reject the document on any schema warning (flagd only warns; flagd#1487 asks for this mode). @default false */
 	readonly strict?: boolean;
+	/**
+	 * Leave out a flag that cannot be used (invalid state or variants, a `defaultVariant` naming no variant) and keep
+	 * the others, reporting its errors in `invalidFlags`, instead of rejecting the whole document. Problems of the
+	 * document itself still reject it, and so does any finding under `strict`. @default false
+	 */
+	readonly skipInvalidFlags?: boolean;
 }
 
 /** Deepest nesting accepted; deeper documents are rejected before anything walks them recursively. */
@@ -226,6 +232,19 @@ export function parseFlagDocument(
 			ok: false,
 			errors: [...issues.errors, ...issues.warnings.map(asError)],
 			warnings: [],
+		};
+	}
+	if (
+		document !== undefined &&
+		options.skipInvalidFlags === true &&
+		options.strict !== true &&
+		issues.errors.every((issue) => issue.flagKey !== undefined)
+	) {
+		return {
+			ok: true,
+			document,
+			warnings: issues.warnings,
+			invalidFlags: issues.errors,
 		};
 	}
 	if (document === undefined || issues.errors.length > 0) {

@@ -31,6 +31,10 @@ const FLAG_PROPERTIES: ReadonlySet<string> = new Set([
 	"defaultVariant",
 	"targeting",
 	"metadata",
+	// Written by a flagd sync server into every flag of `flag_configuration` (and `selector` by flagd < 0.12); a
+	// daemon syncing from another one (fan-out) must take them without a warning. They carry nothing to evaluate.
+	"source",
+	"selector",
 ]);
 
 function variantKind(value: JsonValue): string {

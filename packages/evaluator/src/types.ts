@@ -91,6 +91,11 @@ export type ParseResult =
 			readonly ok: true;
 			readonly document: FlagDocument;
 			readonly warnings: readonly ValidationIssue[];
+			/**
+			 * With `skipInvalidFlags`: the errors of the flags left out of `document` (each names its flag). Empty
+			 * otherwise.
+			 */
+			readonly invalidFlags?: readonly ValidationIssue[];
 	  }
 	| {
 			readonly ok: false;

@@ -41,7 +41,8 @@ function describe(flag: FlagSpec, withEnv: boolean): string {
 		`default ${flag.defaultText === "" ? '""' : flag.defaultText}`,
 	];
 	if (withEnv) notes.push(`env ${envVarName(flag.name)}`);
-	return `${flag.description} (${notes.join("; ")})`;
+	const limitation = flag.limitation === undefined ? "" : ` ${flag.limitation}`;
+	return `${flag.description}${limitation} (${notes.join("; ")})`;
 }
 
 export function formatStartHelp(): string {

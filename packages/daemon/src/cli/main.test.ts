@@ -13,10 +13,17 @@ import {
 	describe,
 	expect,
 	it,
+	jest,
 } from "@jest/globals";
 import { DAEMON_FLAGS } from "../config/daemon-flags.js";
 
 const repoRoot = resolve(__dirname, "../../../..");
+/**
+ * How long a CLI process may take to log a line: each one compiles the daemon's TypeScript with tsx first, which
+ * takes a second when idle and tens of seconds on a loaded 2-core CI machine. Tests start up to three processes.
+ */
+const LINE_WAIT_MS = 60_000;
+jest.setTimeout(4 * LINE_WAIT_MS);
 const cliPath = join(repoRoot, "packages/daemon/src/cli/main.ts");
 
 interface Spawned {
@@ -73,7 +80,7 @@ function spawnNode(args: string[], env: Record<string, string> = {}): Spawned {
 		lines,
 		stderr: () => stderr,
 		exited,
-		waitForLine(match, timeoutMs = 15_000) {
+		waitForLine(match, timeoutMs = LINE_WAIT_MS) {
 			return new Promise((resolveLine, reject) => {
 				const check = () => {
 					const found = lines.find(match);
@@ -160,7 +167,7 @@ async function startDaemonProcess(
 /** Polls until the check passes, within a bounded time (no fixed sleeps). */
 async function eventually(
 	check: () => Promise<boolean>,
-	timeoutMs = 10_000,
+	timeoutMs = LINE_WAIT_MS,
 ): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await check())) {
@@ -289,9 +296,9 @@ describe("flagd errors", () => {
 			await new Promise<void>((r) => blocker.close(() => r()));
 		});
 
-		it("exits 1 with a clear message on a startup failure", async () => {
+		it("exits 1 with one line on stderr, no stack and no error in the log", async () => {
 			const port = (blocker.address() as { port: number }).port;
-			const { code, stderr } = await runToExit([
+			const { code, stderr, stdout } = await runToExit([
 				"start",
 				"--bind-address",
 				"127.0.0.1",
@@ -307,22 +314,150 @@ describe("flagd errors", () => {
 				`file:${flagsPath}`,
 			]);
 			expect(code).toBe(1);
-			expect(stderr).toMatch(
-				new RegExp(`^flagd: failed to start: .*${port}.*EADDRINUSE`, "m"),
+			const lines = stderr.split("\n");
+			expect(lines).toEqual([expect.any(String), ""]);
+			expect(lines[0]).toMatch(
+				new RegExp(`^flagd: failed to start: .*${port}.*EADDRINUSE`),
 			);
+			// The message says EADDRINUSE once per cause, not the cause appended to itself again.
+			expect(lines[0]?.split("EADDRINUSE").length).toBeLessThanOrEqual(3);
+			expect(stdout).not.toMatch(/ERROR|^\s+at /m);
 		});
 	});
 
-	it("exits 1 when a source fails before its first sync (--on-source-failure exit)", async () => {
-		const { spawned } = await startDaemonProcess([
-			"-f",
-			`file:${join(workDir, "missing.json")}`,
-		]);
+	it("exits 1 when a source fails before its first sync, with one stderr line", async () => {
+		const missing = join(workDir, "missing.json");
+		const { spawned } = await startDaemonProcess(["-f", `file:${missing}`]);
 		const { code } = await spawned.exited;
 		expect(code).toBe(1);
-		expect(spawned.lines.join("\n")).toContain(
-			"a sync source failed before its first sync",
+		expect(spawned.stderr()).toBe(
+			`flagd: a sync source failed before its first sync: file source "${missing}": cannot stat file: ENOENT: no such file or directory\n`,
 		);
+		expect(spawned.lines.filter((l) => l.includes('"level":"error"'))).toEqual(
+			[],
+		);
+	});
+
+	it("exits 1 on malformed JSON, with one stderr line", async () => {
+		const broken = join(workDir, "broken.json");
+		writeFileSync(broken, "{bad");
+		const { spawned } = await startDaemonProcess(["-f", `file:${broken}`]);
+		expect((await spawned.exited).code).toBe(1);
+		expect(spawned.stderr()).toMatch(
+			new RegExp(
+				`^flagd: a sync source failed before its first sync: file source "${broken}": not valid JSON: [^\n]+\n$`,
+			),
+		);
+	});
+
+	it("names a bad --uri once, in one line", async () => {
+		const { code, stderr } = await runToExit([
+			"start",
+			"--uri",
+			"fil:good.json",
+		]);
+		expect(code).toBe(1);
+		expect(stderr).toBe(
+			[
+				"flagd: invalid configuration (1 problem):",
+				"  - --uri fil:good.json: invalid sync uri: must start with 'file:', 'http(s)://', 'grpc(s)://', 'dns:', 'uds:', 'gs://', 'azblob://', 's3://' or 'core.openfeature.dev/'",
+				'Run "flagd start --help" to see every option.',
+				"",
+			].join("\n"),
+		);
+	});
+});
+
+describe("flagd start with invalid flags", () => {
+	const good = {
+		state: "ENABLED",
+		variants: { on: true },
+		defaultVariant: "on",
+	};
+	const bad = {
+		state: "ENABLED",
+		variants: { on: true },
+		defaultVariant: "nope",
+	};
+
+	it("serves the valid flags, answers FLAG_NOT_FOUND for the invalid one, names it once and becomes ready", async () => {
+		const file = join(workDir, "mixed.json");
+		writeFileSync(file, JSON.stringify({ flags: { good, bad } }));
+		const { spawned, addresses } = await startDaemonProcess([
+			"-f",
+			`file:${file}`,
+		]);
+		await spawned.waitForLine((l) => l.includes("flagd ready"));
+		const ready = await fetch(`${addresses.management}/readyz`);
+		expect(ready.status).toBe(200);
+		const ok = await postJson(
+			`${addresses.ofrep}/ofrep/v1/evaluate/flags/good`,
+			{
+				context: {},
+			},
+		);
+		expect(ok).toMatchObject({ status: 200, json: { value: true } });
+		const missing = await postJson(
+			`${addresses.ofrep}/ofrep/v1/evaluate/flags/bad`,
+			{ context: {} },
+		);
+		expect(missing).toMatchObject({
+			status: 404,
+			json: { errorCode: "FLAG_NOT_FOUND" },
+		});
+		const warnings = spawned.lines
+			.map((l) => JSON.parse(l) as { level: string; msg: string })
+			.filter((r) => r.level !== "info");
+		expect(warnings).toEqual([
+			expect.objectContaining({
+				level: "warn",
+				msg: `source ${file}: 1 invalid flag is not served: "bad" (/flags/bad/defaultVariant: defaultVariant "nope" is not one of the variants (on))`,
+			}),
+		]);
+		expect(spawned.stderr()).toBe("");
+	});
+
+	it("with --strict-validation rejects the document: one stderr line, exit 1", async () => {
+		const file = join(workDir, "mixed-strict.json");
+		writeFileSync(file, JSON.stringify({ flags: { good, bad } }));
+		const { spawned } = await startDaemonProcess([
+			"-f",
+			`file:${file}`,
+			"--strict-validation",
+		]);
+		expect((await spawned.exited).code).toBe(1);
+		expect(spawned.stderr()).toBe(
+			`flagd: a sync source failed before its first sync: source ${file}: invalid flag document: /flags/bad/defaultVariant: defaultVariant "nope" is not one of the variants (on)\n`,
+		);
+	});
+
+	it("logs a reload at info with the changed keys, and never calls a rejected file good", async () => {
+		const file = join(workDir, "reload.json");
+		writeFileSync(file, JSON.stringify({ flags: { a: good, b: good } }));
+		const { spawned } = await startDaemonProcess([
+			"-f",
+			`file:${file}`,
+			"--strict-validation",
+		]);
+		await spawned.waitForLine((l) => l.includes("flagd ready"));
+		writeFileSync(file, "{broken");
+		await spawned.waitForLine((l) => l.includes("file unusable"));
+		// Valid JSON again, but rejected by --strict-validation: not "good again".
+		writeFileSync(file, JSON.stringify({ flags: { a: good, b: bad } }));
+		await spawned.waitForLine((l) => l.includes("invalid flag document"));
+		writeFileSync(
+			file,
+			JSON.stringify({ flags: { a: good, c: good, d: good } }),
+		);
+		const updated = await spawned.waitForLine((l) =>
+			l.includes("flags updated"),
+		);
+		expect(JSON.parse(updated)).toMatchObject({
+			level: "info",
+			msg: `flags updated from ${file}: 3 flag(s), 3 changed: c, d, b`,
+			changedKeys: ["c", "d", "b"],
+		});
+		expect(spawned.lines.join("\n")).not.toMatch(/good again|usable again/);
 	});
 });
 

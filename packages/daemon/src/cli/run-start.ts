@@ -18,6 +18,18 @@ function describe(e: unknown): string {
 	return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The one stderr line for a problem that ends `flagd start` with exit code 1; the stack (and causes) follow only
+ * under --debug, or for an error that is not one of ours (a bug, not a user error).
+ */
+function fatalReporter(io: CliIo, debug: boolean) {
+	return (message: string, error: unknown): void => {
+		io.stderr.write(`flagd: ${message}\n`);
+		if ((debug || !isDaemonError(error)) && error instanceof Error)
+			io.stderr.write(`${error.stack ?? ""}\n`);
+	};
+}
+
 export async function runStart(
 	args: readonly string[],
 	env: Readonly<Record<string, string | undefined>>,
@@ -61,6 +73,7 @@ export async function runStart(
 		logger,
 		forceExit: io.forceExit ?? ((code: number) => process.exit(code)),
 		timeoutMs: io.shutdownTimeoutMs ?? 15_000,
+		reportFatal: fatalReporter(io, config.debug),
 	});
 	let daemon: RunningDaemon;
 	try {
@@ -69,11 +82,7 @@ export async function runStart(
 		daemon = await startDaemon(config, { logger });
 	} catch (e: unknown) {
 		shutdown.dispose();
-		logger.error(
-			{ error: isDaemonError(e) ? e.message : e },
-			"flagd failed to start",
-		);
-		io.stderr.write(`flagd: failed to start: ${describe(e)}\n`);
+		fatalReporter(io, config.debug)(`failed to start: ${describe(e)}`, e);
 		return 1;
 	}
 	logger.info({ ...listenAddresses(config, daemon.ports) }, "flagd started");

@@ -16,6 +16,11 @@ export interface ShutdownCoordinatorOptions {
 	readonly forceExit: (code: number) => void;
 	/** Hard cap on a graceful close before forceExit(1). */
 	readonly timeoutMs: number;
+	/**
+	 * Reports the problem that stops the daemon with exit code 1 (a source that failed before its first sync):
+	 * one line, said once. @default logged at error level
+	 */
+	readonly reportFatal?: (message: string, error: unknown) => void;
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -79,10 +84,10 @@ export class ShutdownCoordinator {
 				() =>
 					this.#options.logger.info({}, "flagd ready: every source has synced"),
 				(e: unknown) => {
-					this.#options.logger.error(
-						{ error: loggable(e) },
-						"a sync source failed before its first sync",
-					);
+					const message = `a sync source failed before its first sync: ${e instanceof Error ? e.message : String(e)}`;
+					if (this.#options.reportFatal !== undefined)
+						this.#options.reportFatal(message, e);
+					else this.#options.logger.error({ error: loggable(e) }, message);
 					if (this.#request === undefined)
 						this.#requestStop(1, "source startup failure");
 				},

@@ -36,6 +36,11 @@ export interface FlagSpec {
 	/** The default as a user would type it. */
 	readonly defaultText: string;
 	readonly description: string;
+	/**
+	 * What this daemon does not do for an option Go flagd honours, said in `--help` and, word for word, in that
+	 * option's row of docs/configuration.md (test/docs/configuration-table.test.ts checks both).
+	 */
+	readonly limitation?: string;
 }
 
 export const DAEMON_FLAGS: readonly FlagSpec[] = [
@@ -276,7 +281,9 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		valueName: "duration",
 		defaultText: "30s",
 		description:
-			"Minimum interval between client keepalive pings the sync service accepts.",
+			"Minimum interval between client keepalive pings the sync service accepts (flagd answers faster pings with GOAWAY).",
+		limitation:
+			"Accepted and validated, not enforced: pings are accepted at any interval.",
 	},
 	{
 		name: "keep-alive-permit-without-stream",
@@ -284,6 +291,8 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		defaultText: "true",
 		description:
 			"Accept client keepalive pings on sync connections without an active stream.",
+		limitation:
+			"Accepted and validated, not enforced: pings without an active stream are always accepted.",
 	},
 	{
 		name: "metrics-exporter",
@@ -301,7 +310,10 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		kind: "string",
 		valueName: "uri",
 		defaultText: "",
-		description: "OTLP gRPC collector target; also enables trace export.",
+		description:
+			"OTLP/HTTP collector base URL (http://collector:4318); also enables trace export.",
+		limitation:
+			"OTLP/HTTP only: Go flagd's OTLP/gRPC target (collector:4317) is not spoken.",
 	},
 	{
 		name: "otel-cert-path",
@@ -333,7 +345,9 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		kind: "duration",
 		valueName: "duration",
 		defaultText: "1h",
-		description: "How often the OTLP TLS files are re-read.",
+		description: "How often flagd re-reads the collector's TLS files.",
+		limitation:
+			"Accepted and validated, not applied: the TLS files are read once at start.",
 	},
 	{
 		name: "log-format",

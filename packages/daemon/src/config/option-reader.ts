@@ -9,11 +9,22 @@ import type { RawItem, RawSetting, SettingLayer } from "./raw-setting.js";
 export class OptionReader {
 	readonly #layers: readonly SettingLayer[];
 	readonly #problems: string[];
+	readonly #warnings: string[];
 
-	/** `layers` in precedence order, highest first; problems are appended to `problems`. */
-	constructor(layers: readonly SettingLayer[], problems: string[]) {
+	/** `layers` in precedence order, highest first; problems are appended to `problems`, warnings to `warnings`. */
+	constructor(
+		layers: readonly SettingLayer[],
+		problems: string[],
+		warnings: string[] = [],
+	) {
 		this.#layers = layers;
 		this.#problems = problems;
+		this.#warnings = warnings;
+	}
+
+	/** Records something the daemon ignores, logged at start-up (not an error). */
+	warn(warning: string): void {
+		this.#warnings.push(warning);
 	}
 
 	/** The winning setting of an option, if any layer sets it. */

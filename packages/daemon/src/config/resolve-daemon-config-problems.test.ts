@@ -153,7 +153,7 @@ describe("resolveDaemonConfig problems", () => {
 		);
 		expect(problems).toHaveLength(2);
 		expect(problems[0]).toMatch(
-			/^--uri ftp:\/\/nowhere\/flags\.json: --uri "ftp:\/\/nowhere\/flags\.json": .+/,
+			/^--uri ftp:\/\/nowhere\/flags\.json: invalid sync uri: must start with .+/,
 		);
 		expect(problems[1]).toBe(
 			'--sources [{"uri":"x"}]: --sources[0].provider: is required and must be one of file, fsnotify, fileinfo, http, grpc, kubernetes, gcs, azblob, s3 (got undefined)',

@@ -259,6 +259,7 @@ export function resolveDaemonConfig(
 	const reader = new OptionReader(
 		readLayers(input, problems, warnings),
 		problems,
+		warnings,
 	);
 	const config = buildConfig(reader);
 	checkDaemonConfig(config, reader);

@@ -25,10 +25,11 @@ function fromSourcesOption(reader: OptionReader): SourceConfig[] {
 	const item = items?.[items.length - 1];
 	if (item === undefined) return [];
 	if (typeof item.value === "string" && item.value.trim() === "") return [];
-	const { sources, problems } = parseSourcesResult(item.value);
+	const { sources, problems, warnings } = parseSourcesResult(item.value);
 	for (const problem of problems) {
 		reader.report(`${short(item.label)}: --${problem}`);
 	}
+	for (const warning of warnings) reader.warn(`--${warning}`);
 	return sources;
 }
 
@@ -38,7 +39,10 @@ export function resolveSources(reader: OptionReader): SourceConfig[] {
 		try {
 			sources.push(parseSourceUri(uri));
 		} catch (e: unknown) {
-			reader.report(`${item.label}: --uri "${uri}": ${reason(e)}`);
+			// The label already shows the value (`--uri fil:x.json`, `FLAGD_URI=…`): say the URI once.
+			const why = reason(e).replace(`invalid sync uri "${uri}": `, "");
+			const which = item.label.includes(uri) ? "" : ` "${uri}"`;
+			reader.report(`${item.label}:${which} invalid sync uri: ${why}`);
 		}
 	}
 	sources.push(...fromSourcesOption(reader));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { DaemonError } from "../errors.js";
 import { formatConsoleLine } from "./console-destination.js";
 import { createLogger } from "./create-logger.js";
 
@@ -48,9 +49,36 @@ describe("createLogger json", () => {
 		});
 	});
 
-	it("serialises errors under error and err with message and stack, and child fields stick", () => {
+	it("without --debug an error field is its message only, left out when the line already says it", () => {
 		const out = capture();
 		const logger = createLogger({ format: "json", sink: out.sink }).child({
+			component: "sync",
+		});
+		const cause = new Error("listen EADDRINUSE");
+		const error = new DaemonError(
+			"LISTEN_FAILED",
+			"cannot bind: listen EADDRINUSE",
+			{ cause },
+		);
+		logger.error({ err: error }, "failed");
+		logger.error({ err: error }, `failed: ${error.message}`);
+		const [first, second] = out.lines().map((l) => JSON.parse(l));
+		expect(first).toMatchObject({ msg: "failed", err: error.message });
+		expect(second).toEqual({
+			level: "error",
+			time: expect.any(String),
+			component: "sync",
+			msg: "failed: cannot bind: listen EADDRINUSE",
+		});
+	});
+
+	it("with --debug serialises errors under error and err with message and stack, and child fields stick", () => {
+		const out = capture();
+		const logger = createLogger({
+			format: "json",
+			debug: true,
+			sink: out.sink,
+		}).child({
 			component: "sync",
 		});
 		logger.error({ error: new Error("boom") }, "failed");
@@ -82,9 +110,20 @@ describe("createLogger console", () => {
 		]);
 	});
 
-	it("prints an error's message inline and its stack indented below", () => {
+	it("prints a catalogued error's message inline, and no stack without --debug", () => {
 		const out = capture();
 		createLogger({ sink: out.sink }).error(
+			{ error: new DaemonError("CONFIG_INVALID", "boom") },
+			"failed",
+		);
+		expect(out.lines()).toEqual([
+			expect.stringMatching(/ERROR {2}failed {2}error=boom$/),
+		]);
+	});
+
+	it("prints any other error's message inline and its stack indented below (a bug keeps its stack)", () => {
+		const out = capture();
+		createLogger({ sink: out.sink, debug: true }).error(
 			{ error: new Error("boom") },
 			"failed",
 		);

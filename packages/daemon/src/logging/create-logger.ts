@@ -4,6 +4,7 @@
  * log collectors; `console` writes readable lines (flagd's default `--log-format`).
  */
 import { pino } from "pino";
+import { isDaemonError } from "../errors.js";
 import {
 	createConsoleDestination,
 	type LogSink,
@@ -24,7 +25,30 @@ export interface LoggerOptions {
 	readonly base?: Record<string, unknown>;
 }
 
+const ERROR_FIELDS = ["err", "error"] as const;
+
+/**
+ * Without --debug a catalogued error (DaemonError: a user error or an expected failure) is its message only, and is
+ * left out when the line's message already says it: one line per problem, no stack trace for a user error. Any other
+ * error (a bug) keeps its stack, and with --debug every error keeps type, message, stack and causes.
+ */
+function briefErrorFields(
+	fields: Record<string, unknown>,
+	message: string,
+): Record<string, unknown> {
+	let out = fields;
+	for (const name of ERROR_FIELDS) {
+		const value = fields[name];
+		if (!isDaemonError(value)) continue;
+		if (out === fields) out = { ...fields };
+		if (message.includes(value.message)) delete out[name];
+		else out[name] = value.message;
+	}
+	return out;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
+	const debug = options.debug === true;
 	const format = options.format ?? "console";
 	const sink = redactingSink(
 		options.sink ?? pino.destination({ dest: 1, sync: true }),
@@ -35,16 +59,37 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 			: createConsoleDestination({ sink, color: options.color ?? false });
 	return pino(
 		{
-			level: options.debug === true ? "debug" : "info",
+			level: debug ? "debug" : "info",
 			base: options.base ?? null,
 			messageKey: "msg",
 			timestamp: pino.stdTimeFunctions.isoTime,
 			formatters: { level: (label) => ({ level: label }) },
-			// Our parts log errors under `error` as well as pino's `err`; both get type, message and stack.
+			// Our parts log errors under `error` as well as pino's `err`; both get type, message and stack, except a
+			// catalogued error without --debug (briefErrorFields).
 			serializers: {
 				err: pino.stdSerializers.err,
 				error: pino.stdSerializers.err,
 			},
+			hooks: debug
+				? {}
+				: {
+						logMethod(args, method) {
+							const [fields, message, ...rest] = args as unknown[];
+							if (
+								typeof fields === "object" &&
+								fields !== null &&
+								typeof message === "string"
+							) {
+								method.apply(this, [
+									briefErrorFields(fields as Record<string, unknown>, message),
+									message,
+									...rest,
+								] as Parameters<typeof method>);
+								return;
+							}
+							method.apply(this, args);
+						},
+					},
 		},
 		destination,
 	);

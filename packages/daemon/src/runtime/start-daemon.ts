@@ -105,7 +105,7 @@ export async function startDaemon(
 			telemetry: requestTelemetry,
 		});
 	} catch (e: unknown) {
-		logger.error({ err: e }, `daemon cannot start: ${String(e)}`);
+		// Reported once by the caller (the CLI prints it and exits 1).
 		await telemetry?.shutdown();
 		throw e;
 	}
@@ -133,8 +133,15 @@ export async function startDaemon(
 				tracer: telemetry?.tracing.sync,
 				handlers: {
 					onFirstPayload: () => readiness.check(),
-					onStartupFailure: (_uri, error) => {
-						if (!exitOnFailure) return;
+					onStartupFailure: (uri, error) => {
+						// Exit mode: the caller of `ready` reports it (one line); continue mode: logged here, once.
+						if (!exitOnFailure) {
+							logger.error(
+								{ source: uri },
+								`sync source failed before its first sync: ${error.message}`,
+							);
+							return;
+						}
 						readiness.fail(error);
 						void close();
 					},
@@ -184,11 +191,12 @@ async function createSources(
 						`cannot create sync source ${redactUri(sourceConfig.uri)}: ${redactUrisInText(e instanceof Error ? e.message : String(e))}`,
 						{ cause: e },
 					);
+			// Exit mode: reported once by the caller (the CLI prints it and exits 1).
+			if (exitOnFailure) throw error;
 			logger.error(
-				{ source: redactUri(sourceConfig.uri), err: error },
+				{ source: redactUri(sourceConfig.uri) },
 				redactUrisInText(error.message),
 			);
-			if (exitOnFailure) throw error;
 			created.push(failedSource(sourceConfig.uri, error));
 		}
 	}

@@ -225,7 +225,14 @@ describe("FlagStore change events", () => {
 				format: "json",
 				content: doc({ a: flag("a"), b: flag("a"), keep: flag("a") }),
 			}),
-		).toEqual({ ok: true, changed: true, flagCount: 3, changedKeyCount: 3 });
+		).toEqual({
+			ok: true,
+			changed: true,
+			flagCount: 3,
+			changedKeyCount: 3,
+			changedKeys: ["a", "b", "keep"],
+			invalidFlagKeys: [],
+		});
 		// a updated, b removed, c added, keep untouched.
 		expect(
 			store.apply({
@@ -233,7 +240,14 @@ describe("FlagStore change events", () => {
 				format: "json",
 				content: doc({ a: flag("b"), c: flag("a"), keep: flag("a") }),
 			}),
-		).toEqual({ ok: true, changed: true, flagCount: 3, changedKeyCount: 3 });
+		).toEqual({
+			ok: true,
+			changed: true,
+			flagCount: 3,
+			changedKeyCount: 3,
+			changedKeys: ["a", "c", "b"],
+			invalidFlagKeys: [],
+		});
 	});
 
 	it("reports the precise added, updated and deleted keys per selector view", () => {
@@ -281,6 +295,8 @@ describe("FlagStore change events", () => {
 			changed: false,
 			flagCount: 1,
 			changedKeyCount: 0,
+			changedKeys: [],
+			invalidFlagKeys: [],
 		});
 		expect(
 			store.apply({
@@ -288,7 +304,14 @@ describe("FlagStore change events", () => {
 				format: "json",
 				content: `{ "flags": { "x": ${JSON.stringify(flag("a"), null, 2)} } }`,
 			}),
-		).toEqual({ ok: true, changed: false, flagCount: 1, changedKeyCount: 0 });
+		).toEqual({
+			ok: true,
+			changed: false,
+			flagCount: 1,
+			changedKeyCount: 0,
+			changedKeys: [],
+			invalidFlagKeys: [],
+		});
 		expect(events).toEqual([]);
 		expect(store.version).toBe(version);
 	});
@@ -341,16 +364,146 @@ describe("FlagStore change events", () => {
 	});
 });
 
+describe("FlagStore fan-out", () => {
+	it("the sync document it serves is read back strictly, without a warning (a daemon syncing from ours)", () => {
+		const upstream = newStore();
+		upstream.apply({
+			source: "low",
+			format: "json",
+			content: JSON.stringify({
+				metadata: { flagSetId: "shop", team: "t" },
+				flags: {
+					plain: flag("a"),
+					targeted: flag("b", {
+						targeting: { if: [{ "==": [{ var: "x" }, 1] }, "c", null] },
+						metadata: { owner: "o" },
+					}),
+					noDefault: { state: "DISABLED", variants: { a: 1 } },
+				},
+			}),
+		});
+		const lines: LogEntry[] = [];
+		const edge = new FlagStore({
+			sources: ["grpc://upstream:8015"],
+			logger: recordingLogger(lines),
+			strictValidation: true,
+		});
+		const result = edge.apply({
+			source: "grpc://upstream:8015",
+			format: "json",
+			content: upstream.view().syncDocument(),
+		});
+		expect(result).toMatchObject({ ok: true, flagCount: 3 });
+		expect(lines).toEqual([]);
+		expect(edge.get("targeted")?.flagSetId).toBe("shop");
+	});
+
+	it("takes flagd's `selector` flag property (flagd < 0.12) without a warning", () => {
+		const lines: LogEntry[] = [];
+		const edge = new FlagStore({
+			sources: ["up"],
+			logger: recordingLogger(lines),
+			strictValidation: true,
+		});
+		const result = edge.apply({
+			source: "up",
+			format: "json",
+			content: doc({ x: flag("a", { source: "flags.json", selector: "" }) }),
+		});
+		expect(result.ok).toBe(true);
+		expect(lines).toEqual([]);
+	});
+});
+
+describe("FlagStore invalid flags", () => {
+	const broken = {
+		state: "ENABLED",
+		variants: { a: 1 },
+		defaultVariant: "zzz",
+	};
+
+	it("serves the valid flags of a document, leaves out an invalid one and names it in one line", () => {
+		const lines: LogEntry[] = [];
+		const store = newStore(lines);
+		const result = store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ good: flag("b"), bad: broken, other: flag("c") }),
+		});
+		expect(result).toMatchObject({
+			ok: true,
+			flagCount: 2,
+			invalidFlagKeys: ["bad"],
+		});
+		expect(store.isSourceReady("mid")).toBe(true);
+		expect(variantOf(store, "good")).toBe("b");
+		expect(variantOf(store, "other")).toBe("c");
+		expect(store.get("bad")).toBeUndefined();
+		expect(lines).toEqual([
+			{
+				level: "warn",
+				fields: { source: "mid", invalidFlags: 1 },
+				message:
+					'source mid: 1 invalid flag is not served: "bad" (/flags/bad/defaultVariant: defaultVariant "zzz" is not one of the variants (a))',
+			},
+		]);
+		// The same document again is unchanged: nothing is logged twice.
+		store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ good: flag("b"), bad: broken, other: flag("c") }),
+		});
+		expect(lines).toHaveLength(1);
+	});
+
+	it("a flag that becomes invalid stops being served; the rest of the source is updated", () => {
+		const store = newStore();
+		store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ x: flag("a"), y: flag("a") }),
+		});
+		const result = store.apply({
+			source: "mid",
+			format: "json",
+			content: doc({ x: broken, y: flag("b") }),
+		});
+		expect(result).toMatchObject({ ok: true, changedKeys: ["y", "x"] });
+		expect(store.get("x")).toBeUndefined();
+		expect(variantOf(store, "y")).toBe("b");
+	});
+
+	it("--strict-validation rejects the whole document instead; a first document is not logged here", () => {
+		const lines: LogEntry[] = [];
+		const store = new FlagStore({
+			sources: ["only"],
+			logger: recordingLogger(lines),
+			strictValidation: true,
+		});
+		const result = store.apply({
+			source: "only",
+			format: "json",
+			content: doc({ good: flag("b"), bad: broken }),
+		});
+		expect(result.ok).toBe(false);
+		// The source never had flags: nothing to keep, and the caller (the daemon) reports it.
+		expect(!result.ok && result.error.message).toBe(
+			'source only: invalid flag document: /flags/bad/defaultVariant: defaultVariant "zzz" is not one of the variants (a)',
+		);
+		expect(lines).toEqual([]);
+		expect(store.isReady()).toBe(false);
+		expect(store.get("good")).toBeUndefined();
+	});
+});
+
 describe("FlagStore invalid payloads and readiness", () => {
 	const bad: [string, unknown][] = [
 		["random bytes", "\u0000\u00ff\u0013garbage{{"],
 		["JSON that is not an object", "[1,2,3]"],
 		["a document without flags", "{}"],
 		[
-			"an unknown default variant",
-			doc({
-				x: { state: "ENABLED", variants: { a: 1 }, defaultVariant: "zzz" },
-			}),
+			"an array-form flag without a key",
+			JSON.stringify({ flags: [{ state: "ENABLED", variants: { a: 1 } }] }),
 		],
 		["deeply nested JSON", `${"[".repeat(100_000)}${"]".repeat(100_000)}`],
 	];

@@ -3,6 +3,11 @@
  * priority order (later sources win on the same (flagSetId, key)). Because the merge is recomputed from every
  * source's own copy, a flag dropped by a higher-priority source re-exposes the lower copy at once ("resync on
  * delete by construction", flagd#1809). No `node:` imports: the store can move to its own package.
+ *
+ * Validation policy (docs/configuration.md, "Invalid flags"): a flag that cannot be used (invalid state or variants,
+ * a `defaultVariant` naming no variant, a definition that does not compile) is left out and named once in the log;
+ * the source's other flags are served and the source counts as synced. A problem of the document itself (not a
+ * flag document, no `flags`) rejects the whole payload, and so does any finding under `--strict-validation`.
  */
 import {
 	type FlagDocument,
@@ -53,6 +58,10 @@ export type ApplyResult =
 			readonly flagCount: number;
 			/** Identities added, updated or removed by this payload. */
 			readonly changedKeyCount: number;
+			/** Their flag keys (`set/key` for a flag in a flag set), in document order, then removed ones. */
+			readonly changedKeys: readonly string[];
+			/** Flags of the payload left out as invalid (each already named in the log). */
+			readonly invalidFlagKeys: readonly string[];
 	  }
 	| { readonly ok: false; readonly error: DaemonError };
 
@@ -72,8 +81,19 @@ interface SourceState {
 	flags: ReadonlyMap<string, StoredFlag>;
 	/** The last good payload's text, to skip unchanged polls cheaply. */
 	lastText: string | undefined;
+	/** Flags of the last good payload left out as invalid. */
+	invalidFlagKeys: readonly string[];
 	ready: boolean;
 }
+
+/** A flag left out of a payload, and why. */
+interface InvalidFlag {
+	readonly key: string;
+	readonly reason: string;
+}
+
+/** How many invalid flags one log line names; the rest are counted. */
+const MAX_NAMED_FLAGS = 10;
 
 /** See the file comment. */
 export class FlagStore {
@@ -96,6 +116,7 @@ export class FlagStore {
 				priority,
 				flags: new Map(),
 				lastText: undefined,
+				invalidFlagKeys: [],
 				ready: false,
 			});
 		});
@@ -164,29 +185,38 @@ export class FlagStore {
 				changed: false,
 				flagCount: state.flags.size,
 				changedKeyCount: 0,
+				changedKeys: [],
+				invalidFlagKeys: state.invalidFlagKeys,
 			};
 		}
 		const parsed = this.#parse(update);
 		if (!parsed.ok) return this.#reject(update.source, parsed.message);
-		let flags: Map<string, StoredFlag>;
-		try {
-			flags = this.#compile(parsed.document, update.source, state.priority);
-		} catch (e: unknown) {
-			return this.#reject(
-				update.source,
-				`cannot compile flags: ${describe(e)}`,
-				e,
-			);
-		}
-		const changedKeyCount = countChangedFlags(state.flags, flags);
+		const { flags, invalid } = this.#compile(
+			parsed.document,
+			update.source,
+			state.priority,
+		);
+		const problems = [...parsed.invalidFlags, ...invalid];
+		if (problems.length > 0) this.#logInvalidFlags(update.source, problems);
+		const invalidFlagKeys = [...new Set(problems.map((p) => p.key))];
+		const changedKeys = changedFlagKeys(state.flags, flags);
+		const changedKeyCount = changedKeys.length;
 		const changed = changedKeyCount > 0;
+		state.invalidFlagKeys = invalidFlagKeys;
 		const becameReady = !state.ready;
 		state.flags = flags;
 		state.lastText = text;
 		state.ready = true;
 		if (changed) this.#commit();
 		if (becameReady && this.isReady()) this.#wakeReadyWaiters();
-		return { ok: true, changed, flagCount: flags.size, changedKeyCount };
+		return {
+			ok: true,
+			changed,
+			flagCount: flags.size,
+			changedKeyCount,
+			changedKeys,
+			invalidFlagKeys,
+		};
 	}
 
 	/** Drops a source's flags (e.g. a source removed at runtime); lower copies are exposed again at once. */
@@ -246,14 +276,19 @@ export class FlagStore {
 		};
 	}
 
-	#parse(
-		update: StoreUpdate,
-	): { ok: true; document: FlagDocument } | { ok: false; message: string } {
+	#parse(update: StoreUpdate):
+		| {
+				ok: true;
+				document: FlagDocument;
+				invalidFlags: readonly InvalidFlag[];
+		  }
+		| { ok: false; message: string } {
 		let result: ParseResult;
 		try {
 			result = parseFlagDocument(update.content, {
 				format: update.format,
 				strict: this.#strict,
+				skipInvalidFlags: true,
 			});
 		} catch (e: unknown) {
 			return { ok: false, message: `cannot parse payload: ${describe(e)}` };
@@ -261,7 +296,11 @@ export class FlagStore {
 		if (result.ok) {
 			if (result.warnings.length > 0)
 				this.#logWarnings(update.source, result.warnings);
-			return { ok: true, document: result.document };
+			const invalidFlags = (result.invalidFlags ?? []).map((issue) => ({
+				key: issue.flagKey ?? "",
+				reason: `${issue.path}: ${issue.message}`,
+			}));
+			return { ok: true, document: result.document, invalidFlags };
 		}
 		const first = result.errors
 			.slice(0, 3)
@@ -286,27 +325,59 @@ export class FlagStore {
 		);
 	}
 
+	/** One line per payload naming the flags left out (bounded), so a typo is found without --debug. */
+	#logInvalidFlags(source: string, invalid: readonly InvalidFlag[]): void {
+		const named = invalid
+			.slice(0, MAX_NAMED_FLAGS)
+			.map((flag) => `"${flag.key}" (${flag.reason})`)
+			.join("; ");
+		const more =
+			invalid.length > MAX_NAMED_FLAGS
+				? ` (+${invalid.length - MAX_NAMED_FLAGS} more)`
+				: "";
+		this.#logger.warn(
+			{ source, invalidFlags: invalid.length },
+			`source ${source}: ${invalid.length === 1 ? "1 invalid flag is" : `${invalid.length} invalid flags are`} not served: ${named}${more}`,
+		);
+	}
+
+	/** Compiles each flag on its own: one that fails to compile is left out like any other invalid flag. */
 	#compile(
 		document: FlagDocument,
 		source: string,
 		priority: number,
-	): Map<string, StoredFlag> {
+	): { flags: Map<string, StoredFlag>; invalid: InvalidFlag[] } {
 		const flags = new Map<string, StoredFlag>();
+		const invalid: InvalidFlag[] = [];
 		for (const definition of document.flags) {
-			const flag = createStoredFlag(definition, source, priority);
-			flags.set(flagIdentity(flag.flagSetId, flag.key), flag);
+			try {
+				const flag = createStoredFlag(definition, source, priority);
+				flags.set(flagIdentity(flag.flagSetId, flag.key), flag);
+			} catch (e: unknown) {
+				invalid.push({
+					key: definition.key,
+					reason: `cannot compile: ${describe(e)}`,
+				});
+			}
 		}
-		return flags;
+		return { flags, invalid };
 	}
 
+	/**
+	 * A rejected payload. Logged here when the source has good flags to keep; a source's first payload is the
+	 * caller's to report (the daemon treats it as a startup failure), so it is not logged twice.
+	 */
 	#reject(source: string, message: string, cause?: unknown): ApplyResult {
 		const label = redactUri(source);
+		const hasFlags = this.#sources.get(source)?.ready === true;
 		const error = new DaemonError(
 			"SOURCE_PAYLOAD_INVALID",
-			`source ${label}: ${message}; keeping its last good flags`,
+			hasFlags
+				? `source ${label}: ${message}; keeping its last good flags`
+				: `source ${label}: ${message}`,
 			{ cause },
 		);
-		this.#logger.warn({ source: label }, error.message);
+		if (hasFlags) this.#logger.warn({ source: label }, error.message);
 		return { ok: false, error };
 	}
 
@@ -361,17 +432,20 @@ export class FlagStore {
 	}
 }
 
-/** Identities added, removed or with a different fingerprint between two snapshots of one source. */
-function countChangedFlags(
+/** Flags added, removed or with a different fingerprint between two snapshots of one source. */
+function changedFlagKeys(
 	before: ReadonlyMap<string, StoredFlag>,
 	after: ReadonlyMap<string, StoredFlag>,
-): number {
-	let changed = 0;
+): string[] {
+	const name = (flag: StoredFlag): string =>
+		flag.flagSetId === undefined ? flag.key : `${flag.flagSetId}/${flag.key}`;
+	const changed: string[] = [];
 	for (const [identity, flag] of after) {
-		if (before.get(identity)?.fingerprint !== flag.fingerprint) changed++;
+		if (before.get(identity)?.fingerprint !== flag.fingerprint)
+			changed.push(name(flag));
 	}
-	for (const identity of before.keys()) {
-		if (!after.has(identity)) changed++;
+	for (const [identity, flag] of before) {
+		if (!after.has(identity)) changed.push(name(flag));
 	}
 	return changed;
 }

@@ -56,7 +56,7 @@ describe("parseSources (--sources JSON)", () => {
 	});
 
 	it("reports every problem with its index and field, all together", () => {
-		const { sources, problems } = parseSourcesResult([
+		const { sources, problems, warnings } = parseSourcesResult([
 			{ uri: "a.json", provider: "file" },
 			{ provider: "ftp", interval: -1 },
 			{
@@ -80,10 +80,11 @@ describe("parseSources (--sources JSON)", () => {
 			"sources[2].timeoutS: must be an integer from 0 to 86400",
 			"sources[2].headers.a: must be a string",
 			'sources[3]: must be an object with at least "uri" and "provider"',
-			"sources[4].intervall: unknown field",
 			"sources[4].maxMsgSize: must be an integer from 1 to 2147483647",
 			"sources[4].tls: must be true or false",
 		]);
+		// flagd ignores fields it does not know: a warning, not a refusal.
+		expect(warnings).toEqual(["sources[4].intervall: unknown field, ignored"]);
 	});
 
 	it("throws one CONFIG_INVALID error listing the problems", () => {
@@ -100,11 +101,13 @@ describe("parseSources (--sources JSON)", () => {
 		);
 		expect(Object.keys(source?.headers ?? {})).toEqual(["__proto__", "a"]);
 		expect(({} as Record<string, unknown>).a).toBeUndefined();
-		expect(
-			parseSourcesResult(
-				'[{"__proto__":{"polluted":true},"uri":"a.json","provider":"file"}]',
-			).problems,
-		).toEqual(["sources[0].__proto__: unknown field"]);
+		const polluting = parseSourcesResult(
+			'[{"__proto__":{"polluted":true},"uri":"a.json","provider":"file"}]',
+		);
+		expect(polluting.problems).toEqual([]);
+		expect(polluting.warnings).toEqual([
+			"sources[0].__proto__: unknown field, ignored",
+		]);
 		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 	});
 

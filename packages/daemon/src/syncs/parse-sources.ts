@@ -43,6 +43,8 @@ export interface ParseSourcesResult {
 	readonly sources: SourceConfig[];
 	/** One line per problem: `sources[<index>].<field>: <what is wrong>`. */
 	readonly problems: string[];
+	/** Fields flagd ignores (unknown ones): `sources[<index>].<field>: …`, logged as warnings. */
+	readonly warnings: string[];
 }
 
 type Fields = Record<string, unknown>;
@@ -61,12 +63,15 @@ function parseEntry(
 	entry: Fields,
 	at: string,
 	problems: string[],
+	warnings: string[],
 ): SourceConfig | undefined {
 	const problem = (field: string, what: string) =>
 		problems.push(`${at}.${field}: ${what}`);
 	const count = problems.length;
+	// flagd ignores fields it does not know; so do we, but say so (a typo in a field name is otherwise invisible).
 	for (const key of Object.keys(entry))
-		if (!KNOWN_FIELDS.has(key)) problem(key, "unknown field");
+		if (!KNOWN_FIELDS.has(key))
+			warnings.push(`${at}.${key}: unknown field, ignored`);
 	if (own(entry, "bearerToken") !== undefined)
 		problem(
 			"bearerToken",
@@ -180,6 +185,7 @@ export function parseSourcesResult(
 			return {
 				sources: [],
 				problems: [`sources: not valid JSON: ${(error as Error).message}`],
+				warnings: [],
 			};
 		}
 	}
@@ -187,8 +193,10 @@ export function parseSourcesResult(
 		return {
 			sources: [],
 			problems: ["sources: must be a JSON array of source objects"],
+			warnings: [],
 		};
 	const problems: string[] = [];
+	const warnings: string[] = [];
 	const sources: SourceConfig[] = [];
 	value.forEach((entry: unknown, index) => {
 		const at = `sources[${index}]`;
@@ -198,10 +206,10 @@ export function parseSourcesResult(
 			);
 			return;
 		}
-		const config = parseEntry(entry, at, problems);
+		const config = parseEntry(entry, at, problems, warnings);
 		if (config !== undefined) sources.push(config);
 	});
-	return { sources, problems };
+	return { sources, problems, warnings };
 }
 
 /** Like parseSourcesResult, but throws one CONFIG_INVALID DaemonError listing every problem. */

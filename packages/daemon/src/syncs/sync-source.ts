@@ -14,6 +14,11 @@ export interface SyncPayload {
 	readonly format: "json" | "yaml";
 	/** Static context sent by an upstream flagd sync server (`sync_context`), when the source is a gRPC sync. */
 	readonly syncContext?: Record<string, unknown>;
+	/**
+	 * The source was unusable (and said so in the log) and this is its first good read since. The runtime logs the
+	 * recovery once the store has accepted the document, never before. @default false
+	 */
+	readonly recovered?: boolean;
 }
 
 export interface SyncSource {

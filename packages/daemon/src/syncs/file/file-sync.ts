@@ -173,7 +173,7 @@ export class FileSync implements SyncSource {
 		} catch (error: unknown) {
 			return this.problem(
 				"missing",
-				`cannot stat file: ${describeError(error)}`,
+				`cannot stat file: ${withoutPath(describeError(error))}`,
 			);
 		}
 		if (!force && signature === this.lastStat && this.state === "ok")
@@ -184,7 +184,7 @@ export class FileSync implements SyncSource {
 		} catch (error: unknown) {
 			return this.problem(
 				"missing",
-				`cannot read file: ${describeError(error)}`,
+				`cannot read file: ${withoutPath(describeError(error))}`,
 			);
 		}
 		this.lastStat = signature;
@@ -204,9 +204,8 @@ export class FileSync implements SyncSource {
 		this.state = "ok";
 		this.lastHash = hash;
 		this.lastProblem = undefined;
-		const payload: SyncPayload = { source: this.uri, content: text, format };
-		this.lastGood = payload;
-		if (recovered) this.logger.info({ path: this.path }, "file is good again");
+		this.lastGood = { source: this.uri, content: text, format };
+		const payload = recovered ? { ...this.lastGood, recovered } : this.lastGood;
 		return { kind: "changed", payload };
 	}
 
@@ -230,4 +229,9 @@ export class FileSync implements SyncSource {
 			),
 		};
 	}
+}
+
+/** Node's fs errors end with `, stat '/the/path'`; the message already names the file once. */
+function withoutPath(description: string): string {
+	return description.replace(/, \w+ '[^']*'$/, "");
 }

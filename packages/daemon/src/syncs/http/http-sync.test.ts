@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import diagnosticsChannel from "node:diagnostics_channel";
+import {
+	createServer,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
 import {
 	afterAll,
+	afterEach,
 	beforeAll,
 	beforeEach,
 	describe,
@@ -9,15 +17,15 @@ import {
 	it,
 } from "@jest/globals";
 import {
+	type LogEntry,
+	recordingLogger,
+} from "../../logging/testdata/recording-logger.js";
+import {
 	flagDocument,
-	type LocalHttpServer,
-	startLocalHttpServer,
-	syncTestRun,
+	PayloadCollector,
 	waitFor,
 } from "../testdata/sync-test-kit.js";
 import { HttpSync, type HttpSyncOptions } from "./http-sync.js";
-
-const run = syncTestRun();
 
 /** What the real node:http server answers; tests change it between polls. */
 interface ServerState {
@@ -29,10 +37,13 @@ interface ServerState {
 	requiredAuth: string | undefined;
 }
 
-let server: LocalHttpServer;
+let server: Server;
+let baseUrl: string;
 let state: ServerState;
 let requests: IncomingMessage[];
 let statuses: number[];
+let controller: AbortController;
+let entries: LogEntry[];
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
 	requests.push(req);
@@ -65,16 +76,22 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 				...(state.etags ? { etag } : {}),
 			});
 	};
-	if (state.delayMs > 0) setTimeout(send, state.delayMs);
-	else send();
+	if (state.delayMs > 0) {
+		// A held answer ends with its connection (the client aborts or times out): no timer outlives the test.
+		const timer = setTimeout(send, state.delayMs);
+		res.once("close", () => clearTimeout(timer));
+	} else send();
 }
 
 beforeAll(async () => {
-	server = await startLocalHttpServer(handle);
+	server = createServer(handle);
+	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-	await server.close();
+	server.closeAllConnections();
+	await new Promise((r) => server.close(r));
 });
 
 beforeEach(() => {
@@ -88,17 +105,25 @@ beforeEach(() => {
 	};
 	requests = [];
 	statuses = [];
+	controller = new AbortController();
+	entries = [];
+});
+
+afterEach(() => {
+	controller.abort();
 });
 
 function start(options: Partial<HttpSyncOptions> & { path?: string } = {}) {
 	const source = new HttpSync({
-		uri: `${server.url}${options.path ?? "/flags.json"}`,
+		uri: `${baseUrl}${options.path ?? "/flags.json"}`,
 		intervalMs: 30,
-		logger: run.logger(),
+		logger: recordingLogger(entries),
 		...options,
 	});
-	return run.collect(source);
+	return { source, collector: new PayloadCollector(source, controller.signal) };
 }
+
+const warnings = () => entries.filter((e) => e.level === "warn");
 
 describe("HttpSync", () => {
 	it("fetches with Accept, authHeader and extra headers, and emits the first snapshot", async () => {
@@ -109,7 +134,7 @@ describe("HttpSync", () => {
 		});
 		const first = await collector.next();
 		expect(first).toEqual({
-			source: `${server.url}/flags.json`,
+			source: `${baseUrl}/flags.json`,
 			content: flagDocument("on"),
 			format: "json",
 		});
@@ -164,14 +189,11 @@ describe("HttpSync", () => {
 		const { collector } = start();
 		await collector.next();
 		state.status = 500;
-		await waitFor(
-			() => run.warnings().length >= 2,
-			"warnings for failing polls",
-		);
-		expect(run.warnings()[0]?.fields).toMatchObject({
-			source: `${server.url}/flags.json`,
+		await waitFor(() => warnings().length >= 2, "warnings for failing polls");
+		expect(warnings()[0]?.fields).toMatchObject({
+			source: `${baseUrl}/flags.json`,
 		});
-		expect(String(run.warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
+		expect(String(warnings()[0]?.fields.error)).toMatch(/HTTP 500/);
 		state.status = 200;
 		state.body = flagDocument("off");
 		expect((await collector.next()).content).toBe(flagDocument("off"));
@@ -179,19 +201,19 @@ describe("HttpSync", () => {
 	});
 
 	it("times out slow responses: the first rejects, later ones are logged and retried", async () => {
-		state.delayMs = 300;
-		const slow = start({ timeoutMs: 50 });
+		// A slow answer is one the server holds until the connection closes, and a prompt one must beat the timeout
+		// on a loaded machine too: 1 s is far beyond a loopback answer, and the held one never comes.
+		state.delayMs = 60_000;
+		const slow = start({ timeoutMs: 1_000 });
 		await slow.collector.done;
-		expect(String(slow.collector.error)).toMatch(/no response within 50 ms/);
+		expect(String(slow.collector.error)).toMatch(/no response within 1000 ms/);
 
 		state.delayMs = 0;
-		const { collector } = start({ timeoutMs: 50 });
+		const { collector } = start({ timeoutMs: 1_000 });
 		await collector.next();
-		state.delayMs = 300;
-		await waitFor(() => run.warnings().length >= 1, "a timeout warning");
-		expect(String(run.warnings()[0]?.fields.error)).toMatch(
-			/no response within/,
-		);
+		state.delayMs = 60_000;
+		await waitFor(() => warnings().length >= 1, "a timeout warning");
+		expect(String(warnings()[0]?.fields.error)).toMatch(/no response within/);
 		state.delayMs = 0;
 		state.body = flagDocument("off");
 		expect((await collector.next()).content).toBe(flagDocument("off"));
@@ -218,7 +240,7 @@ describe("HttpSync", () => {
 			'{"flags":"x"}',
 		].entries()) {
 			state.body = fault;
-			await waitFor(() => run.warnings().length > i, `warning for fault #${i}`);
+			await waitFor(() => warnings().length > i, `warning for fault #${i}`);
 		}
 		expect(collector.untaken).toBe(0);
 		state.body = flagDocument("off", {
@@ -228,26 +250,56 @@ describe("HttpSync", () => {
 				defaultVariant: "a",
 			},
 		});
-		expect(((await collector.next()).content as string).length).toBe(
+		// 10 MB per poll (download, hash, parse): a budget for that work on a loaded machine, not the default.
+		expect(((await collector.next(60_000)).content as string).length).toBe(
 			state.body.length,
 		);
-	});
+	}, 90_000);
 
 	it("resync fetches the full state unconditionally", async () => {
 		const { source, collector } = start({ intervalMs: 60_000 });
 		await collector.next();
 		const before = requests.length;
-		const payload = await source.resync(run.signal);
+		const payload = await source.resync(controller.signal);
 		expect(payload.content).toBe(flagDocument("on"));
 		expect(requests.length).toBeGreaterThan(before);
 		expect(requests.at(-1)?.headers["if-none-match"]).toBeUndefined();
 	});
 
 	it("stops polling after abort", async () => {
+		// Polls are counted where fetch creates them (undici's diagnostics channel), not where the server sees them:
+		// a poll sent just before the abort can reach the server after `done` resolved (the server runs in this
+		// process, its read is a later turn of the event loop), and that is not a poll after the abort.
+		const created: string[] = [];
+		const onCreate = (message: unknown): void => {
+			const { request } = message as {
+				request: { origin: string; path: string };
+			};
+			if (request.origin === baseUrl) created.push(request.path);
+		};
+		diagnosticsChannel.subscribe("undici:request:create", onCreate);
+		try {
+			const { collector } = start();
+			await collector.next();
+			controller.abort();
+			await collector.done;
+			const count = created.length;
+			expect(count).toBeGreaterThanOrEqual(1);
+			await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait
+			expect(created.length).toBe(count);
+		} finally {
+			diagnosticsChannel.unsubscribe("undici:request:create", onCreate);
+		}
+	});
+
+	it("cancels a poll in flight at abort and sends no other", async () => {
 		const { collector } = start();
 		await collector.next();
-		run.end();
-		await collector.done;
+		state.delayMs = 60_000; // the next poll is held by the server until its connection closes
+		await waitFor(() => requests.length >= 2, "the second poll");
+		controller.abort();
+		await collector.done; // ends without waiting for the held answer
+		expect(collector.error).toBeUndefined();
 		const count = requests.length;
 		await new Promise((r) => setTimeout(r, 100)); // three intervals: proving absence needs a wait
 		expect(requests.length).toBe(count);

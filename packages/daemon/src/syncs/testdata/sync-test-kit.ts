@@ -14,16 +14,15 @@ import {
 import type { SyncPayload, SyncSource } from "../sync-source.js";
 
 /**
- * How long a test waits for a payload or condition by default. Generous: the first payload of a source that loads
- * its SDK lazily (Kubernetes, cloud blobs) takes seconds on a busy machine; a passing wait returns at once anyway.
+ * Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). The
+ * default only bounds how long a failing test takes: generous, so a loaded CI machine never trips it.
  */
-const WAIT_MS = 15_000;
+export const DEFAULT_WAIT_MS = 20_000;
 
-/** Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws with `what`). */
 export async function waitFor<T>(
 	condition: () => T | Promise<T>,
 	what: string,
-	timeoutMs = WAIT_MS,
+	timeoutMs = DEFAULT_WAIT_MS,
 	intervalMs = 10,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -63,7 +62,7 @@ export class PayloadCollector {
 		})();
 	}
 
-	async next(timeoutMs = WAIT_MS): Promise<SyncPayload> {
+	async next(timeoutMs = DEFAULT_WAIT_MS): Promise<SyncPayload> {
 		await waitFor(
 			() => this.payloads.length > this.taken || this.ended,
 			`payload #${this.taken + 1}`,
