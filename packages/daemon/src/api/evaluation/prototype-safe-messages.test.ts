@@ -42,7 +42,7 @@ function wireMap(bytes: Uint8Array, no: number): Map<string, Uint8Array> {
 		}
 		const entry = new BinaryReader(reader.bytes());
 		let key = "";
-		let value = new Uint8Array();
+		let value: Uint8Array = new Uint8Array();
 		while (entry.pos < entry.len) {
 			const [f, t] = entry.tag();
 			if (f === 1) key = entry.string();
