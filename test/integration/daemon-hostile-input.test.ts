@@ -76,7 +76,7 @@ describe("prototype-named keys", () => {
 			"{}",
 		);
 		// The same holds for the ResolveAll map in Connect JSON (protobuf-es writes JSON maps by assignment); the
-		// binary encodings keep it (service/prototype-safe-messages.ts).
+		// binary encodings keep it (api/evaluation/prototype-safe-messages.ts).
 		expect(Object.keys((all.json as { flags: object }).flags)).toEqual([
 			"constructor",
 		]);
