@@ -3,28 +3,29 @@
  * JSON form by plain assignment, so a `configuration_change` naming a flag `__proto__` arrives without that key and
  * the provider would keep serving the flag's old cached value. This client calls the same RPC
  * (`/flagd.evaluation.v{1,2}.Service/EventStream`, same bytes on the wire) through a descriptor that declares `data`
- * as `bytes`, and decodes those bytes with the fast codec, which keeps every key as an own property. The
- * descriptor is binary-only: both of this package's transports use the binary format.
+ * as `bytes`, decodes those bytes with protobuf-es (`fromBinary(StructSchema, …)`) and converts the Struct with
+ * `structToJson`, which recovers the entry protobuf-es moved into a map object's prototype. The descriptor is
+ * binary-only: both of this package's transports use the binary format.
  */
 import {
 	create,
 	createFileRegistry,
 	type DescService,
+	fromBinary,
 } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
 	FieldDescriptorProto_Label,
 	FieldDescriptorProto_Type,
 	FileDescriptorProtoSchema,
+	StructSchema,
 } from "@bufbuild/protobuf/wkt";
 import {
 	type CallOptions,
 	createClient,
 	type Transport,
 } from "@connectrpc/connect";
-import { EventStreamResponseSchema } from "@flagd-ts/protocol/evaluation-v1";
-import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
 import type { ApiVersion, StreamMessage } from "@flagd-ts/provider-core";
+import { structToJson } from "./struct-to-json.js";
 
 const services = new Map<ApiVersion, DescService>();
 
@@ -101,22 +102,14 @@ export async function* losslessEventStream(
 		rawEventStreamService(version),
 		transport,
 	) as unknown as RawEventStreamClient;
-	const codec = fastMessageCodec(EventStreamResponseSchema);
-	if (codec === undefined)
-		throw new Error("no fast codec for flagd.evaluation EventStreamResponse");
-	for await (const raw of client.eventStream({}, options)) {
-		const message = raw;
+	for await (const message of client.eventStream({}, options)) {
 		// `bytes` has no presence: an empty Struct and an absent one read alike, and neither carries keys.
-		if (message.data.length === 0) {
-			yield { type: message.type, data: {} };
-			continue;
-		}
-		// Re-frame the Struct as field 2 of an EventStreamResponse and let the fast codec read it.
-		const framed = new BinaryWriter()
-			.tag(2, WireType.LengthDelimited)
-			.bytes(message.data)
-			.finish();
-		const { data } = codec.decode(framed) as { data?: StreamMessage["data"] };
+		// Of repeated occurrences of `data` (how this project's daemon carries a `__proto__` key) a `bytes` field
+		// keeps the last; the daemon writes the complete Struct last.
+		const data =
+			message.data.length === 0
+				? {}
+				: structToJson(fromBinary(StructSchema, message.data));
 		yield { type: message.type, data };
 	}
 }

@@ -1,29 +1,40 @@
 /**
  * Responses whose map keys and Struct keys survive @bufbuild/protobuf. It builds maps and Structs from their JSON
- * form by plain assignment, so a key named `__proto__` (a flag key like any other) is silently dropped: from the
- * ResolveAll `flags` map by `create()`, and from an EventStream `data` Struct by the binary encoder. Everything
- * else stays on @bufbuild/protobuf; these helpers step in only when such a key is present.
+ * form by plain assignment (`obj[key] = value`), so a key named `__proto__` (a flag key like any other) replaces
+ * the object's prototype instead of becoming a key: it is dropped from the ResolveAll `flags` map by `create()`,
+ * and from an EventStream `data` Struct when the JSON form is converted for the binary encoder. Everything stays
+ * on @bufbuild/protobuf; these helpers step in only when such a key is present.
  *
  * - ResolveAll: the response is built as a complete message (so `create()` passes it through) whose `flags`
  *   object holds the key as an own property; the binary encoder reads maps with `Object.entries`, which sees it.
- * - EventStream: the message carries `data` a second time, encoded by the fast codec (which writes own keys), as
- *   an unknown field with the same number. Protobuf merges a repeated message field and a repeated map entry's
- *   last value wins, so every binary decoder (Go, protobuf-es, the fast codec) reads the complete `flags`.
- * The Connect JSON encoding cannot express either (protobuf-es writes JSON objects by assignment too).
+ * - EventStream: `data` is also built here as a `google.protobuf.Struct` message whose map objects get their keys
+ *   with `Object.defineProperty`, encoded by protobuf-es (`toBinary(StructSchema, …)`, which reads maps with
+ *   `Object.entries`), and carried as an unknown field with `data`'s number, written after the known fields.
+ *   `data` itself stays set, so the Connect JSON encoding (which ignores unknown fields) still carries every
+ *   other key. Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
+ *   so every binary decoder (Go, protobuf-es, the Node provider) reads the complete `flags`.
+ * The Connect JSON encoding cannot express the key (protobuf-es writes JSON objects by assignment too).
  */
 import {
 	create,
 	type DescMessage,
 	type JsonObject,
+	type JsonValue,
 	type Message,
+	toBinary,
 } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import {
+	type Struct,
+	StructSchema,
+	type Value,
+	ValueSchema,
+} from "@bufbuild/protobuf/wkt";
 import {
 	AnyFlagSchema,
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
-import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
 import type { FlagEvent } from "./flag-event-stream.js";
 
 const PROTO = "__proto__";
@@ -36,6 +47,55 @@ function hasProtoKey(value: unknown): boolean {
 	return Object.values(value).some(hasProtoKey);
 }
 
+/** Sets `key` as an own data property, whatever its name (assignment would treat `__proto__` specially). */
+function defineKey(target: object, key: string, value: unknown): void {
+	Object.defineProperty(target, key, {
+		value,
+		enumerable: true,
+		writable: true,
+		configurable: true,
+	});
+}
+
+/** A `google.protobuf.Value` message for a JSON value, every object key an own property of its `fields`. */
+function valueFromJson(json: JsonValue): Value {
+	if (json === null)
+		return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
+	switch (typeof json) {
+		case "number":
+			return create(ValueSchema, {
+				kind: { case: "numberValue", value: json },
+			});
+		case "string":
+			return create(ValueSchema, {
+				kind: { case: "stringValue", value: json },
+			});
+		case "boolean":
+			return create(ValueSchema, { kind: { case: "boolValue", value: json } });
+	}
+	if (Array.isArray(json))
+		return create(ValueSchema, {
+			kind: {
+				case: "listValue",
+				value: { values: json.map(valueFromJson) },
+			},
+		});
+	return create(ValueSchema, {
+		kind: { case: "structValue", value: structFromJson(json) },
+	});
+}
+
+/** A `google.protobuf.Struct` message for a JSON object (see the file comment). */
+export function structFromJson(json: JsonObject): Struct {
+	const struct = create(StructSchema);
+	const fields: Struct["fields"] = {};
+	for (const key of Object.keys(json))
+		defineKey(fields, key, valueFromJson(json[key] as JsonValue));
+	// Set after create(): create() would copy the map into a new object by assignment.
+	struct.fields = fields;
+	return struct;
+}
+
 /** An EventStream message for `schema` (v1 or v2) that keeps every key of `data` on the binary wire. */
 export function eventStreamMessage(
 	schema: DescMessage,
@@ -43,19 +103,17 @@ export function eventStreamMessage(
 ): FlagEvent | Message {
 	if (event.data === undefined || !hasProtoKey(event.data)) return event;
 	const field = schema.fields.find((f) => f.localName === "data");
-	const codec = fastMessageCodec(schema);
-	// A message of only `data` is its tag (one byte: field numbers below 16) followed by the length and the Struct.
-	const encoded =
-		field !== undefined && field.number < 16
-			? codec?.encode({ data: event.data })
-			: undefined;
-	if (field === undefined || encoded === undefined) return event;
+	if (field === undefined)
+		throw new Error(`${schema.typeName} has no data field`);
 	const message = create(schema, event as unknown as Record<string, unknown>);
 	message.$unknown = [
 		{
 			no: field.number,
 			wireType: WireType.LengthDelimited,
-			data: encoded.subarray(1),
+			// An unknown field's data is written after its tag as it is: for LengthDelimited, the length and the bytes.
+			data: new BinaryWriter()
+				.bytes(toBinary(StructSchema, structFromJson(event.data)))
+				.finish(),
 		},
 	];
 	return message;
@@ -71,14 +129,8 @@ export function resolveAllMessage(init: {
 		metadata: init.metadata,
 	});
 	const flags: ResolveAllResponse["flags"] = {};
-	for (const key of Object.keys(init.flags)) {
-		Object.defineProperty(flags, key, {
-			value: create(AnyFlagSchema, init.flags[key] as never),
-			enumerable: true,
-			writable: true,
-			configurable: true,
-		});
-	}
+	for (const key of Object.keys(init.flags))
+		defineKey(flags, key, create(AnyFlagSchema, init.flags[key] as never));
 	message.flags = flags;
 	return message;
 }

@@ -35,6 +35,8 @@ interface ServerState {
 	status: number;
 	delayMs: number;
 	requiredAuth: string | undefined;
+	/** Requests whose URL starts with `path` are answered with `status` and `Location: target`. */
+	redirect: { path: string; target: string; status: number } | undefined;
 }
 
 let server: Server;
@@ -47,6 +49,14 @@ let entries: LogEntry[];
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
 	requests.push(req);
+	if (
+		state.redirect !== undefined &&
+		req.url?.startsWith(state.redirect.path) === true
+	) {
+		res.writeHead(state.redirect.status, { location: state.redirect.target });
+		res.end();
+		return;
+	}
 	const answer = (
 		status: number,
 		body = "",
@@ -102,6 +112,7 @@ beforeEach(() => {
 		status: 200,
 		delayMs: 0,
 		requiredAuth: undefined,
+		redirect: undefined,
 	};
 	requests = [];
 	statuses = [];
@@ -314,51 +325,27 @@ describe("HttpSync", () => {
 
 describe("HttpSync redirects", () => {
 	/** A second server on another port: another origin. Records the headers of every request it gets. */
-	async function otherOrigin(): Promise<{
-		url: string;
-		seen: IncomingMessage["headers"][];
-		close(): Promise<void>;
-	}> {
+	async function otherOrigin(): Promise<
+		LocalHttpServer & { seen: IncomingMessage["headers"][] }
+	> {
 		const seen: IncomingMessage["headers"][] = [];
-		const other = createServer((req, res) => {
+		const other = await startLocalHttpServer((req, res) => {
 			seen.push(req.headers);
 			if (req.url === "/hop") {
-				res.writeHead(307, { location: `${baseUrl}/flags.json` });
+				res.writeHead(307, { location: `${server.url}/flags.json` });
 				res.end();
 				return;
 			}
 			res.writeHead(200, { "content-type": "application/json" });
 			res.end(flagDocument("off"));
 		});
-		await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
-		return {
-			url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`,
-			seen,
-			close: async () => {
-				other.closeAllConnections();
-				await new Promise((r) => other.close(r));
-			},
-		};
+		return Object.assign(other, { seen });
 	}
 
-	/** The shared server's handler, answering `/moved` with a redirect to `target`. */
+	/** The shared server answers requests whose URL starts with `path` with a redirect to `target`. */
 	function redirectFrom(path: string, target: string, status = 302): void {
-		server.removeAllListeners("request");
-		server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-			if (req.url?.startsWith(path) === true) {
-				requests.push(req);
-				res.writeHead(status, { location: target });
-				res.end();
-				return;
-			}
-			handle(req, res);
-		});
+		state.redirect = { path, target, status };
 	}
-
-	afterEach(() => {
-		server.removeAllListeners("request");
-		server.on("request", handle);
-	});
 
 	it("drops Authorization and custom headers on a redirect to another origin", async () => {
 		const other = await otherOrigin();
@@ -414,8 +401,8 @@ describe("HttpSync redirects", () => {
 		const { collector } = start({ path: "/flags.json?token=SECRET" });
 		await collector.next();
 		state.status = 500;
-		await waitFor(() => warnings().length > 0, "a poll failure warning");
-		const logged = JSON.stringify(entries);
+		await waitFor(() => run.warnings().length > 0, "a poll failure warning");
+		const logged = JSON.stringify(run.entries);
 		expect(logged).toContain("token=[redacted]");
 		expect(logged).not.toContain("SECRET");
 	});
