@@ -35,8 +35,6 @@ interface ServerState {
 	status: number;
 	delayMs: number;
 	requiredAuth: string | undefined;
-	/** Requests whose URL starts with `path` are answered with `status` and `Location: target`. */
-	redirect: { path: string; target: string; status: number } | undefined;
 }
 
 let server: Server;
@@ -49,14 +47,6 @@ let entries: LogEntry[];
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
 	requests.push(req);
-	if (
-		state.redirect !== undefined &&
-		req.url?.startsWith(state.redirect.path) === true
-	) {
-		res.writeHead(state.redirect.status, { location: state.redirect.target });
-		res.end();
-		return;
-	}
 	const answer = (
 		status: number,
 		body = "",
@@ -112,7 +102,6 @@ beforeEach(() => {
 		status: 200,
 		delayMs: 0,
 		requiredAuth: undefined,
-		redirect: undefined,
 	};
 	requests = [];
 	statuses = [];
@@ -325,27 +314,51 @@ describe("HttpSync", () => {
 
 describe("HttpSync redirects", () => {
 	/** A second server on another port: another origin. Records the headers of every request it gets. */
-	async function otherOrigin(): Promise<
-		LocalHttpServer & { seen: IncomingMessage["headers"][] }
-	> {
+	async function otherOrigin(): Promise<{
+		url: string;
+		seen: IncomingMessage["headers"][];
+		close(): Promise<void>;
+	}> {
 		const seen: IncomingMessage["headers"][] = [];
-		const other = await startLocalHttpServer((req, res) => {
+		const other = createServer((req, res) => {
 			seen.push(req.headers);
 			if (req.url === "/hop") {
-				res.writeHead(307, { location: `${server.url}/flags.json` });
+				res.writeHead(307, { location: `${baseUrl}/flags.json` });
 				res.end();
 				return;
 			}
 			res.writeHead(200, { "content-type": "application/json" });
 			res.end(flagDocument("off"));
 		});
-		return Object.assign(other, { seen });
+		await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+		return {
+			url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`,
+			seen,
+			close: async () => {
+				other.closeAllConnections();
+				await new Promise((r) => other.close(r));
+			},
+		};
 	}
 
-	/** The shared server answers requests whose URL starts with `path` with a redirect to `target`. */
+	/** The shared server's handler, answering `/moved` with a redirect to `target`. */
 	function redirectFrom(path: string, target: string, status = 302): void {
-		state.redirect = { path, target, status };
+		server.removeAllListeners("request");
+		server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+			if (req.url?.startsWith(path) === true) {
+				requests.push(req);
+				res.writeHead(status, { location: target });
+				res.end();
+				return;
+			}
+			handle(req, res);
+		});
 	}
+
+	afterEach(() => {
+		server.removeAllListeners("request");
+		server.on("request", handle);
+	});
 
 	it("drops Authorization and custom headers on a redirect to another origin", async () => {
 		const other = await otherOrigin();
@@ -401,8 +414,8 @@ describe("HttpSync redirects", () => {
 		const { collector } = start({ path: "/flags.json?token=SECRET" });
 		await collector.next();
 		state.status = 500;
-		await waitFor(() => run.warnings().length > 0, "a poll failure warning");
-		const logged = JSON.stringify(run.entries);
+		await waitFor(() => warnings().length > 0, "a poll failure warning");
+		const logged = JSON.stringify(entries);
 		expect(logged).toContain("token=[redacted]");
 		expect(logged).not.toContain("SECRET");
 	});
