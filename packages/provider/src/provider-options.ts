@@ -82,12 +82,13 @@ export function resolveFlagdProviderOptions(
 ): ResolvedFlagdProviderOptions {
 	const fromEnv = readEnvOptions(env);
 	const warnings = [...fromEnv.warnings];
-	const common = resolveCommonOptions(options, fromEnv.options);
+	// Parsed against the same option table, so every value has its option's type.
+	const e = fromEnv.options as FlagdProviderOptions;
+	const common = resolveCommonOptions(options, e);
 	const o = validateExplicit(
 		NODE_OPTION_SPECS,
 		options,
 	) as FlagdProviderOptions;
-	const e = fromEnv.options;
 	const config: FlagdProviderConfig = Object.freeze({
 		...common,
 		socketPath: o.socketPath ?? e.socketPath,
