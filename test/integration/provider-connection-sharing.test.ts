@@ -124,7 +124,7 @@ describe("connections to the daemon", () => {
 		async ({ options }) => {
 			const d = await daemon();
 			const proxy = await startTcpProxy({
-				target: { host: "127.0.0.1", port: d.ports.evaluation },
+				target: { host: "127.0.0.1", port: d.ports.evaluation as number },
 			});
 			proxies.push(proxy);
 			// Generous: the first connection of a fresh Jest worker on a loaded 2-core machine can take seconds.

@@ -9,6 +9,7 @@ import {
 	createGrpcTransport,
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
+import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
 import { GuardedHttp2SessionManager } from "./guarded-http2-session-manager.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
 import { tlsMismatchInterceptor } from "./tls-mismatch-interceptor.js";
@@ -31,9 +32,11 @@ export interface FlagdTransport {
  * authority differs from the address (envoy targets, `defaultAuthority`) or the target is a socket, the URL
  * carries the authority and a custom connection function dials the real address.
  *
- * Everything runs on connect-node's transports over `node:http2` / `node:http`: over HTTP/2 the unary calls and
- * the event stream share one session manager, so one connection. Interceptors (trace propagation, the TLS hint,
- * and a user's own on a `connectTransport`) see every call, unary and streaming alike.
+ * Everything runs on connect-node over `node:http2` / `node:http`: over HTTP/2 the unary calls and the event
+ * stream share one session manager, so one connection. gRPC unary calls take grpc-unary-transport.ts (connect's
+ * call, header, envelope and serialization helpers on that session manager, without the generic stream
+ * pipeline); the rest is connect-node's transports. Interceptors (trace propagation, the TLS hint) see every call,
+ * unary and streaming alike.
  */
 export function createFlagdTransport(
 	config: FlagdProviderConfig,
@@ -93,18 +96,24 @@ export function createFlagdTransport(
 		config.keepAliveTime > 0 ? { pingIntervalMs: config.keepAliveTime } : {},
 		nodeOptions,
 	);
+	const interceptors = interceptorsFor(config);
 	const transport =
 		config.transport === "connect"
 			? createConnectTransport({
 					baseUrl,
 					httpVersion: "2",
 					sessionManager,
-					interceptors: interceptorsFor(config),
+					interceptors,
 				})
-			: createGrpcTransport({
+			: createGrpcUnaryTransport({
 					baseUrl,
 					sessionManager,
-					interceptors: interceptorsFor(config),
+					interceptors,
+					streamTransport: createGrpcTransport({
+						baseUrl,
+						sessionManager,
+						interceptors,
+					}),
 				});
 	// abort() closes the session; the manager dials again on the next request.
 	return {
