@@ -182,6 +182,11 @@ function exchange(
 						}
 					};
 					const onAbort = (): void => settle(abortError(signal));
+					// The signal may have fired while the session manager was dialling.
+					if (signal.aborted) {
+						onAbort();
+						return;
+					}
 					signal.addEventListener("abort", onAbort);
 					stream.on("response", (fields) => {
 						status = Number(fields[":status"] ?? 0);
