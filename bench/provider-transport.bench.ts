@@ -78,73 +78,80 @@ async function main(): Promise<void> {
 		flagFile,
 		document: throughputDocument(),
 	});
-	const port = daemon.ports.evaluation;
-	const common = {
-		host: "127.0.0.1",
-		port,
-		env: {},
-		logger: silent,
-		cache: "disabled" as const,
-	};
-	const ours = new FlagdProvider({ ...common, transport: "grpc" });
-	const oursConnect = new FlagdProvider({
-		...common,
-		transport: "connect",
-		httpVersion: "2",
-	});
-	const peer = new PeerFlagdProvider(
-		{ host: "127.0.0.1", port, cache: "disabled" },
-		silent,
-	);
-	await Promise.all([
-		ours.initialize(),
-		oursConnect.initialize(),
-		peer.initialize(),
-	]);
-	const ctx = THROUGHPUT_CONTEXT;
-	// connect-node's own gRPC transport for unary calls too (what the provider uses without grpc-unary-transport.ts).
-	const baseUrl = `http://127.0.0.1:${port}`;
-	const sessionManager = new Http2SessionManager(baseUrl);
-	const plain = createClient(
-		EvaluationServiceV2,
-		createGrpcTransport({ baseUrl, sessionManager }),
-	);
-	const contenders: Array<[string, Resolve]> = [
-		[
-			"ours gRPC (grpc-unary-transport on connect-node's session manager)",
-			() => ours.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx),
-		],
-		[
-			"connect-node gRPC transport, generated client (raw call, no provider)",
-			() =>
-				plain.resolveBoolean(
-					{ flagKey: THROUGHPUT_FLAG, context: ctx },
-					{ timeoutMs: 500 },
-				),
-		],
-		[
-			"ours Connect h2 (connect-node)",
-			() => oursConnect.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx),
-		],
-		[
-			"flagd-provider 0.16.1 (grpc-js)",
-			() => peer.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx, silent),
-		],
-	];
-	const rows: Row[] = contenders.map(([name]) => ({ name, p50: [], cpu: [] }));
-	for (const [, r] of contenders) await round(r, WARMUP);
-	for (let k = 0; k < ROUNDS; k++) {
-		for (let j = 0; j < contenders.length; j++) {
-			const i = (j + k) % contenders.length;
-			const [, r] = contenders[i] as [string, Resolve];
-			const res = await round(r, CALLS);
-			(rows[i] as Row).p50.push(res.p50);
-			(rows[i] as Row).cpu.push(res.cpuUs);
+	let rows: Row[] = [];
+	try {
+		const port = daemon.ports.evaluation;
+		const common = {
+			host: "127.0.0.1",
+			port,
+			env: {},
+			logger: silent,
+			cache: "disabled" as const,
+			// Generous: connecting on a loaded machine can take longer than the default 500 ms.
+			deadlineMs: 5000,
+		};
+		const ours = new FlagdProvider({ ...common, transport: "grpc" });
+		const oursConnect = new FlagdProvider({
+			...common,
+			transport: "connect",
+			httpVersion: "2",
+		});
+		const peer = new PeerFlagdProvider(
+			{ host: "127.0.0.1", port, cache: "disabled" },
+			silent,
+		);
+		await Promise.all([
+			ours.initialize(),
+			oursConnect.initialize(),
+			peer.initialize(),
+		]);
+		const ctx = THROUGHPUT_CONTEXT;
+		// connect-node's own gRPC transport for unary calls too (what the provider uses without grpc-unary-transport.ts).
+		const baseUrl = `http://127.0.0.1:${port}`;
+		const sessionManager = new Http2SessionManager(baseUrl);
+		const plain = createClient(
+			EvaluationServiceV2,
+			createGrpcTransport({ baseUrl, sessionManager }),
+		);
+		const contenders: Array<[string, Resolve]> = [
+			[
+				"ours gRPC (grpc-unary-transport on connect-node's session manager)",
+				() => ours.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx),
+			],
+			[
+				"connect-node gRPC transport, generated client (raw call, no provider)",
+				() =>
+					plain.resolveBoolean(
+						{ flagKey: THROUGHPUT_FLAG, context: ctx },
+						{ timeoutMs: 5000 },
+					),
+			],
+			[
+				"ours Connect h2 (connect-node)",
+				() => oursConnect.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx),
+			],
+			[
+				"flagd-provider 0.16.1 (grpc-js)",
+				() =>
+					peer.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx, silent),
+			],
+		];
+		rows = contenders.map(([name]) => ({ name, p50: [], cpu: [] }));
+		for (const [, r] of contenders) await round(r, WARMUP);
+		for (let k = 0; k < ROUNDS; k++) {
+			for (let j = 0; j < contenders.length; j++) {
+				const i = (j + k) % contenders.length;
+				const [, r] = contenders[i] as [string, Resolve];
+				const res = await round(r, CALLS);
+				(rows[i] as Row).p50.push(res.p50);
+				(rows[i] as Row).cpu.push(res.cpuUs);
+			}
 		}
+		await Promise.all([ours.onClose(), oursConnect.onClose(), peer.onClose()]);
+		sessionManager.abort();
+	} finally {
+		await daemon.stop();
 	}
-	await Promise.all([ours.onClose(), oursConnect.onClose(), peer.onClose()]);
-	sessionManager.abort();
-	await daemon.stop();
 	rmSync(dir, { recursive: true, force: true });
 	const load1 = loadavg()[0] as number;
 	const peerRow = rows[rows.length - 1] as Row;

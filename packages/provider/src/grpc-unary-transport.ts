@@ -32,6 +32,7 @@ import {
 	createMethodSerializationLookup,
 	createMethodUrl,
 	encodeEnvelope,
+	type MethodSerializationLookup,
 	pipeTo,
 	runUnaryCall,
 	sinkAll,
@@ -79,6 +80,8 @@ export function createGrpcUnaryTransport(
 	options: GrpcUnaryTransportOptions,
 ): Transport {
 	const { sessionManager, streamTransport } = options;
+	// URL, path and serializers per method, made on its first call.
+	const perMethod = new Map<DescMethodUnary, PreparedMethod>();
 	const limits = {
 		readMaxBytes: options.readMaxBytes ?? 0xffffffff,
 		writeMaxBytes: 0xffffffff,
@@ -92,12 +95,22 @@ export function createGrpcUnaryTransport(
 			message: MessageInitShape<I>,
 			contextValues?: ContextValues,
 		): Promise<UnaryResponse<I, O>> {
-			const serialization = createMethodSerializationLookup(
-				method,
-				undefined,
-				undefined,
-				limits,
-			);
+			let prepared = perMethod.get(method) as PreparedMethod<I, O> | undefined;
+			if (prepared === undefined) {
+				const url = createMethodUrl(options.baseUrl, method);
+				prepared = {
+					url,
+					path: new URL(url).pathname,
+					serialization: createMethodSerializationLookup(
+						method,
+						undefined,
+						undefined,
+						limits,
+					),
+				};
+				perMethod.set(method, prepared as unknown as PreparedMethod);
+			}
+			const { url, path, serialization } = prepared;
 			const effectiveTimeoutMs =
 				timeoutMs !== undefined && timeoutMs <= 0 ? undefined : timeoutMs;
 			return runUnaryCall<I, O>({
@@ -109,7 +122,7 @@ export function createGrpcUnaryTransport(
 					service: method.parent,
 					method,
 					requestMethod: "POST",
-					url: createMethodUrl(options.baseUrl, method),
+					url,
 					header: requestHeader(true, effectiveTimeoutMs, header),
 					contextValues: contextValues ?? createContextValues(),
 					message,
@@ -117,6 +130,7 @@ export function createGrpcUnaryTransport(
 				next: (req) =>
 					exchange(
 						sessionManager,
+						path,
 						req,
 						encodeEnvelope(0, serialization.getI(true).serialize(req.message)),
 					).then((answer) =>
@@ -136,6 +150,15 @@ export function createGrpcUnaryTransport(
 	};
 }
 
+interface PreparedMethod<
+	I extends DescMessage = DescMessage,
+	O extends DescMessage = DescMessage,
+> {
+	readonly url: string;
+	readonly path: string;
+	readonly serialization: MethodSerializationLookup<I, O>;
+}
+
 interface Answer {
 	readonly status: number;
 	readonly header: Headers;
@@ -146,14 +169,14 @@ interface Answer {
 /** One HTTP/2 request/response on the session manager, bounded by the request's signal. */
 function exchange(
 	sessionManager: Http2SessionManager,
+	path: string,
 	req: UnaryRequest,
 	body: Uint8Array,
 ): Promise<Answer> {
 	const { signal } = req;
 	if (signal.aborted) return Promise.reject(abortError(signal));
-	const url = new URL(req.url);
 	return sessionManager
-		.request("POST", url.pathname, toNodeHeaders(req.header), {})
+		.request("POST", path, toNodeHeaders(req.header), {})
 		.then(
 			(stream) =>
 				new Promise<Answer>((resolve, reject) => {
