@@ -27,6 +27,9 @@ import {
 } from "./support/flag-documents.js";
 
 const smoke = process.argv.includes("--smoke");
+// `--only <n>`: measure contender n alone (for a CPU profile of one client: node --cpu-prof on the compiled bench).
+const onlyIndex = process.argv.indexOf("--only");
+const only = onlyIndex >= 0 ? Number(process.argv[onlyIndex + 1]) : Number.NaN;
 const ROUNDS = smoke ? 2 : 7;
 const CALLS = smoke ? 200 : 1500;
 const WARMUP = smoke ? 100 : 1000;
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
 			httpVersion: "2",
 		});
 		const peer = new PeerFlagdProvider(
-			{ host: "127.0.0.1", port, cache: "disabled" },
+			{ host: "127.0.0.1", port, cache: "disabled", deadlineMs: 5000 },
 			silent,
 		);
 		await Promise.all([
@@ -136,7 +139,13 @@ async function main(): Promise<void> {
 					peer.resolveBooleanEvaluation(THROUGHPUT_FLAG, false, ctx, silent),
 			],
 		];
+		if (!Number.isNaN(only))
+			contenders.splice(
+				0,
+				contenders.length,
+				contenders[only] as [string, Resolve],
 		rows = contenders.map(([name]) => ({ name, p50: [], cpu: [] }));
+			);
 		for (const [, r] of contenders) await round(r, WARMUP);
 		for (let k = 0; k < ROUNDS; k++) {
 			for (let j = 0; j < contenders.length; j++) {
@@ -154,7 +163,7 @@ async function main(): Promise<void> {
 	}
 	rmSync(dir, { recursive: true, force: true });
 	const load1 = loadavg()[0] as number;
-	const peerRow = rows[rows.length - 1] as Row;
+	const peerRow = rows[rows.length - 1] as Row; // the peer, unless --only
 	const lines = [
 		`### provider-transport: client CPU per uncached evaluation (${smoke ? "smoke" : "full"}, ${ROUNDS} interleaved rounds of ${CALLS} sequential calls)`,
 		"",

@@ -261,11 +261,13 @@ function pair(name: string, ours: Measured, peer: Measured): PairResult {
 async function main(): Promise<void> {
 	const loadAtStart = loadavg()[0] as number;
 	const server = await startServer();
+	// A generous deadline for every contender: connecting on a loaded shared machine can take over 500 ms.
 	const common = {
 		host: "127.0.0.1",
 		port: server.port,
 		env: {},
 		logger: silent,
+		deadlineMs: 5000,
 	};
 	const contenders = [
 		await register(
@@ -283,7 +285,12 @@ async function main(): Promise<void> {
 		await register(
 			"flagd-provider-0.16.1",
 			new PeerFlagdProvider(
-				{ host: "127.0.0.1", port: server.port, cache: "lru" },
+				{
+					host: "127.0.0.1",
+					port: server.port,
+					cache: "lru",
+					deadlineMs: 5000,
+				},
 				silent,
 			),
 		),
