@@ -144,8 +144,8 @@ async function main(): Promise<void> {
 				0,
 				contenders.length,
 				contenders[only] as [string, Resolve],
-		rows = contenders.map(([name]) => ({ name, p50: [], cpu: [] }));
 			);
+		rows = contenders.map(([name]) => ({ name, p50: [], cpu: [] }));
 		for (const [, r] of contenders) await round(r, WARMUP);
 		for (let k = 0; k < ROUNDS; k++) {
 			for (let j = 0; j < contenders.length; j++) {
