@@ -224,9 +224,7 @@ function exchange(
 							trailer.append(key, value);
 						});
 					});
-					stream.on("error", (err: unknown) =>
-						settle(ConnectError.from(err, Code.Internal)),
-					);
+					stream.on("error", (err: unknown) => settle(fromNodeError(err)));
 					stream.on("close", () => {
 						const reset = RESET_CODES[stream.rstCode ?? 0];
 						settle(
@@ -291,6 +289,35 @@ async function decode<I extends DescMessage, O extends DescMessage>(
 		message: serializer.parse(envelope.data),
 		trailer: answer.trailer,
 	};
+}
+
+/** Node error codes → gRPC codes, as connect-node maps them (its helper is not exported). */
+const NODE_ERROR_CODES: Readonly<Record<string, Code>> = {
+	ERR_STREAM_WRITE_AFTER_END: Code.Aborted,
+	ERR_STREAM_DESTROYED: Code.Aborted,
+	ERR_HTTP2_INVALID_STREAM: Code.Aborted,
+	ECONNRESET: Code.Aborted,
+	ETIMEDOUT: Code.Unavailable,
+	ENOTFOUND: Code.Unavailable,
+	EAI_AGAIN: Code.Unavailable,
+	ECONNREFUSED: Code.Unavailable,
+};
+
+function fromNodeError(err: unknown): ConnectError {
+	let code = Code.Internal;
+	for (
+		let e: unknown = err, depth = 0;
+		e instanceof Error && depth < 8;
+		depth++
+	) {
+		const mapped = NODE_ERROR_CODES[String((e as { code?: unknown }).code)];
+		if (mapped !== undefined) {
+			code = mapped;
+			break;
+		}
+		e = e.cause;
+	}
+	return ConnectError.from(err, code);
 }
 
 function abortError(signal: AbortSignal): ConnectError {
