@@ -112,6 +112,33 @@ describe("grpc-unary-transport", () => {
 		).toBe(true);
 	});
 
+	it("rejects (does not throw) when an interceptor throws, like connect-node's transport", async () => {
+		const failing: Interceptor = () => () => {
+			throw new ConnectError("refused by interceptor", Code.PermissionDenied);
+		};
+		const { slim, reference } = transports([failing]);
+		for (const t of [slim, reference]) {
+			let thrown: unknown;
+			let call: Promise<unknown> | undefined;
+			try {
+				// The transport itself (a generated client's async wrapper would hide a synchronous throw).
+				call = outcome(
+					t.unary(
+						EvaluationServiceV2.method.resolveBoolean,
+						undefined,
+						undefined,
+						undefined,
+						{ flagKey: "bool-flag" },
+					),
+				);
+			} catch (err: unknown) {
+				thrown = err;
+			}
+			expect(thrown).toBeUndefined();
+			expect(await call).toEqual({ code: "PermissionDenied" });
+		}
+	});
+
 	it("answers like connect-node's gRPC transport: values, server errors, unknown flags", async () => {
 		const { slim, reference } = transports();
 		const clients = [slim, reference].map((t) =>

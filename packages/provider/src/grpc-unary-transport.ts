@@ -113,30 +113,49 @@ export function createGrpcUnaryTransport(
 			const { url, path, serialization } = prepared;
 			const effectiveTimeoutMs =
 				timeoutMs !== undefined && timeoutMs <= 0 ? undefined : timeoutMs;
-			return runUnaryCall<I, O>({
-				interceptors: options.interceptors as Interceptor[],
-				signal,
-				timeoutMs: effectiveTimeoutMs,
-				req: {
-					stream: false,
-					service: method.parent,
-					method,
-					requestMethod: "POST",
-					url,
-					header: requestHeader(true, effectiveTimeoutMs, header),
-					contextValues: contextValues ?? createContextValues(),
-					message,
-				},
-				next: (req) =>
-					exchange(
-						sessionManager,
-						path,
-						req,
-						encodeEnvelope(0, serialization.getI(true).serialize(req.message)),
-					).then((answer) =>
-						decode(answer, req, serialization.getO(true), limits.readMaxBytes),
-					),
-			});
+			const call = (): Promise<UnaryResponse<I, O>> =>
+				runUnaryCall<I, O>({
+					interceptors: options.interceptors as Interceptor[],
+					signal,
+					timeoutMs: effectiveTimeoutMs,
+					req: {
+						stream: false,
+						service: method.parent,
+						method,
+						requestMethod: "POST",
+						url,
+						header: requestHeader(true, effectiveTimeoutMs, header),
+						contextValues: contextValues ?? createContextValues(),
+						message,
+					},
+					next: (req) => {
+						let body: Uint8Array;
+						try {
+							body = encodeEnvelope(
+								0,
+								serialization.getI(true).serialize(req.message),
+							);
+						} catch (err: unknown) {
+							return Promise.reject(ConnectError.from(err, Code.Internal));
+						}
+						// An interceptor may have pointed the call elsewhere.
+						const target = req.url === url ? path : new URL(req.url).pathname;
+						return exchange(sessionManager, target, req, body).then((answer) =>
+							decode(
+								answer,
+								req,
+								serialization.getO(true),
+								limits.readMaxBytes,
+							),
+						);
+					},
+				});
+			// connect's transports are async functions: an interceptor that throws rejects the call, never throws.
+			try {
+				return call();
+			} catch (err: unknown) {
+				return Promise.reject(ConnectError.from(err));
+			}
 		},
 		stream: (method, signal, timeoutMs, header, input, contextValues) =>
 			streamTransport.stream(
