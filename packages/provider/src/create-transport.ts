@@ -7,16 +7,13 @@ import type { Transport } from "@connectrpc/connect";
 import {
 	createConnectTransport,
 	createGrpcTransport,
-	Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
 import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
-import { Http2Client } from "./http2/http2-client.js";
+import { GuardedHttp2SessionManager } from "./guarded-http2-session-manager.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
-import {
-	injectTraceContextInto,
-	traceContextInterceptor,
-} from "./trace-context-interceptor.js";
+import { tlsMismatchInterceptor } from "./tls-mismatch-interceptor.js";
+import { traceContextInterceptor } from "./trace-context-interceptor.js";
 
 /** A Connect transport plus the means to release its connections. */
 export interface FlagdTransport {
@@ -34,6 +31,12 @@ export interface FlagdTransport {
  * an optional custom CA, over TCP or a unix socket, and with the `:authority`/`Host` the target asks for. When the
  * authority differs from the address (envoy targets, `defaultAuthority`) or the target is a socket, the URL
  * carries the authority and a custom connection function dials the real address.
+ *
+ * Everything runs on connect-node over `node:http2` / `node:http`: over HTTP/2 the unary calls and the event
+ * stream share one session manager, so one connection. gRPC unary calls take grpc-unary-transport.ts (connect's
+ * call, header, envelope and serialization helpers on that session manager, without the generic stream
+ * pipeline); the rest is connect-node's transports. Interceptors (trace propagation, the TLS hint) see every call,
+ * unary and streaming alike.
  */
 export function createFlagdTransport(
 	config: FlagdProviderConfig,
@@ -86,57 +89,38 @@ export function createFlagdTransport(
 	const nodeOptions: import("node:http2").SecureClientSessionOptions = {};
 	if (ca !== undefined) nodeOptions.ca = ca;
 	if (dialsElsewhere) nodeOptions.createConnection = dialH2;
-	// Our own session manager, so close() can end the HTTP/2 connection instead of waiting for its idle timeout.
-	const sessionManager = new Http2SessionManager(
+	// Our own session manager, so close() can end the HTTP/2 connection instead of waiting for its idle timeout,
+	// shared by unary calls and the event stream (one connection).
+	const sessionManager = new GuardedHttp2SessionManager(
 		baseUrl,
 		config.keepAliveTime > 0 ? { pingIntervalMs: config.keepAliveTime } : {},
 		nodeOptions,
 	);
-	if (config.transport === "connect") {
-		const transport = createConnectTransport({
-			baseUrl,
-			httpVersion: "2",
-			sessionManager,
-			interceptors: interceptorsFor(config),
-		});
-		// abort() closes the session; the manager dials again on the next request.
-		return {
-			transport,
-			description,
-			resetConnections: () => sessionManager.abort(),
-			close: () => sessionManager.abort(),
-		};
-	}
-	// Unary evaluations go through our own HTTP/2 client; the event stream stays on connect-node's gRPC transport.
-	const unaryClient = new Http2Client({
-		dial: dialH2,
-		secure: config.tls,
-		keepAliveTimeMs: config.keepAliveTime,
-	});
-	const transport = createGrpcUnaryTransport({
-		client: unaryClient,
-		authority: target.authority,
-		scheme: config.tls ? "https" : "http",
-		streamTransport: createGrpcTransport({
-			baseUrl,
-			sessionManager,
-			interceptors: interceptorsFor(config),
-		}),
-		...(config.tracePropagation
-			? { onRequestHeaders: injectTraceContextInto }
-			: {}),
-	});
+	const interceptors = interceptorsFor(config);
+	const transport =
+		config.transport === "connect"
+			? createConnectTransport({
+					baseUrl,
+					httpVersion: "2",
+					sessionManager,
+					interceptors,
+				})
+			: createGrpcUnaryTransport({
+					baseUrl,
+					sessionManager,
+					interceptors,
+					streamTransport: createGrpcTransport({
+						baseUrl,
+						sessionManager,
+						interceptors,
+					}),
+				});
+	// abort() closes the session; the manager dials again on the next request.
 	return {
 		transport,
 		description,
-		resetConnections: () => {
-			sessionManager.abort();
-			unaryClient.reset();
-		},
-		close: () => {
-			sessionManager.abort();
-			unaryClient.close();
-		},
+		resetConnections: () => sessionManager.abort(),
+		close: () => sessionManager.abort(),
 	};
 }
 
@@ -187,5 +171,6 @@ function readCa(certPath: string): Buffer {
 }
 
 function interceptorsFor(config: FlagdProviderConfig) {
-	return config.tracePropagation ? [traceContextInterceptor] : [];
+	const hint = tlsMismatchInterceptor(config.tls);
+	return config.tracePropagation ? [hint, traceContextInterceptor] : [hint];
 }

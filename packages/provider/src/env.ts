@@ -1,10 +1,13 @@
 import { type OptionValue, parseOptionText } from "@flagd-ts/provider-core";
 import { FLAGD_PROVIDER_OPTION_SPECS } from "./option-table.js";
-import type { FlagdProviderOptions } from "./provider-options.js";
 
-/** Options read from the environment, with a warning for every variable that could not be used. */
+/**
+ * Options read from the environment, keyed by option name, with a warning for every variable that could not be
+ * used. Each value has the kind its option spec declares (`resolveFlagdProviderOptions` reads them as
+ * `FlagdProviderOptions`); this file does not import that type, so options and env do not import each other.
+ */
 export interface EnvOptions {
-	readonly options: FlagdProviderOptions;
+	readonly options: Readonly<Record<string, OptionValue>>;
 	readonly warnings: readonly string[];
 }
 
@@ -30,5 +33,5 @@ export function readEnvOptions(
 				`${spec.env}: ${parsed.problem}; ignored, "${spec.name}" keeps its default`,
 			);
 	}
-	return { options: options as FlagdProviderOptions, warnings };
+	return { options, warnings };
 }

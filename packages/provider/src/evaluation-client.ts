@@ -51,8 +51,10 @@ export interface EvaluationClientOptions {
  * Creates the flagd evaluation client for API v1 or v2. Numbers are resolved with `ResolveFloat` (an OpenFeature
  * number may be fractional; flagd serves integer flags through ResolveFloat too). Every unary call carries
  * `deadlineMs` as its timeout; the selector goes on every call, the event stream included, so change events
- * are scoped like evaluations. Unary calls go to `transport.unary` directly (interceptors run inside the
- * transport, so nothing is lost), which saves the promise layer of a generated client on every evaluation.
+ * are scoped like evaluations. Unary calls go to `transport.unary` directly, which is all a generated client's
+ * unary method does besides building a call-options object: the transport runs the interceptors it was created
+ * with (connect's transports call `runUnaryCall` with them), so a user's interceptor and trace propagation see
+ * every evaluation.
  */
 export function createEvaluationClient(
 	options: EvaluationClientOptions,

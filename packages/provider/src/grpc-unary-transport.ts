@@ -1,115 +1,90 @@
 /**
- * A lean gRPC transport for unary calls: the request goes out through our own HTTP/2 client (./http2/) as one
- * HEADERS frame, with the constant part of the header block encoded once per method, and one DATA frame; the
- * answer is read by a single handler object per call. Streaming calls (the event stream) are handed to
- * connect-node's gRPC transport, on its own connection.
+ * A gRPC transport whose unary calls skip connect-node's generic stream pipeline (universal client, async-iterable
+ * request and response bodies): the request is one `stream.end()` on a stream from connect-node's
+ * `Http2SessionManager`, and the response is collected by plain event listeners. Everything else is connect's own:
+ * `runUnaryCall` applies the interceptors, the deadline and the caller's signal exactly as connect's transports do;
+ * `requestHeader`, `validateResponse` and `validateTrailer` (protocol-grpc) build and check the headers;
+ * `encodeEnvelope`, `transformSplitEnvelope` and the method serializers (protocol) frame and (de)serialize with
+ * @bufbuild/protobuf. Streaming calls go to `streamTransport` (connect-node's gRPC transport on the same session
+ * manager, so one connection).
  *
- * Why: connect-node's gRPC transport spends roughly 0.4 ms of client CPU per unary call in its generic stream
- * machinery and node:http2 another ~0.1 ms; evaluations are single small messages, and the uncached evaluation
- * latency is dominated by that work (bench/provider.bench.ts). Everything the protocol asks of a client is here:
- * `grpc-timeout` plus a local deadline, cancellation through the signal, trailers-only responses, HTTP status
- * mapping, `grpc-status-details-bin`, RST_STREAM code mapping, a receive size limit and the envelope checks.
+ * Why: evaluations are single small messages, and the generic pipeline is most of the client's CPU per call
+ * (bench/provider-transport.bench.ts measures both).
  */
-import {
-	create,
-	type DescMessage,
-	type DescMethodUnary,
-	fromBinary,
-	isMessage,
-	type MessageInitShape,
-	type MessageShape,
-	toBinary,
+import type * as http2 from "node:http2";
+import type {
+	DescMessage,
+	DescMethodUnary,
+	MessageInitShape,
 } from "@bufbuild/protobuf";
 import {
 	Code,
 	ConnectError,
+	type ContextValues,
+	createContextValues,
+	type Interceptor,
 	type Transport,
+	type UnaryRequest,
 	type UnaryResponse,
 } from "@connectrpc/connect";
 import {
-	codeFromHttpStatus,
-	findTrailerError,
+	createAsyncIterable,
+	createMethodSerializationLookup,
+	createMethodUrl,
+	encodeEnvelope,
+	type MethodSerializationLookup,
+	pipeTo,
+	runUnaryCall,
+	sinkAll,
+	transformSplitEnvelope,
+} from "@connectrpc/connect/protocol";
+import {
+	headerGrpcStatus,
+	requestHeader,
+	validateResponse,
+	validateTrailer,
 } from "@connectrpc/connect/protocol-grpc";
-import { fastMessageCodec } from "@flagd-ts/protocol/fast-message-codec";
-import { encodeField, encodeHeaderBlock } from "./http2/hpack-encoder.js";
-import type { Http2Client } from "./http2/http2-client.js";
-import type {
-	Http2ClientStream,
-	Http2Fields,
-	Http2StreamHandler,
-} from "./http2/http2-client-stream.js";
-import { Http2ErrorCode } from "./http2/http2-frame.js";
-import type { Http2StreamError } from "./http2/http2-stream-error.js";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
 
 /** Options of {@link createGrpcUnaryTransport}. */
 export interface GrpcUnaryTransportOptions {
-	/** The HTTP/2 client unary calls go through. */
-	readonly client: Http2Client;
-	/** `:authority` of every call (`host:port`, or what the target asks for). */
-	readonly authority: string;
-	/** `:scheme` of every call. */
-	readonly scheme: "http" | "https";
+	readonly baseUrl: string;
+	/** The session manager unary calls go through (the stream transport's, so both share one connection). */
+	readonly sessionManager: Http2SessionManager;
+	readonly interceptors: readonly Interceptor[];
 	/** Carries streaming calls. */
 	readonly streamTransport: Transport;
-	/** Largest response message accepted, in bytes (gRPC's default receive limit is 4 MiB). */
+	/** Largest response message accepted, in bytes. @default 0xffffffff (connect's default) */
 	readonly readMaxBytes?: number;
-	/** Called with the outgoing headers of each unary call (trace context propagation). */
-	readonly onRequestHeaders?: (headers: Record<string, string>) => void;
-	/** `user-agent` of every unary call. */
-	readonly userAgent?: string;
-	/** How long a connection whose call passed its deadline may take to answer a PING before it is dropped, in ms. */
-	readonly probeTimeoutMs?: number;
 }
 
-const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
-const DEFAULT_PROBE_TIMEOUT_MS = 2000;
-const ENVELOPE_HEADER_BYTES = 5;
-/** Encoded header fields kept for reuse (call headers such as Flagd-Selector and grpc-timeout repeat). */
-const FIELD_CACHE_LIMIT = 256;
-/** Connection-level fields HTTP/2 forbids (RFC 9113 §8.2.2); `host` is carried by `:authority`. */
-const FORBIDDEN_FIELDS = new Set([
-	"connection",
-	"keep-alive",
-	"proxy-connection",
-	"transfer-encoding",
-	"upgrade",
-	"host",
-]);
+/** gRPC's mapping of HTTP/2 RST_STREAM codes (connect-node's, with its message), for a stream without an answer. */
+const RESET_CODES: Readonly<Record<number, [string, Code]>> = {
+	1: ["PROTOCOL_ERROR", Code.Internal],
+	2: ["INTERNAL_ERROR", Code.Internal],
+	3: ["FLOW_CONTROL_ERROR", Code.Internal],
+	4: ["SETTINGS_TIMEOUT", Code.Internal],
+	5: ["STREAM_CLOSED", Code.Internal],
+	6: ["FRAME_SIZE_ERROR", Code.Internal],
+	7: ["REFUSED_STREAM", Code.Unavailable],
+	8: ["CANCEL", Code.Canceled],
+	9: ["COMPRESSION_ERROR", Code.Internal],
+	10: ["CONNECT_ERROR", Code.Internal],
+	11: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
+	12: ["INADEQUATE_SECURITY", Code.PermissionDenied],
+	13: ["HTTP_1_1_REQUIRED", Code.Internal],
+};
 
 /** See the file comment. */
 export function createGrpcUnaryTransport(
 	options: GrpcUnaryTransportOptions,
 ): Transport {
-	const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
-	const userAgent = options.userAgent ?? "flagd-ts-provider";
-	const probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-	// Keyed by the method descriptor, so a call builds no path string.
-	const fixedBlocks = new Map<DescMethodUnary, Uint8Array>();
-	const fieldCache = new Map<string, Uint8Array>();
-	const fixedBlock = (method: DescMethodUnary): Uint8Array => {
-		let block = fixedBlocks.get(method);
-		if (block === undefined) {
-			block = encodeHeaderBlock([
-				[":method", "POST"],
-				[":scheme", options.scheme],
-				[":path", `/${method.parent.typeName}/${method.name}`],
-				[":authority", options.authority],
-				["content-type", "application/grpc+proto"],
-				["te", "trailers"],
-			]);
-			fixedBlocks.set(method, block);
-		}
-		return block;
-	};
-	const field = (name: string, value: string): Uint8Array => {
-		const key = `${name}\0${value}`;
-		let encoded = fieldCache.get(key);
-		if (encoded === undefined) {
-			encoded = encodeField(name, value);
-			if (fieldCache.size >= FIELD_CACHE_LIMIT) fieldCache.clear();
-			fieldCache.set(key, encoded);
-		}
-		return encoded;
+	const { sessionManager, streamTransport } = options;
+	// URL, path and serializers per method, made on its first call.
+	const perMethod = new Map<DescMethodUnary, PreparedMethod>();
+	const limits = {
+		readMaxBytes: options.readMaxBytes ?? 0xffffffff,
+		writeMaxBytes: 0xffffffff,
 	};
 	return {
 		unary<I extends DescMessage, O extends DescMessage>(
@@ -117,66 +92,73 @@ export function createGrpcUnaryTransport(
 			signal: AbortSignal | undefined,
 			timeoutMs: number | undefined,
 			header: HeadersInit | undefined,
-			input: MessageInitShape<I>,
+			message: MessageInitShape<I>,
+			contextValues?: ContextValues,
 		): Promise<UnaryResponse<I, O>> {
-			if (signal?.aborted) return Promise.reject(abortError(signal));
-			const headers: Record<string, string> = {};
-			if (header !== undefined) copyHeaders(header, headers);
-			headers["user-agent"] ??= userAgent;
-			if (timeoutMs !== undefined) headers["grpc-timeout"] = `${timeoutMs}m`;
-			options.onRequestHeaders?.(headers);
-			let block: Uint8Array;
-			let body: Uint8Array;
-			try {
-				block = headerBlock(
-					fixedBlock(method as DescMethodUnary),
-					headers,
-					field,
-				);
-				body = encodeRequest(method.input, input);
-			} catch (err: unknown) {
-				return Promise.reject(ConnectError.from(err, Code.Internal));
-			}
-			const decoder = fastMessageCodec(method.output);
-			return new Promise<RawAnswer>((resolve, reject) => {
-				const call = new UnaryCall(
-					resolve,
-					reject,
-					signal,
-					timeoutMs,
-					readMaxBytes,
-					options.client,
-					probeTimeoutMs,
-				);
-				call.stream = options.client.request(block, body, call);
-				if (call.settled) call.stream.cancel();
-			}).then((answer) => {
-				const message = (
-					decoder === undefined
-						? fromBinary(method.output, answer.payload)
-						: decoder.decode(answer.payload)
-				) as MessageShape<O>;
-				// Headers objects are built only when asked for (onHeader/onTrailer); evaluations never ask.
-				let header: Headers | undefined;
-				let trailer: Headers | undefined;
-				return {
-					stream: false,
-					service: method.parent,
-					method,
-					message,
-					get header() {
-						header ??= toHeaders(answer.header);
-						return header;
-					},
-					get trailer() {
-						trailer ??= toHeaders(answer.trailer);
-						return trailer;
-					},
+			let prepared = perMethod.get(method) as PreparedMethod<I, O> | undefined;
+			if (prepared === undefined) {
+				const url = createMethodUrl(options.baseUrl, method);
+				prepared = {
+					url,
+					path: new URL(url).pathname,
+					serialization: createMethodSerializationLookup(
+						method,
+						undefined,
+						undefined,
+						limits,
+					),
 				};
-			});
+				perMethod.set(method, prepared as unknown as PreparedMethod);
+			}
+			const { url, path, serialization } = prepared;
+			const effectiveTimeoutMs =
+				timeoutMs !== undefined && timeoutMs <= 0 ? undefined : timeoutMs;
+			const call = (): Promise<UnaryResponse<I, O>> =>
+				runUnaryCall<I, O>({
+					interceptors: options.interceptors as Interceptor[],
+					signal,
+					timeoutMs: effectiveTimeoutMs,
+					req: {
+						stream: false,
+						service: method.parent,
+						method,
+						requestMethod: "POST",
+						url,
+						header: requestHeader(true, effectiveTimeoutMs, header),
+						contextValues: contextValues ?? createContextValues(),
+						message,
+					},
+					next: (req) => {
+						let body: Uint8Array;
+						try {
+							body = encodeEnvelope(
+								0,
+								serialization.getI(true).serialize(req.message),
+							);
+						} catch (err: unknown) {
+							return Promise.reject(ConnectError.from(err, Code.Internal));
+						}
+						// An interceptor may have pointed the call elsewhere.
+						const target = req.url === url ? path : new URL(req.url).pathname;
+						return exchange(sessionManager, target, req, body).then((answer) =>
+							decode(
+								answer,
+								req,
+								serialization.getO(true),
+								limits.readMaxBytes,
+							),
+						);
+					},
+				});
+			// connect's transports are async functions: an interceptor that throws rejects the call, never throws.
+			try {
+				return call();
+			} catch (err: unknown) {
+				return Promise.reject(ConnectError.from(err));
+			}
 		},
 		stream: (method, signal, timeoutMs, header, input, contextValues) =>
-			options.streamTransport.stream(
+			streamTransport.stream(
 				method,
 				signal,
 				timeoutMs,
@@ -187,337 +169,200 @@ export function createGrpcUnaryTransport(
 	};
 }
 
-/** The method's fixed fields followed by the call's own, as one HPACK block. */
-function headerBlock(
-	fixed: Uint8Array,
-	headers: Record<string, string>,
-	field: (name: string, value: string) => Uint8Array,
-): Uint8Array {
-	const parts: Uint8Array[] = [];
-	let length = fixed.length;
-	for (const name of Object.keys(headers)) {
-		if (name.startsWith(":") || FORBIDDEN_FIELDS.has(name)) continue;
-		if (name === "content-type" || name === "te") continue;
-		const encoded = field(name, headers[name] as string);
-		parts.push(encoded);
-		length += encoded.length;
-	}
-	const block = new Uint8Array(length);
-	block.set(fixed, 0);
-	let at = fixed.length;
-	for (const part of parts) {
-		block.set(part, at);
-		at += part.length;
-	}
-	return block;
+interface PreparedMethod<
+	I extends DescMessage = DescMessage,
+	O extends DescMessage = DescMessage,
+> {
+	readonly url: string;
+	readonly path: string;
+	readonly serialization: MethodSerializationLookup<I, O>;
 }
 
-const NO_FIELDS: Http2Fields = Object.freeze(Object.create(null));
-
-interface RawAnswer {
-	readonly payload: Uint8Array;
-	readonly header: Http2Fields;
-	readonly trailer: Http2Fields;
+interface Answer {
+	readonly status: number;
+	readonly header: Headers;
+	readonly trailer: Headers;
+	readonly body: Buffer;
 }
 
-/**
- * One call: one promise, one deadline timer and one abort listener from the start of the dial to the last byte.
- * The deadline and the signal apply while the client dials too: an unreachable host (SYN timeout, stalled TLS
- * handshake) must not outlast the call's deadline.
- */
-class UnaryCall implements Http2StreamHandler {
-	stream: Http2ClientStream | undefined;
-	settled = false;
-	private header: Http2Fields | undefined;
-	private readonly chunks: Buffer[] = [];
-	private received = 0;
-	private readonly timer: NodeJS.Timeout | undefined;
-	private readonly onAbort: (() => void) | undefined;
-
-	constructor(
-		private readonly resolve: (answer: RawAnswer) => void,
-		private readonly reject: (error: ConnectError) => void,
-		private readonly signal: AbortSignal | undefined,
-		timeoutMs: number | undefined,
-		private readonly readMaxBytes: number,
-		private readonly client: Http2Client,
-		private readonly probeTimeoutMs: number,
-	) {
-		if (signal !== undefined) {
-			this.onAbort = () => this.fail(abortError(signal));
-			signal.addEventListener("abort", this.onAbort, { once: true });
-		}
-		if (timeoutMs !== undefined) {
-			this.timer = setTimeout(() => {
-				// No answer in time: the connection may be black-holed; a PING tells.
-				if (this.stream !== undefined && !this.settled)
-					this.client.probe(this.stream, this.probeTimeoutMs);
-				this.fail(deadlineError(timeoutMs));
-			}, timeoutMs);
-			this.timer.unref();
-		}
-	}
-
-	onHeaders(fields: Http2Fields, endStream: boolean): void {
-		if (this.settled) return;
-		if (this.header === undefined) {
-			this.header = fields;
-			const status = fields[":status"];
-			if (status !== "200") {
-				const code = Number(status);
-				this.fail(
-					new ConnectError(
-						`HTTP ${status}`,
-						codeFromHttpStatus(code),
-						toHeaders(fields),
-					),
-				);
-				return;
-			}
-			const contentType = fields["content-type"] ?? "";
-			if (!/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
-				this.fail(
-					new ConnectError(
-						`unsupported content type ${contentType}`,
-						Code.Unknown,
-					),
-				);
-				return;
-			}
-			// A trailers-only response carries the status in the headers.
-			if (endStream) this.complete(fields, fields);
-			return;
-		}
-		this.complete(this.header, fields);
-	}
-
-	onData(chunk: Buffer, endStream: boolean): void {
-		if (this.settled) return;
-		this.received += chunk.length;
-		if (this.received > this.readMaxBytes + ENVELOPE_HEADER_BYTES) {
-			this.fail(
-				new ConnectError(
-					`message size is larger than configured readMaxBytes ${this.readMaxBytes}`,
-					Code.ResourceExhausted,
-				),
-			);
-			return;
-		}
-		this.chunks.push(chunk);
-		// Ended without trailers: only a status in the headers could complete it.
-		if (endStream) this.complete(this.header as Http2Fields, NO_FIELDS);
-	}
-
-	onFailure(error: Http2StreamError): void {
-		if (this.settled) return;
-		// The stream is over: nothing to cancel.
-		this.stream = undefined;
-		this.fail(streamError(error));
-	}
-
-	private complete(header: Http2Fields, trailer: Http2Fields): void {
-		const source = trailer["grpc-status"] === undefined ? header : trailer;
-		const status = source["grpc-status"];
-		if (status === undefined) {
-			this.fail(
-				new ConnectError("protocol error: missing status", Code.Internal),
-			);
-			return;
-		}
-		let statusError: ConnectError | undefined;
-		try {
-			statusError =
-				status === "0" && source["grpc-status-details-bin"] === undefined
-					? undefined
-					: findTrailerError(toHeaders(source));
-		} catch (err: unknown) {
-			// Undecodable grpc-status-details-bin: connect throws (DataLoss). This runs inside the connection's socket
-			// callback, where a throw would be an uncaught exception in the user's process.
-			statusError = ConnectError.from(err, Code.Internal);
-		}
-		if (statusError !== undefined) {
-			this.fail(statusError);
-			return;
-		}
-		const parsed = unenvelope(this.chunks, this.received, this.readMaxBytes);
-		if (!(parsed instanceof Uint8Array)) {
-			this.fail(parsed);
-			return;
-		}
-		this.settle();
-		this.resolve({ payload: parsed, header, trailer });
-	}
-
-	private fail(error: ConnectError): void {
-		if (this.settled) return;
-		this.settle();
-		this.stream?.cancel();
-		this.reject(error);
-	}
-
-	private settle(): void {
-		this.settled = true;
-		if (this.timer !== undefined) clearTimeout(this.timer);
-		if (this.onAbort !== undefined)
-			this.signal?.removeEventListener("abort", this.onAbort);
-	}
+/** One HTTP/2 request/response on the session manager, bounded by the request's signal. */
+function exchange(
+	sessionManager: Http2SessionManager,
+	path: string,
+	req: UnaryRequest,
+	body: Uint8Array,
+): Promise<Answer> {
+	const { signal } = req;
+	if (signal.aborted) return Promise.reject(abortError(signal));
+	return sessionManager
+		.request("POST", path, toNodeHeaders(req.header), {})
+		.then(
+			(stream) =>
+				new Promise<Answer>((resolve, reject) => {
+					let status = 0;
+					let header = new Headers();
+					const trailer = new Headers();
+					const chunks: Buffer[] = [];
+					let settled = false;
+					const settle = (error: ConnectError | undefined): void => {
+						if (settled) return;
+						settled = true;
+						signal.removeEventListener("abort", onAbort);
+						if (error === undefined) {
+							resolve({
+								status,
+								header,
+								trailer,
+								body:
+									chunks.length === 1
+										? (chunks[0] as Buffer)
+										: Buffer.concat(chunks),
+							});
+						} else {
+							if (!stream.closed) stream.close(0x8);
+							reject(error);
+						}
+					};
+					const onAbort = (): void => settle(abortError(signal));
+					// The signal may have fired while the session manager was dialling.
+					if (signal.aborted) {
+						onAbort();
+						return;
+					}
+					signal.addEventListener("abort", onAbort);
+					stream.on("response", (fields) => {
+						status = Number(fields[":status"] ?? 0);
+						header = toWebHeaders(fields);
+					});
+					stream.on("data", (chunk: Buffer) => {
+						chunks.push(chunk);
+						sessionManager.notifyResponseByteRead(stream);
+					});
+					stream.on("trailers", (fields) => {
+						toWebHeaders(fields).forEach((value, key) => {
+							trailer.append(key, value);
+						});
+					});
+					stream.on("error", (err: unknown) => settle(fromNodeError(err)));
+					stream.on("close", () => {
+						const reset = RESET_CODES[stream.rstCode ?? 0];
+						settle(
+							reset === undefined
+								? undefined
+								: new ConnectError(
+										`http/2 stream closed with error code ${reset[0]} (0x${(stream.rstCode ?? 0).toString(16)})`,
+										reset[1],
+									),
+						);
+					});
+					stream.end(body);
+				}),
+		);
 }
 
-function abortError(signal: AbortSignal): ConnectError {
-	return new ConnectError(
-		`operation was aborted: ${String(signal.reason)}`,
-		Code.Canceled,
-	);
-}
-
-function deadlineError(timeoutMs: number): ConnectError {
-	return new ConnectError(
-		`the operation timed out after ${timeoutMs} ms`,
-		Code.DeadlineExceeded,
-	);
-}
-
-/** The request as one gRPC envelope (flags 0, big-endian length, message). */
-function encodeRequest<I extends DescMessage>(
-	desc: I,
-	input: MessageInitShape<I>,
-): Uint8Array {
-	let frame = fastMessageCodec(desc)?.encode(
-		input as object,
-		ENVELOPE_HEADER_BYTES,
-	);
-	if (frame === undefined) {
-		const message = isMessage(input, desc)
-			? input
-			: create(desc, input as MessageInitShape<I>);
-		const payload = toBinary(desc, message);
-		frame = new Uint8Array(ENVELOPE_HEADER_BYTES + payload.length);
-		frame.set(payload, ENVELOPE_HEADER_BYTES);
-	}
-	frame[0] = 0;
-	new DataView(frame.buffer, frame.byteOffset).setUint32(
-		1,
-		frame.length - ENVELOPE_HEADER_BYTES,
-	);
-	return frame;
-}
-
-/** The single message of a unary response, or the protocol error describing why there is not exactly one. */
-function unenvelope(
-	chunks: readonly Buffer[],
-	total: number,
+/** Checks the answer and parses its one message, as connect's gRPC transport does for a unary call. */
+async function decode<I extends DescMessage, O extends DescMessage>(
+	answer: Answer,
+	req: UnaryRequest<I, O>,
+	serializer: { parse(data: Uint8Array): UnaryResponse<I, O>["message"] },
 	readMaxBytes: number,
-): Uint8Array | ConnectError {
-	const data =
-		chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
-	if (data.length < ENVELOPE_HEADER_BYTES) {
-		return new ConnectError(
-			data.length === 0
-				? "protocol error: missing output message for unary method"
-				: "protocol error: premature end of stream",
-			data.length === 0 ? Code.Unimplemented : Code.Internal,
+): Promise<UnaryResponse<I, O>> {
+	const { headerError } = validateResponse(answer.status, answer.header);
+	const envelopes = await pipeTo(
+		createAsyncIterable([new Uint8Array(answer.body)]),
+		transformSplitEnvelope(readMaxBytes),
+		sinkAll(),
+	);
+	validateTrailer(answer.trailer, answer.header);
+	const envelope = envelopes[0];
+	if (envelope === undefined) {
+		if (headerError) throw headerError;
+		throw new ConnectError(
+			"protocol error: missing output message for unary method",
+			answer.trailer.has(headerGrpcStatus) ? Code.Unimplemented : Code.Unknown,
 		);
 	}
-	const flags = data[0] as number;
-	if ((flags & 0b1) !== 0) {
-		return new ConnectError(
-			"protocol error: received a compressed message, but no compression was negotiated",
-			Code.Internal,
-		);
-	}
-	const length = data.readUInt32BE(1);
-	if (length > readMaxBytes) {
-		return new ConnectError(
-			`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
-			Code.ResourceExhausted,
-		);
-	}
-	const end = ENVELOPE_HEADER_BYTES + length;
-	if (data.length < end) {
-		return new ConnectError(
-			"protocol error: premature end of stream",
-			Code.Internal,
-		);
-	}
-	if (data.length > end) {
-		return new ConnectError(
+	if (envelopes.length > 1) {
+		throw new ConnectError(
 			"protocol error: received extra output message for unary method",
 			Code.Unimplemented,
 		);
 	}
-	return data.subarray(ENVELOPE_HEADER_BYTES, end);
-}
-
-/** The gRPC status of a stream that ended without an answer (PROTOCOL-HTTP2.md, "Errors"). */
-function streamError(error: Http2StreamError): ConnectError {
-	switch (error.kind) {
-		case "reset":
-			return resetError(error.http2Code, error.message);
-		case "protocol":
-			return new ConnectError(
-				error.message,
-				Code.Internal,
-				undefined,
-				undefined,
-				error,
-			);
-		default:
-			// Refused streams were not processed, and a lost connection means the daemon cannot be reached.
-			return new ConnectError(
-				error.message === "connection closed"
-					? "connection closed before the answer"
-					: error.message,
-				Code.Unavailable,
-				undefined,
-				undefined,
-				error,
-			);
+	if (headerError) {
+		throw new ConnectError(
+			"protocol error: received output message for unary method with error status",
+			Code.Unknown,
+		);
 	}
-}
-
-/** gRPC's mapping of HTTP/2 RST_STREAM codes. */
-function resetError(rstCode: number, message: string): ConnectError {
-	switch (rstCode) {
-		case Http2ErrorCode.REFUSED_STREAM:
-		case Http2ErrorCode.NO_ERROR:
-			// NO_ERROR before an answer: the server gave up on the stream without saying why.
-			return new ConnectError(message, Code.Unavailable);
-		case Http2ErrorCode.CANCEL:
-			return new ConnectError(message, Code.Canceled);
-		case Http2ErrorCode.ENHANCE_YOUR_CALM:
-			return new ConnectError(message, Code.ResourceExhausted);
-		case Http2ErrorCode.INADEQUATE_SECURITY:
-			return new ConnectError(message, Code.PermissionDenied);
-		default:
-			return new ConnectError(message, Code.Internal);
+	if ((envelope.flags & 0b1) !== 0) {
+		throw new ConnectError(
+			"protocol error: received compressed output, but no compression was negotiated",
+			Code.Internal,
+		);
 	}
+	return {
+		stream: false,
+		service: req.service,
+		method: req.method,
+		header: answer.header,
+		message: serializer.parse(envelope.data),
+		trailer: answer.trailer,
+	};
 }
 
-function copyHeaders(from: HeadersInit, to: Record<string, string>): void {
-	if (from instanceof Headers) {
-		from.forEach((value, key) => {
-			to[key] = value;
-		});
-	} else if (Array.isArray(from)) {
-		for (const [key, value] of from as [string, string][]) {
-			to[key.toLowerCase()] = value;
+/** Node error codes → gRPC codes, as connect-node maps them (its helper is not exported). */
+const NODE_ERROR_CODES: Readonly<Record<string, Code>> = {
+	ERR_STREAM_WRITE_AFTER_END: Code.Aborted,
+	ERR_STREAM_DESTROYED: Code.Aborted,
+	ERR_HTTP2_INVALID_STREAM: Code.Aborted,
+	ECONNRESET: Code.Aborted,
+	ETIMEDOUT: Code.Unavailable,
+	ENOTFOUND: Code.Unavailable,
+	EAI_AGAIN: Code.Unavailable,
+	ECONNREFUSED: Code.Unavailable,
+};
+
+function fromNodeError(err: unknown): ConnectError {
+	let code = Code.Internal;
+	for (
+		let e: unknown = err, depth = 0;
+		e instanceof Error && depth < 8;
+		depth++
+	) {
+		const mapped = NODE_ERROR_CODES[String((e as { code?: unknown }).code)];
+		if (mapped !== undefined) {
+			code = mapped;
+			break;
 		}
-	} else {
-		for (const key of Object.keys(from)) {
-			to[key.toLowerCase()] = (from as Record<string, string>)[key] as string;
-		}
+		e = e.cause;
 	}
+	return ConnectError.from(err, code);
 }
 
-/** The response fields as Headers; fields that Headers rejects (names or values HPACK allows but fetch does not) are left out. */
-function toHeaders(fields: Http2Fields): Headers {
+function abortError(signal: AbortSignal): ConnectError {
+	return ConnectError.from(signal.reason, Code.Canceled);
+}
+
+function toNodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
+	const out: http2.OutgoingHttpHeaders = Object.create(null);
+	headers.forEach((value, key) => {
+		out[key] = value;
+	});
+	return out;
+}
+
+function toWebHeaders(
+	fields: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader,
+): Headers {
 	const headers = new Headers();
 	for (const key of Object.keys(fields)) {
 		if (key.startsWith(":")) continue;
+		const value = fields[key];
 		try {
-			headers.set(key, fields[key] as string);
+			if (Array.isArray(value)) for (const v of value) headers.append(key, v);
+			else if (value !== undefined) headers.append(key, String(value));
 		} catch {
-			// Not representable; the field cannot matter to gRPC, whose fields are all valid tokens.
+			// A field fetch's Headers rejects (allowed by HTTP/2, invalid for fetch) cannot be a gRPC field: skip it.
 		}
 	}
 	return headers;

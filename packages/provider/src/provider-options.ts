@@ -142,7 +142,7 @@ export function resolveFlagdProviderOptions(
 		NODE_OPTION_SPECS,
 		options,
 	) as FlagdProviderOptions;
-	const e = fromEnv.options;
+	const e = fromEnv.options as FlagdProviderOptions;
 	const offlineFlagSourcePath =
 		o.offlineFlagSourcePath ?? e.offlineFlagSourcePath;
 	const resolver = resolveResolver(

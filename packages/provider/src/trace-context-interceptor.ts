@@ -23,12 +23,6 @@ const HEADER_SETTER: TextMapSetter<Headers> = {
 	},
 };
 
-const RECORD_SETTER: TextMapSetter<Record<string, string>> = {
-	set(carrier, key, value) {
-		carrier[key.toLowerCase()] = value;
-	},
-};
-
 /** See the file comment. */
 export const traceContextInterceptor: Interceptor = (next) => (request) => {
 	injectTraceContext(request.header);
@@ -37,31 +31,16 @@ export const traceContextInterceptor: Interceptor = (next) => (request) => {
 
 /** Writes the active OTel context into `headers` (exported for transports built outside this package). */
 export function injectTraceContext(headers: Headers): void {
-	inject(headers, HEADER_SETTER, (key) => headers.has(key));
-}
-
-/** {@link injectTraceContext} for a plain header record with lower-case keys (the lean unary gRPC transport). */
-export function injectTraceContextInto(headers: Record<string, string>): void {
-	inject(headers, RECORD_SETTER, (key) => headers[key] !== undefined);
-}
-
-function inject<C>(
-	carrier: C,
-	setter: TextMapSetter<C>,
-	has: (key: string) => boolean,
-): void {
 	const active = context.active();
-	propagation.inject(active, carrier, setter);
-	if (has("traceparent")) return;
+	propagation.inject(active, headers, HEADER_SETTER);
+	if (headers.has("traceparent")) return;
 	const spanContext = trace.getSpanContext(active);
 	if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
 	const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, "0");
-	setter.set(
-		carrier,
+	headers.set(
 		"traceparent",
 		`00-${spanContext.traceId}-${spanContext.spanId}-${flags}`,
 	);
 	const state = spanContext.traceState?.serialize();
-	if (state !== undefined && state !== "")
-		setter.set(carrier, "tracestate", state);
+	if (state !== undefined && state !== "") headers.set("tracestate", state);
 }
