@@ -147,7 +147,9 @@ function readTargeting(
 				overflow.kind === "nodes"
 					? `inlining $evaluators references would copy more than ${MAX_INLINED_REF_NODES} JSON nodes into the document's rules (evaluators referencing each other repeatedly grow exponentially); the document is rejected`
 					: `inlining $ref evaluators nests this rule deeper than ${MAX_INLINED_RULE_DEPTH} levels; the document is rejected`,
-				key,
+				// The node budget is the document's, not this flag's: every later flag with a reference would be cut
+				// short too, so the whole document is refused (no flag key) and the last good one kept.
+				overflow.kind === "nodes" ? undefined : key,
 			);
 		}
 		if (overflow.kind === "nodes") ctx.refBudget.overflowReported = true;
