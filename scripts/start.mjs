@@ -59,6 +59,15 @@ function startedAddresses(line) {
 	);
 }
 
+/**
+ * The curl command for a URL. `-sS`: quiet, but errors are shown. Over https the daemon usually serves a development
+ * certificate curl does not trust, so the line adds `-k` (skip verification: fine for a local daemon; with a
+ * certificate from a CA curl trusts, or `--cacert <ca file>`, drop it).
+ */
+function curlFor(url) {
+	return url?.startsWith("https:") ? "curl -sS -k" : "curl -sS";
+}
+
 function printHints(addresses) {
 	const { evaluation, management, sync, ofrep } = addresses;
 	const context = '{"context":{"email":"me@example.com"}}';
@@ -71,11 +80,11 @@ function printHints(addresses) {
 		`  management (/healthz /readyz /metrics)  ${management}`,
 		"",
 		"Try:",
-		`  curl -s -X POST ${ofrep}/ofrep/v1/evaluate/flags/show-welcome-banner -H 'Content-Type: application/json' -d '${context}'`,
+		`  ${curlFor(ofrep)} -X POST ${ofrep}/ofrep/v1/evaluate/flags/show-welcome-banner -H 'Content-Type: application/json' -d '${context}'`,
 	];
 	if (evaluation?.startsWith("http")) {
 		lines.push(
-			`  curl -s -X POST ${evaluation}/flagd.evaluation.v1.Service/ResolveAll -H 'Content-Type: application/json' -d '${context}'`,
+			`  ${curlFor(evaluation)} -X POST ${evaluation}/flagd.evaluation.v1.Service/ResolveAll -H 'Content-Type: application/json' -d '${context}'`,
 		);
 	}
 	lines.push("");

@@ -1,6 +1,6 @@
 // The `flagd` CLI as users run it: real child processes (`node --import tsx packages/daemon/src/cli/main.ts …`) on
 // port 0 bound to 127.0.0.1, real HTTP requests, real signals. `npm start` is exercised through scripts/start.mjs.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import {
 	it,
 	jest,
 } from "@jest/globals";
+import { createTlsFixtures } from "../../../../test/support/tls-fixtures.js";
 import { DAEMON_FLAGS } from "../config/daemon-flags.js";
 
 const repoRoot = resolve(__dirname, "../../../..");
@@ -586,7 +587,7 @@ describe("npm start (scripts/start.mjs)", () => {
 			(l) => l.trim().startsWith("curl ") && l.includes("/ofrep/"),
 		);
 		const match =
-			/curl -s -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(
+			/curl -sS -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(
 				curl,
 			);
 		expect(match).not.toBeNull();
@@ -614,6 +615,67 @@ describe("npm start (scripts/start.mjs)", () => {
 
 		spawned.child.kill("SIGTERM");
 		expect((await spawned.exited).code).toBe(0);
+	});
+});
+
+describe("npm start with TLS", () => {
+	it("prints curl lines that work against the daemon's self-signed certificate", async () => {
+		const tls = createTlsFixtures();
+		const spawned = spawnNode([
+			join(repoRoot, "scripts/start.mjs"),
+			"-p",
+			"0",
+			"-m",
+			"0",
+			"-g",
+			"0",
+			"-r",
+			"0",
+			"-c",
+			tls.serverCertPath,
+			"-k",
+			tls.serverKeyPath,
+		]);
+		try {
+			const curl = await spawned.waitForLine(
+				(l) => l.trim().startsWith("curl ") && l.includes("/ofrep/"),
+			);
+			const match =
+				/curl -sS -k -X POST (https:\/\/\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(
+					curl,
+				);
+			expect(match).not.toBeNull();
+			const [, url, body] = match as RegExpExecArray;
+			// Run the printed command itself with the real curl: it must print the flag, not an error.
+			let out = "";
+			await eventually(async () => {
+				const run = spawnSync(
+					"curl",
+					[
+						"-sS",
+						"-k",
+						"-X",
+						"POST",
+						url as string,
+						"-H",
+						"Content-Type: application/json",
+						"-d",
+						body as string,
+					],
+					{ encoding: "utf8", timeout: 10_000 },
+				);
+				out = run.stdout;
+				return run.status === 0 && out.includes('"value":true');
+			});
+			expect(JSON.parse(out)).toMatchObject({
+				key: "show-welcome-banner",
+				value: true,
+			});
+		} finally {
+			spawned.child.kill("SIGTERM");
+			await spawned.exited;
+			tls.remove();
+		}
 	});
 });
 
