@@ -4,7 +4,7 @@
 // `npm pack`, runs @arethetypeswrong/cli on each tarball, and loads each packed package from a consumer project with
 // both `import` and `require` (and runs the packed daemon's `flagd` bin).
 //
-// The consumer project installs the tarballs with `npm install --offline` (plus the peer dependencies they declare,
+// The consumer project installs the tarballs with `npm install --prefer-offline` (plus the peer dependencies they declare,
 // at the workspace's versions, optional dependencies omitted): everything is in the npm cache after the workspace's own
 // `npm install`, it takes ~7 s here and runs while attw does. Where the cache is cold, `--link-deps` builds the consumer's node_modules from
 // links to the workspace's third-party packages plus the unpacked tarballs instead; that variant cannot prove that
@@ -15,7 +15,7 @@
 //                                        [--link-deps]
 //   --root-build  build with the root `npm run build` (one package after another) instead of the same package
 //                 scripts started as soon as their sibling dependencies are built (the default: faster on 2 cores)
-//   --link-deps   link the consumer's dependencies instead of `npm install --offline` (cold npm cache)
+//   --link-deps   link the consumer's dependencies instead of `npm install --prefer-offline` (no registry reachable)
 //   --budget      print the time budget of every step and their sum as JSON, and exit (package-check/step-budgets.mjs)
 // Exit code 0 when no problem was found, 1 when problems were found (the report lists them), 2 when the check could
 // not run to the end (e.g. a package does not build). The report lists every finding, and the Jest test in test/packaging reads it.

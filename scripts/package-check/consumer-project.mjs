@@ -118,10 +118,10 @@ export async function typecheckConsumer(consumer, reports, timeoutMs) {
 }
 
 /**
- * The consumer project: `npm install --offline` of the tarballs plus the peer dependencies they declare (at the
+ * The consumer project: `npm install --prefer-offline` of the tarballs plus the peer dependencies they declare (at the
  * versions the workspace has installed, so all of it is in the npm cache). This is what a user gets, with npm's own
  * bin links and dependency resolution; `--link-deps` replaces it with the linked variant (see the top of this file)
- * where the npm cache is cold and `--offline` cannot work. `--omit=optional` leaves out the daemon's Kubernetes and
+ * where the registry cannot be reached. `--omit=optional` leaves out the daemon's Kubernetes and
  * cloud SDKs (7 s instead of 20-50 s here): nothing in the check loads them, and the packed daemon then also proves
  * it starts without them, as its README promises.
  */
@@ -138,7 +138,7 @@ export async function installConsumer(
 			if (optional[name]?.optional !== true) peers.add(name);
 		}
 	}
-	// The version the workspace has installed is in the npm cache, which `--offline` needs.
+	// The version the workspace has installed is in the npm cache, which `--prefer-offline` uses.
 	const peerSpecs = [...peers].sort().map((name) => {
 		const installed = join(repoRoot, "node_modules", name, "package.json");
 		if (!existsSync(installed)) {
@@ -150,7 +150,7 @@ export async function installConsumer(
 	});
 	const args = [
 		"install",
-		"--offline",
+		"--prefer-offline",
 		"--no-audit",
 		"--no-fund",
 		"--ignore-scripts",

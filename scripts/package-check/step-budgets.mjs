@@ -20,7 +20,7 @@ const COST = {
 	buildPerKbMs: 40,
 	/** `npm pack --workspaces` of all packages. */
 	packMs: 4_000,
-	/** `npm install --offline` of the tarballs into the consumer (~7 s idle). */
+	/** `npm install --prefer-offline` of the tarballs into the consumer (~7 s idle). */
 	installMs: 15_000,
 	/** attw over one tarball. */
 	attwMs: 5_000,

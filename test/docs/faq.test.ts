@@ -112,7 +112,7 @@ describe("docs/faq.md", () => {
 		expect(result.stdout).toBe(result.expected);
 		expect(result.code).toBe(0);
 		expect(result.stderr).toContain(
-			"event stream lost (stream ended by the server); serving cached values while reconnecting",
+			"event stream lost (stream ended by the server); reconnecting in ",
 		);
 	});
 

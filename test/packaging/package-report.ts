@@ -62,7 +62,7 @@ export interface PackageReport {
 export interface CheckReport {
 	readonly work: string;
 	readonly consumer: string;
-	/** "npm-install": the consumer installed the tarballs with `npm install --offline` (the default). */
+	/** "npm-install": the consumer installed the tarballs with `npm install --prefer-offline` (the default). */
 	readonly consumerMode: "npm-install" | "linked";
 	readonly timings: Record<string, number>;
 	readonly packages: readonly PackageReport[];

@@ -1,7 +1,7 @@
 /**
  * Every package in packages/ as a user gets it from npm: built from a clean copy of the repository (no dist/, no
  * generated code), packed with `npm pack`, checked with @arethetypeswrong/cli, installed into a consumer project with
- * `npm install --offline <tarballs>` (the npm cache is warm after the workspace's own install) and loaded there by
+ * `npm install --prefer-offline <tarballs>` (the npm cache is warm after the workspace's own install) and loaded there by
  * `import` and `require`. The README examples of protocol,
  * evaluator and daemon run against those packed packages, including a packed `flagd` started as a real process.
  */

@@ -121,15 +121,9 @@ export class HttpSync implements SyncSource {
 	}
 
 	async *sync(signal: AbortSignal): AsyncIterable<SyncPayload> {
-		const first = await this.fetchSnapshot(signal, false);
-		if (first.kind !== "content")
-			throw new DaemonError(
-				"SOURCE_UNAVAILABLE",
-				`http source "${this.label}" answered 304 to the first request`,
-			);
-		this.lastHash = first.hash;
+		const first = await this.resync(signal);
 		this.ready = true;
-		yield first.payload;
+		yield first;
 		const schedule = {
 			intervalMs: this.intervalMs,
 			intervalSeed: this.options.intervalSeed,
