@@ -5,7 +5,17 @@
  * each protocol's own place for the status: the Connect unary JSON body, the gRPC trailers, the gRPC-web trailer
  * frame, or the Connect streaming end-of-stream message. Every other response passes through unchanged.
  */
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+	type EnvelopedMessage,
+	pipe,
+	transformJoinEnvelopes,
+	transformSplitEnvelope,
+	type UniversalServerResponse,
+} from "@connectrpc/connect/protocol";
+import {
+	trailerParse,
+	trailerSerialize,
+} from "@connectrpc/connect/protocol-grpc-web";
 
 const PREFIX = "parse binary: ";
 /** Envelope flags: gRPC-web trailers, Connect end-of-stream. */
@@ -60,57 +70,49 @@ async function* fixTrailerAtEnd(
 	}
 }
 
-/** Rewrites the final envelope (`flag` set) when it carries the parse error. */
-async function* mapEnvelopes(
+/**
+ * Rewrites the final envelope (`flag` set) when it carries the parse error. The body is split into envelopes and
+ * joined again with connect's own envelope transforms; only the flagged envelope's payload is touched.
+ */
+function mapEnvelopes(
 	body: AsyncIterable<Uint8Array>,
 	flag: number,
 ): AsyncIterable<Uint8Array> {
-	for await (const chunk of body) {
-		const first = chunk[0];
-		if (
-			first === undefined ||
-			(first & flag) === 0 ||
-			chunk.length < 5 ||
-			Buffer.from(chunk.buffer, chunk.byteOffset, 5).readUInt32BE(1) !==
-				chunk.length - 5
-		) {
-			yield chunk;
-			continue;
-		}
-		const payload = Buffer.from(chunk.subarray(5));
-		const fixed =
-			flag === GRPC_WEB_TRAILER
-				? fixGrpcWebTrailer(payload)
-				: fixConnectErrorJson(payload, (json) =>
-						typeof json.error === "object" && json.error !== null
-							? (json.error as Record<string, unknown>)
-							: undefined,
-					);
-		if (fixed === undefined) {
-			yield chunk;
-			continue;
-		}
-		const header = Buffer.alloc(5);
-		header[0] = first;
-		header.writeUInt32BE(fixed.length, 1);
-		yield Buffer.concat([header, fixed]);
-	}
+	const fix = (payload: Uint8Array): Uint8Array | undefined =>
+		flag === GRPC_WEB_TRAILER
+			? fixGrpcWebTrailer(payload)
+			: fixConnectErrorJson(payload, (json) =>
+					typeof json.error === "object" && json.error !== null
+						? (json.error as Record<string, unknown>)
+						: undefined,
+				);
+	return pipe(
+		body,
+		// The router wrote these envelopes itself (its own writeMaxBytes applies); no read limit is needed here.
+		transformSplitEnvelope(0xffff_ffff),
+		async function* (envelopes: AsyncIterable<EnvelopedMessage>) {
+			for await (const envelope of envelopes) {
+				const fixed =
+					(envelope.flags & flag) === 0 ? undefined : fix(envelope.data);
+				yield fixed === undefined
+					? envelope
+					: { flags: envelope.flags, data: fixed };
+			}
+		},
+		transformJoinEnvelopes(),
+	);
 }
 
-function fixGrpcWebTrailer(payload: Buffer): Buffer | undefined {
-	const text = payload.toString("utf8");
-	const lines = text.split("\r\n");
-	const status = lines.findIndex((l) => /^grpc-status:\s*13\s*$/i.test(l));
-	const message = lines.find((l) => /^grpc-message:/i.test(l));
-	if (status < 0 || message === undefined) return undefined;
+function fixGrpcWebTrailer(payload: Uint8Array): Uint8Array | undefined {
+	const trailer = trailerParse(payload);
 	if (
-		!safeDecode(message.slice(message.indexOf(":") + 1).trim()).startsWith(
-			PREFIX,
-		)
-	)
+		trailer.get("grpc-status") !== "13" ||
+		!safeDecode(trailer.get("grpc-message") ?? "").startsWith(PREFIX)
+	) {
 		return undefined;
-	lines[status] = "grpc-status: 3";
-	return Buffer.from(lines.join("\r\n"), "utf8");
+	}
+	trailer.set("grpc-status", "3");
+	return trailerSerialize(trailer);
 }
 
 /** Changes `{code: "internal", message: "parse binary: …"}` (found by `errorOf`) to invalid_argument. */
