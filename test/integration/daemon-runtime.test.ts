@@ -5,11 +5,15 @@
  */
 
 import net from "node:net";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import {
+	createConnectTransport,
+	createGrpcTransport,
+} from "@connectrpc/connect-node";
 import { EvaluationServiceV2 } from "@flagd-ts/protocol";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "@jest/globals";
+import { HealthService } from "../../packages/daemon/src/api/management/grpc-health.js";
 import { isDaemonError } from "../../packages/daemon/src/errors.js";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import {
@@ -260,6 +264,76 @@ describe("gRPC health check (management port, h2c)", () => {
 			expect(await check(daemon.ports.management, "nope.Service")).toEqual({
 				code: grpc.status.NOT_FOUND,
 			});
+			expect((await status(daemon, "/healthz")).status).toBe(200);
+		} finally {
+			await daemon.close();
+		}
+	});
+});
+
+describe("gRPC health check with a connect gRPC client", () => {
+	it("answers Check SERVING once ready, NOT_FOUND for an unknown service, UNIMPLEMENTED for Watch", async () => {
+		const late = new MemorySource("mem:late");
+		const daemon = await startTestDaemon([late]);
+		try {
+			const client = createClient(
+				HealthService,
+				createGrpcTransport({
+					baseUrl: `http://127.0.0.1:${daemon.ports.management}`,
+				}),
+			);
+			const check = (service: string) =>
+				(
+					client as unknown as {
+						check(r: { service: string }): Promise<{ status: number }>;
+					}
+				).check({ service });
+			expect((await check("")).status).toBe(2);
+			late.push({ flags: {} });
+			await daemon.ready;
+			expect((await check("")).status).toBe(1);
+			expect((await check("flagd.evaluation.v2.Service")).status).toBe(1);
+			const notFound = await check("nope.Service").catch((e: unknown) => e);
+			expect(ConnectError.from(notFound).code).toBe(Code.NotFound);
+			expect(ConnectError.from(notFound).rawMessage).toBe("unknown service");
+			const watch = (
+				client as unknown as {
+					watch(r: { service: string }): AsyncIterable<unknown>;
+				}
+			).watch({ service: "" });
+			const watched = await (async () => {
+				for await (const _ of watch) return undefined;
+			})().catch((e: unknown) => e);
+			expect(ConnectError.from(watched).code).toBe(Code.Unimplemented);
+		} finally {
+			await daemon.close();
+		}
+	});
+
+	it("answers a malformed HealthCheckRequest with an error status and keeps serving", async () => {
+		const daemon = await startTestDaemon([
+			new MemorySource("mem:m", BASIC_FLAGS),
+		]);
+		try {
+			await daemon.ready;
+			const client = new grpc.Client(
+				`127.0.0.1:${daemon.ports.management}`,
+				grpc.credentials.createInsecure(),
+			);
+			// Field 1 (a string) claims 5 bytes but only 1 follows.
+			const code = await new Promise<number | undefined>((resolve) => {
+				client.makeUnaryRequest(
+					"/grpc.health.v1.Health/Check",
+					() => Buffer.from([0x0a, 0x05, 0x61]),
+					(buf: Buffer) => buf,
+					{},
+					(err) => {
+						client.close();
+						resolve(err?.code);
+					},
+				);
+			});
+			expect(code).toBe(grpc.status.INVALID_ARGUMENT);
 			expect((await status(daemon, "/healthz")).status).toBe(200);
 		} finally {
 			await daemon.close();

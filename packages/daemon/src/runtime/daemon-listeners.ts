@@ -212,6 +212,7 @@ export async function bindListeners(
 					metrics,
 					isReady: options.isReady,
 					services: HEALTH_SERVICES,
+					logger,
 					onError: (e) =>
 						logger.error({ err: e }, `metrics collection failed: ${String(e)}`),
 				}),

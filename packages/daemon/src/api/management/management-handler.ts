@@ -3,9 +3,10 @@
  * once, else 412, as flagd) and `/metrics` (Prometheus text) over HTTP/1.1 and h2c, plus the gRPC health check
  * for HTTP/2 gRPC requests.
  */
+import type { Logger } from "../../logging/logger.js";
 import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
 import type { RequestHandler } from "../../transport/http-listener.js";
-import { answerGrpcHealth, isGrpcHealthRequest } from "./grpc-health.js";
+import { createGrpcHealthHandler, isGrpcHealthRequest } from "./grpc-health.js";
 
 export interface ManagementHandlerOptions {
 	readonly metrics: DaemonMetrics;
@@ -13,6 +14,8 @@ export interface ManagementHandlerOptions {
 	readonly isReady: () => boolean;
 	/** Service names the gRPC health check knows besides the overall "". */
 	readonly services: ReadonlySet<string>;
+	/** Logs failed gRPC health responses. */
+	readonly logger: Logger;
 	/** Logs a failed metrics collection (never swallowed). */
 	readonly onError: (error: unknown) => void;
 }
@@ -21,9 +24,10 @@ export interface ManagementHandlerOptions {
 export function createManagementHandler(
 	options: ManagementHandlerOptions,
 ): RequestHandler {
+	const grpcHealth = createGrpcHealthHandler(options);
 	return (req, res) => {
 		if (isGrpcHealthRequest(req)) {
-			answerGrpcHealth(req, res, options);
+			grpcHealth(req, res);
 			return;
 		}
 		const path = (req.url ?? "/").split("?")[0];
