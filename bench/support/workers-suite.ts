@@ -98,7 +98,7 @@ export async function runWorkers(
 	if (!tools.wrk || !tools.h2load)
 		throw new Error("workers benchmark needs wrk and h2load");
 	const runs = smoke ? 1 : 5;
-	const durationS = smoke ? undefined : 2.5;
+	const durationS = smoke ? undefined : 2;
 	const dir = mkdtempSync(path.join(os.tmpdir(), "bench-workers-"));
 	const flagFile = path.join(dir, "flags.json");
 	writeFileSync(flagFile, JSON.stringify(throughputDocument()));
