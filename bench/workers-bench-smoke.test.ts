@@ -48,6 +48,9 @@ describe("workers benchmark (smoke)", () => {
 			// 32 wrk connections handed out round-robin by the primary: both workers served some.
 			const roundRobin = data.samples["0/2"]?.[0]?.workerCpuMs ?? [];
 			for (const ms of roundRobin) expect(ms).toBeGreaterThan(0);
+			expect(data.shipping).toHaveLength(1);
+			expect(data.shipping[0]?.roundTripMs.advanced).toHaveLength(3);
+			expect(data.shipping[0]?.bytes).toBeGreaterThan(1000);
 			const written = writeMetricsReport(suite, outDir);
 			expect(readFileSync(written.markdown, "utf8")).toContain(
 				"req per daemon CPU-s",

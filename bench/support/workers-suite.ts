@@ -9,7 +9,8 @@
  * Configurations alternate within each run (rotated start), 5 runs. Besides req/s it reads, per load run, the CPU
  * time of every daemon process (primary + workers, /proc/<pid>/stat) and of the load generator (this process's
  * reaped-children time, /proc/self/stat cutime + cstime), so req/s per daemon CPU-second and the generator's share
- * of the 2 cores are reported next to the absolute figures.
+ * of the 2 cores are reported next to the absolute figures. Last, what shipping flag state to a serving process
+ * would cost (bench/support/state-shipping.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -27,6 +28,11 @@ import {
 	metricsSuite,
 } from "./metrics-report.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import {
+	formatMs,
+	measureStateShipping,
+	type ShippingResult,
+} from "./state-shipping.js";
 import {
 	type Endpoints,
 	loadCases,
@@ -49,6 +55,7 @@ export interface WorkersData {
 	readonly cases: readonly string[];
 	readonly configs: readonly string[];
 	readonly samples: Readonly<Record<string, readonly Sample[]>>;
+	readonly shipping: readonly ShippingResult[];
 }
 
 export interface Sample {
@@ -187,6 +194,9 @@ export async function runWorkers(
 		await Promise.all(running.map((r) => r.child.stop()));
 		rmSync(dir, { recursive: true, force: true });
 	}
+	const shipping: ShippingResult[] = [];
+	for (const flags of smoke ? [100] : [1_000, 10_000])
+		shipping.push(await measureStateShipping(flags, smoke ? 3 : 11));
 	const rows: string[][] = [];
 	for (const [ci, c] of cases.entries()) {
 		const base = samples.get(key(ci, 0)) ?? [];
@@ -229,7 +239,27 @@ export async function runWorkers(
 		smoke,
 		command: `npm run bench -- workers${smoke ? " --smoke" : ""}`,
 		runs,
-		tables: [table],
+		tables: [
+			table,
+			{
+				caption:
+					"Shipping a flag document to another process: IPC round trip and JSON.parse, ms (median, min–max)",
+				columns: [
+					"flags",
+					"bytes",
+					"IPC round trip, json",
+					"IPC round trip, advanced",
+					"JSON.parse",
+				],
+				rows: shipping.map((r) => [
+					formatInt(r.flags),
+					formatInt(r.bytes),
+					formatMs(r.roundTripMs.json),
+					formatMs(r.roundTripMs.advanced),
+					formatMs(r.parseMs),
+				]),
+			},
+		],
 		targets: [],
 		notes: [
 			`${runs} runs of ${durationS === undefined ? "1 s (wrk) / 600 requests (h2load)" : `${durationS} s`} per configuration and case; the configurations alternate within each run (rotated start). 32 requests in flight, one load-generator thread (wrk -t1 / h2load -t1).`,
@@ -242,6 +272,7 @@ export async function runWorkers(
 			configs: configs.map((c) => c.name),
 			/** Keyed `<case index>/<config index>`, one Sample per run. */
 			samples: Object.fromEntries(samples),
+			shipping,
 		} satisfies WorkersData,
 	});
 }
