@@ -1,6 +1,6 @@
 /**
  * Many cores: the single-process daemon vs node:cluster workers under the same load
- * (see bench/support/workers-suite.ts). `npm run bench -- workers [--smoke]`; installs wrk / nghttp2-client when
+ * (see bench/support/workers-suite.ts). `npm run bench -- workers [--smoke] [--profile]`; installs wrk / nghttp2-client when
  * missing.
  */
 import { parseBenchArgs } from "./support/bench-args.js";
@@ -9,7 +9,11 @@ import { runWorkers } from "./support/workers-suite.js";
 
 const args = parseBenchArgs(process.argv.slice(2));
 try {
-	const suite = await runWorkers({ smoke: args.smoke, installTools: true });
+	const suite = await runWorkers({
+		smoke: args.smoke,
+		installTools: true,
+		profile: args.profile || !args.smoke,
+	});
 	process.stdout.write(`${suite.markdown}\n`);
 	const written = writeMetricsReport(suite, args.outDir);
 	process.stdout.write(

@@ -12,13 +12,23 @@
  * of the 2 cores are reported next to the absolute figures. Last, what shipping flag state to a serving process
  * would cost (bench/support/state-shipping.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { stats } from "../harness.js";
 import { formatInt } from "./bench-args.js";
 import { type RunningChild, startChild } from "./child-process.js";
 import type { ClusterReadyLine } from "./cluster-daemon-process.js";
+import {
+	type ProfileSummary,
+	summarizeCpuProfile,
+} from "./cpu-profile-summary.js";
 import type { DaemonReadyLine } from "./daemon-process.js";
 import { throughputDocument } from "./flag-documents.js";
 import { ensureLoadGenerators } from "./load-generators.js";
@@ -35,6 +45,7 @@ import {
 } from "./state-shipping.js";
 import {
 	type Endpoints,
+	type LoadCase,
 	loadCases,
 	verifyEndpoints,
 } from "./throughput-cases.js";
@@ -42,6 +53,8 @@ import {
 export interface WorkersOptions {
 	readonly smoke: boolean;
 	readonly installTools?: boolean;
+	/** Also profile the single process and a 2-worker cluster under the same load. @default !smoke */
+	readonly profile?: boolean;
 }
 
 interface Config {
@@ -56,6 +69,10 @@ export interface WorkersData {
 	readonly configs: readonly string[];
 	readonly samples: Readonly<Record<string, readonly Sample[]>>;
 	readonly shipping: readonly ShippingResult[];
+	readonly profiles: readonly {
+		readonly name: string;
+		readonly byModule: ProfileSummary["byModule"];
+	}[];
 }
 
 export interface Sample {
@@ -93,6 +110,92 @@ function perCpuSecond(samples: readonly Sample[]): string {
 		.filter((x) => x.daemonCores > 0)
 		.map((x) => x.rps / x.daemonCores);
 	return values.length === 0 ? "–" : formatInt(median(values));
+}
+
+/**
+ * Runs every case for `seconds` against the single process and against a 2-worker cluster (SCHED_RR), each under
+ * `node --cpu-prof` (cluster workers inherit the flag), and returns the profile summaries: single process first,
+ * then one per worker (the primary, idle but for accepting, is left out).
+ */
+async function profileConfigs(
+	configs: readonly Config[],
+	cases: readonly LoadCase[],
+	seconds: number,
+): Promise<{ name: string; summary: ProfileSummary }[]> {
+	const out: { name: string; summary: ProfileSummary }[] = [];
+	for (const config of configs) {
+		const dir = mkdtempSync(path.join(os.tmpdir(), "bench-workers-prof-"));
+		try {
+			const child = await startChild<DaemonReadyLine | ClusterReadyLine>({
+				script: config.script,
+				args: config.args,
+				nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+			});
+			const workerPids =
+				"workerPids" in child.ready ? child.ready.workerPids : [child.pid];
+			try {
+				const target = {
+					evaluationPort: child.ready.ports.evaluation,
+					ofrepPort: child.ready.ports.ofrep,
+				};
+				for (const c of cases) await c.run(target, seconds);
+			} finally {
+				await child.stop();
+			}
+			for (const [i, pid] of workerPids.entries()) {
+				const file = readdirSync(dir).find(
+					(f) => f.endsWith(".cpuprofile") && f.includes(`.${pid}.`),
+				);
+				if (file === undefined)
+					throw new Error(`no CPU profile of process ${pid} in ${dir}`);
+				out.push({
+					name:
+						workerPids.length > 1
+							? `${config.name}, worker ${i + 1}`
+							: config.name,
+					summary: summarizeCpuProfile(path.join(dir, file), 10),
+				});
+			}
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	}
+	return out;
+}
+
+/** Self time by module, one column per profiled process, so a worker's work can be compared with one process's. */
+function profileTables(
+	profiles: readonly { name: string; summary: ProfileSummary }[],
+): MetricsTable[] {
+	if (profiles.length === 0) return [];
+	const modules = new Set<string>();
+	for (const p of profiles)
+		for (const m of p.summary.byModule.slice(0, 8)) modules.add(m.module);
+	return [
+		{
+			caption: `CPU profiles under the same load (node --cpu-prof; every case for a few seconds): self time by module, % of each process's busy samples (${profiles.map((p) => `${p.name}: ${formatInt(p.summary.busyMs)} ms busy of ${formatInt(p.summary.wallMs)} ms`).join("; ")})`,
+			columns: ["module", ...profiles.map((p) => p.name)],
+			rows: [...modules].map((module) => [
+				module,
+				...profiles.map((p) => {
+					const m = p.summary.byModule.find((x) => x.module === module);
+					return m === undefined ? "–" : `${m.selfPercent.toFixed(1)} %`;
+				}),
+			]),
+		},
+		{
+			caption: "Top frames by self time",
+			columns: profiles.map((p) => p.name),
+			rows: Array.from({ length: 8 }, (_, i) =>
+				profiles.map((p) => {
+					const f = p.summary.topFrames[i];
+					return f === undefined
+						? ""
+						: `\`${f.name}\` ${f.selfPercent.toFixed(1)} %`;
+				}),
+			),
+		},
+	];
 }
 
 /** Runs the benchmark; see the file comment. */
@@ -135,6 +238,7 @@ export async function runWorkers(
 	const running: { child: RunningChild<DaemonReadyLine>; pids: number[] }[] =
 		[];
 	const loadEnd = { value: 0 };
+	const profiles: { name: string; summary: ProfileSummary }[] = [];
 	try {
 		for (const config of configs) {
 			const child = await startChild<DaemonReadyLine | ClusterReadyLine>({
@@ -190,6 +294,15 @@ export async function runWorkers(
 			}
 		}
 		loadEnd.value = loadAverage1m();
+		await Promise.all(running.splice(0).map((r) => r.child.stop()));
+		if (options.profile ?? !smoke)
+			profiles.push(
+				...(await profileConfigs(
+					[configs[0], configs[2]].filter((c) => c !== undefined),
+					cases,
+					smoke ? 1 : 3,
+				)),
+			);
 	} finally {
 		await Promise.all(running.map((r) => r.child.stop()));
 		rmSync(dir, { recursive: true, force: true });
@@ -241,6 +354,7 @@ export async function runWorkers(
 		runs,
 		tables: [
 			table,
+			...profileTables(profiles),
 			{
 				caption:
 					"Shipping a flag document to another process: IPC round trip and JSON.parse, ms (median, min–max)",
@@ -273,6 +387,10 @@ export async function runWorkers(
 			/** Keyed `<case index>/<config index>`, one Sample per run. */
 			samples: Object.fromEntries(samples),
 			shipping,
+			profiles: profiles.map((p) => ({
+				name: p.name,
+				byModule: p.summary.byModule,
+			})),
 		} satisfies WorkersData,
 	});
 }
