@@ -40,7 +40,7 @@ export async function runExampleServer(
 				output.push(line);
 				if (line.includes(`listening on ${options.url}`)) resolve();
 			});
-			exited.then((code) =>
+			void exited.then((code) =>
 				reject(new Error(`exited (${code}) before listening`)),
 			);
 		});
