@@ -79,13 +79,13 @@ export function createFlagdTransport(
 		dial(target, config.tls, { ca, servername, alpn: ["h2"] });
 	const nodeOptions: import("node:http2").SecureClientSessionOptions = {};
 	if (ca !== undefined) nodeOptions.ca = ca;
-	if (dialsElsewhere) nodeOptions.createConnection = dialH2;
-	// Our own session manager, so close() can end the HTTP/2 connection instead of waiting for its idle timeout,
-	// shared by unary calls and the event stream (one connection).
+	// Our own session manager, so close() can end the HTTP/2 connection (and its socket, which it dials itself)
+	// instead of waiting for its idle timeout, shared by unary calls and the event stream (one connection).
 	const sessionManager = new GuardedHttp2SessionManager(
 		baseUrl,
 		config.keepAliveTime > 0 ? { pingIntervalMs: config.keepAliveTime } : {},
 		nodeOptions,
+		dialH2,
 	);
 	const interceptors = interceptorsFor(config);
 	const transport =
