@@ -27,6 +27,8 @@ module.exports = {
 	moduleNameMapper: {
 		"^@flagd-ts/protocol$": "<rootDir>/packages/protocol/src/index.ts",
 		"^@flagd-ts/protocol/(.*)$": "<rootDir>/packages/protocol/src/$1",
+		"^@flagd-ts/provider/edge$":
+			"<rootDir>/packages/provider/src/edge/index.ts",
 		"^@flagd-ts/(evaluator|provider-core|provider|web-provider|daemon)$":
 			"<rootDir>/packages/$1/src/index.ts",
 		"^(\\.{1,2}/.*)\\.js$": "$1",

@@ -6,7 +6,7 @@
  */
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import {
 	createConnectTransport,
 	createGrpcTransport,
@@ -154,12 +154,24 @@ describe("SyncFlags", () => {
 		expect((await client.getMetadata({})).metadata).toEqual({ region: "eu" });
 	});
 
-	it("is gRPC only: a Connect (HTTP/1.1) client is refused", async () => {
+	it("serves the Connect protocol over HTTP/1.1 too (fetch-based providers), streams included", async () => {
 		const client = createClient(
 			FlagSyncService,
 			createConnectTransport({ baseUrl, httpVersion: "1.1" }),
 		);
-		await expect(client.getMetadata({})).rejects.toBeInstanceOf(ConnectError);
+		expect((await client.getMetadata({})).metadata).toEqual({ region: "eu" });
+		const abort = new AbortController();
+		try {
+			for await (const response of client.syncFlags(
+				{ providerId: "connect-h1" },
+				{ signal: abort.signal },
+			)) {
+				expect(JSON.parse(response.flagConfiguration).flags).toBeDefined();
+				break;
+			}
+		} finally {
+			abort.abort();
+		}
 	});
 
 	it("serves @grpc/grpc-js with keepalive pings every 100 ms over a stream", async () => {

@@ -3,28 +3,19 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { Transport } from "@connectrpc/connect";
 import {
 	createConnectTransport,
 	createGrpcTransport,
 } from "@connectrpc/connect-node";
 import { type FlagdTarget, resolveFlagdTarget } from "./flagd-target.js";
+import type { FlagdTransport } from "./flagd-transport.js";
 import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
 import { GuardedHttp2SessionManager } from "./guarded-http2-session-manager.js";
 import type { FlagdProviderConfig } from "./provider-options.js";
 import { tlsMismatchInterceptor } from "./tls-mismatch-interceptor.js";
 import { traceContextInterceptor } from "./trace-context-interceptor.js";
 
-/** A Connect transport plus the means to release its connections. */
-export interface FlagdTransport {
-	readonly transport: Transport;
-	/** Where it connects, for log messages. */
-	readonly description: string;
-	/** Drops every open connection; the next call dials a new one (used when a connection stops answering). */
-	resetConnections(): void;
-	/** Closes every connection of this transport; nothing is left open afterwards. */
-	close(): void;
-}
+export type { FlagdTransport };
 
 /**
  * Builds the Connect transport for a resolved config: gRPC (HTTP/2) or Connect (HTTP/1.1 or HTTP/2), with TLS and

@@ -26,7 +26,6 @@ import {
 } from "../transport/connect-handler.js";
 import {
 	listenHttp1,
-	listenHttp2,
 	listenMultiProtocol,
 	type RunningListener,
 } from "../transport/http-listener.js";
@@ -147,8 +146,10 @@ export async function bindListeners(
 				},
 			),
 		);
+		// gRPC as flagd serves it, plus the Connect protocol (HTTP/1.1 or h2) for fetch-based clients (the provider
+		// on Deno, Bun, workerd and Vercel Edge, whose fetch cannot speak gRPC).
 		const sync = await track(
-			listenHttp2(
+			listenMultiProtocol(
 				createConnectHandler({
 					logger,
 					services: [
@@ -168,7 +169,7 @@ export async function bindListeners(
 					],
 					grpc: true,
 					grpcWeb: false,
-					connect: false,
+					connect: true,
 					readMaxBytes,
 					streamLimiter: new StreamLimiter({
 						max: config.maxSyncStreams ?? DEFAULTS.maxSyncStreams,

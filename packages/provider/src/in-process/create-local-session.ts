@@ -8,7 +8,7 @@ import {
 	type SupervisorHandlers,
 } from "@flagd-ts/provider-core";
 import type { Logger } from "@openfeature/server-sdk";
-import { createFlagdTransport } from "../create-transport.js";
+import type { FlagdTransport } from "../flagd-transport.js";
 import type { FlagdProviderConfig } from "../provider-options.js";
 import type { ResolverSession } from "../resolver-session.js";
 import { LocalFlagStore } from "./local-flag-store.js";
@@ -22,6 +22,8 @@ export interface LocalSessionDependencies {
 	readonly logger: Logger;
 	/** A ready-made transport (the `connectTransport` option); in-process only. */
 	readonly customTransport?: Transport | undefined;
+	/** Builds the runtime's transport to the sync port when there is no `customTransport`; in-process only. */
+	readonly createTransport?: (config: FlagdProviderConfig) => FlagdTransport;
 }
 
 /** Where a local session gets its flags: a stream of supervisor messages over the store. */
@@ -97,10 +99,11 @@ export function createInProcessSession(
 	const { config } = deps;
 	const owned =
 		deps.customTransport === undefined
-			? createFlagdTransport(config)
+			? deps.createTransport?.(config)
 			: undefined;
 	const transport = deps.customTransport ?? owned?.transport;
-	if (transport === undefined) throw new Error("no transport");
+	if (transport === undefined)
+		throw new Error("in-process resolver: no transport");
 	return createLocalSession(
 		{
 			...deps,
