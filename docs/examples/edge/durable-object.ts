@@ -2,7 +2,6 @@
 // the provider keeps its event stream open: STATIC results are cached and dropped on every change event, and
 // `FLAGD_RESOLVER=in-process` (with FLAGD_PORT set to the daemon's sync port) evaluates locally from the sync
 // stream. The Worker forwards each request to the one object named "flags".
-import { createConnectTransport } from "@connectrpc/connect-web";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { OpenFeature } from "@openfeature/server-sdk";
 import { evaluateFlag, unavailable } from "./evaluate-flag.js";
@@ -46,12 +45,6 @@ export class FlagsObject {
 		this.#ready ??= OpenFeature.setProviderAndWait(
 			new FlagdProvider({
 				env: vars,
-				connectTransport: createConnectTransport({
-					baseUrl: `http://${this.#env.FLAGD_HOST}:${this.#env.FLAGD_PORT}`,
-					useBinaryFormat: true,
-					// Workers reject fetch's `redirect: "error"`; "manual" makes a redirect a plain error status.
-					fetch: (input, init) => fetch(input, { ...init, redirect: "manual" }),
-				}),
 			}),
 		).catch((err: unknown) => {
 			this.#ready = undefined;

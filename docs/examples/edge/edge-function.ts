@@ -1,7 +1,6 @@
 // A Vercel Edge Function (Next.js: a route handler with `export const runtime = "edge"`) that evaluates flags
 // through flagd: RPC over the Connect protocol on fetch. The provider lives as long as the isolate; its event
 // stream keeps the cache of STATIC results fresh. Configuration comes from FLAGD_* environment variables.
-import { createConnectTransport } from "@connectrpc/connect-web";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { OpenFeature } from "@openfeature/server-sdk";
 import { evaluateFlag, unavailable } from "./evaluate-flag.js";
@@ -15,10 +14,6 @@ function startProvider(): Promise<void> {
 	ready ??= OpenFeature.setProviderAndWait(
 		new FlagdProvider({
 			env,
-			connectTransport: createConnectTransport({
-				baseUrl: `http://${env.FLAGD_HOST ?? "localhost"}:${env.FLAGD_PORT ?? "8013"}`,
-				useBinaryFormat: true,
-			}),
 		}),
 	).catch((err: unknown) => {
 		ready = undefined;

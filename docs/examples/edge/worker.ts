@@ -1,7 +1,6 @@
 // A Cloudflare Worker that evaluates flags through flagd on every request: RPC over the Connect protocol on
 // fetch, with the provider's cache disabled (a Worker cannot keep the event stream that would invalidate it).
 // Configuration comes from the Worker's vars: FLAGD_HOST, FLAGD_PORT, FLAGD_TLS, FLAGD_DEADLINE_MS, ...
-import { createConnectTransport } from "@connectrpc/connect-web";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { OpenFeature } from "@openfeature/server-sdk";
 import { evaluateFlag, unavailable } from "./evaluate-flag.js";
@@ -20,12 +19,6 @@ function startProvider(env: Env): Promise<void> {
 		new FlagdProvider({
 			env,
 			cache: "disabled",
-			connectTransport: createConnectTransport({
-				baseUrl: `http://${env.FLAGD_HOST}:${env.FLAGD_PORT}`,
-				useBinaryFormat: true,
-				// Workers reject fetch's `redirect: "error"`; "manual" makes a redirect a plain error status.
-				fetch: (input, init) => fetch(input, { ...init, redirect: "manual" }),
-			}),
 		}),
 	).catch((err: unknown) => {
 		ready = undefined;

@@ -18,10 +18,7 @@ import {
 	MemorySource,
 	startTestDaemon,
 } from "../../integration/daemon-harness.js";
-import {
-	bundleForRuntime,
-	type EdgeBundle,
-} from "../support/edge-bundle.js";
+import { bundleForRuntime, type EdgeBundle } from "../support/edge-bundle.js";
 import {
 	type DetailsJson,
 	EDGE_FLAGS,

@@ -30,7 +30,11 @@ export function createFetchTransport(
 		interceptors: config.tracePropagation
 			? [hint, traceContextInterceptor]
 			: [hint],
-		...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+		// connect-web asks fetch for `redirect: "error"`, which workerd refuses when it builds the Request ("Invalid
+		// redirect value"), failing every call. "manual" leaves a redirect as a 3xx answer, which Connect reports as
+		// an error: the same outcome, on every runtime. The fetch is looked up per call, as connect-web does.
+		fetch: (input, init) =>
+			(fetchImpl ?? globalThis.fetch)(input, { ...init, redirect: "manual" }),
 	});
 	return {
 		transport,
