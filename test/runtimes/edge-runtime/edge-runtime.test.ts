@@ -29,6 +29,10 @@ import {
 	EXPECTED_BY_TYPE,
 } from "../support/edge-flags.js";
 import { CODEGEN_PROBE_PATH } from "../support/edge-probe.js";
+import {
+	type ConsumerProject,
+	stageConsumer,
+} from "../support/stage-consumer.js";
 
 /** The conditions Next.js resolves with for the Edge Runtime. */
 export const EDGE_LIGHT_CONDITIONS = [
@@ -125,6 +129,7 @@ async function evaluateUntil(
 }
 
 describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
+	let consumer: ConsumerProject | undefined;
 	let source: MemorySource;
 	let daemon: RunningDaemon;
 	let bundle: EdgeBundle;
@@ -145,7 +150,9 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 		source = new MemorySource("mem://edge", EDGE_FLAGS);
 		daemon = await startTestDaemon([source]);
 		await daemon.ready;
+		consumer = await stageConsumer();
 		bundle = await bundleForRuntime({
+			consumer,
 			entry: path.join(__dirname, "fixtures", "probe-edge-function.ts"),
 			conditions: EDGE_LIGHT_CONDITIONS,
 			format: "iife",
@@ -158,6 +165,7 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 	afterAll(async () => {
 		await Promise.all(opened.map((fn) => fn.close()));
 		await daemon?.close();
+		consumer?.remove();
 		await stopEsbuild();
 	}, 60_000);
 
@@ -165,7 +173,7 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 		expect(
 			bundle.resolutions.find((r) => r.specifier === "@flagd-ts/provider")
 				?.file,
-		).toMatch(/^packages\/provider\/(src|dist\/esm)\/edge\/index\.(ts|js)$/);
+		).toBe("dist/esm/edge/index.js");
 		const nodeImports = bundle.externals.filter(
 			(e) => !e.importer.startsWith("node_modules/@openfeature/server-sdk/"),
 		);

@@ -26,6 +26,10 @@ import {
 	EXPECTED_BY_TYPE,
 } from "../support/edge-flags.js";
 import { CODEGEN_PROBE_PATH } from "../support/edge-probe.js";
+import {
+	type ConsumerProject,
+	stageConsumer,
+} from "../support/stage-consumer.js";
 import { workerdUnavailableReason } from "./workerd-available.js";
 
 /** wrangler's conditions for a Worker bundle (workerd first, then the generic worker/browser builds). */
@@ -44,8 +48,12 @@ if (unavailable !== undefined) {
 	it.skip(`SKIPPED: workerd cannot run here: ${unavailable}`, () => {});
 }
 
-async function bundleWorker(fixture: string): Promise<EdgeBundle> {
+async function bundleWorker(
+	consumer: ConsumerProject,
+	fixture: string,
+): Promise<EdgeBundle> {
 	return bundleForRuntime({
+		consumer,
 		entry: path.join(__dirname, "fixtures", fixture),
 		conditions: WORKERD_CONDITIONS,
 		format: "esm",
@@ -95,6 +103,7 @@ async function evaluateUntil(
 }
 
 describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
+	let consumer: ConsumerProject | undefined;
 	let source: MemorySource;
 	let daemon: RunningDaemon;
 	let evaluationPort: number;
@@ -118,15 +127,17 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		await daemon.ready;
 		evaluationPort = daemon.ports.evaluation ?? 0;
 		syncPort = daemon.ports.sync ?? 0;
+		consumer = await stageConsumer();
 		[plainBundle, objectBundle] = await Promise.all([
-			bundleWorker("probe-worker.ts"),
-			bundleWorker("probe-durable-object.ts"),
+			bundleWorker(consumer, "probe-worker.ts"),
+			bundleWorker(consumer, "probe-durable-object.ts"),
 		]);
 	}, 120_000);
 
 	afterAll(async () => {
 		await Promise.all(opened.map((mf) => mf.dispose()));
 		await daemon?.close();
+		consumer?.remove();
 		await stopEsbuild();
 	}, 60_000);
 
@@ -139,7 +150,7 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		const provider = plainBundle.resolutions.find(
 			(r) => r.specifier === "@flagd-ts/provider",
 		);
-		expect(provider).toBeDefined();
+		expect(provider?.file).toBe("dist/esm/edge/index.js");
 		// Only @openfeature/server-sdk (node:events, node:async_hooks under nodejs_compat) may need Node modules.
 		const nodeImports = plainBundle.externals.filter(
 			(e) => !e.importer.startsWith("node_modules/@openfeature/server-sdk/"),
