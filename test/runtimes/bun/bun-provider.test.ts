@@ -4,6 +4,8 @@
  * that forbids code generation, so this run cannot prove the absence of `eval`; the Deno test and the bundle test
  * (edge-bundle.test.ts) do.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { runExampleServer } from "../support/run-example-server.js";
 import { runScenario } from "../support/run-scenario.js";
@@ -13,6 +15,7 @@ import {
 	startRuntimeDaemon,
 } from "../support/runtime-daemon.js";
 import {
+	documentedExample,
 	expectScenarioResults,
 	freePort,
 } from "../support/scenario-expectations.js";
@@ -81,3 +84,16 @@ if (!bun.ok) {
 		}, 90_000);
 	});
 }
+
+describe("Bun documentation", () => {
+	it("docs/runtimes/bun.md shows docs/examples/bun/server.ts as it is", () => {
+		const repo = path.resolve(__dirname, "../../..");
+		const file = "docs/examples/bun/server.ts";
+		expect(
+			documentedExample(
+				readFileSync(path.join(repo, "docs/runtimes/bun.md"), "utf8"),
+				file,
+			),
+		).toBe(readFileSync(path.join(repo, file), "utf8"));
+	});
+});

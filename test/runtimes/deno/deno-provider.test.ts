@@ -4,6 +4,8 @@
  * 127.0.0.1 only, no environment or file permissions, and V8's `--disallow-code-generation-from-strings` (as
  * Workers and Vercel Edge do), so any `eval`/`new Function` on the way fails the run.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { runExampleServer } from "../support/run-example-server.js";
 import { runScenario } from "../support/run-scenario.js";
@@ -13,6 +15,7 @@ import {
 	startRuntimeDaemon,
 } from "../support/runtime-daemon.js";
 import {
+	documentedExample,
 	expectScenarioResults,
 	freePort,
 } from "../support/scenario-expectations.js";
@@ -94,3 +97,16 @@ if (!deno.ok) {
 		}, 90_000);
 	});
 }
+
+describe("Deno documentation", () => {
+	it("docs/runtimes/deno.md shows docs/examples/deno/server.ts as it is", () => {
+		const repo = path.resolve(__dirname, "../../..");
+		const file = "docs/examples/deno/server.ts";
+		expect(
+			documentedExample(
+				readFileSync(path.join(repo, "docs/runtimes/deno.md"), "utf8"),
+				file,
+			),
+		).toBe(readFileSync(path.join(repo, file), "utf8"));
+	});
+});

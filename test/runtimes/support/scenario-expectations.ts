@@ -75,3 +75,15 @@ export function expectScenarioResults(
 	});
 	expect(records.get("closed")).toEqual({ check: "closed" });
 }
+
+/** The code block under `<!-- example: file -->` in a runtime page, which must equal the file the test runs. */
+export function documentedExample(
+	markdown: string,
+	file: string,
+): string | undefined {
+	const marker = `<!-- example: ${file} -->\n\`\`\`ts\n`;
+	const start = markdown.indexOf(marker);
+	if (start < 0) return undefined;
+	const body = markdown.slice(start + marker.length);
+	return body.slice(0, body.indexOf("\n```\n") + 1);
+}

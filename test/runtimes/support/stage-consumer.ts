@@ -1,21 +1,23 @@
 /**
  * A consumer project as a user of Deno, Bun or an edge bundler has it: a directory outside the repository with a
  * package.json and a node_modules holding `@flagd-ts/{protocol,evaluator,provider-core,provider}` as published
- * (their package.json with the export map, the ESM build in dist/esm) and every third-party package linked from
- * the workspace. So `import "@flagd-ts/provider"` goes through the package's export conditions, and no
- * tsconfig `paths` of the repository apply.
+ * (their package.json with the export map, the ESM build in dist/esm) and copies of the third-party packages they
+ * (and the application: the OpenFeature server SDK) need, taken from the workspace. Copies, not links: Deno does
+ * not resolve a linked package to one real path, so links would load a package twice. So
+ * `import "@flagd-ts/provider"` goes through the package's export conditions, and no tsconfig `paths` of the
+ * repository apply.
  *
  * dist/esm is produced here with esbuild (TypeScript stripped file by file, imports untouched, as tsc's ESM
  * output), so the tests run against the current sources without a prior `npm run build`.
  */
 import {
 	cpSync,
+	existsSync,
 	mkdirSync,
 	mkdtempSync,
 	readdirSync,
 	readFileSync,
 	rmSync,
-	symlinkSync,
 	writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,13 +40,13 @@ export interface ConsumerProject {
 	remove(): void;
 }
 
-/** Stages the consumer project (a few seconds: four packages transpiled, node_modules linked). */
+/** Stages the consumer project (a few seconds: four packages transpiled, their dependencies copied). */
 export async function stageConsumer(): Promise<ConsumerProject> {
 	const dir = mkdtempSync(path.join(tmpdir(), "flagd-consumer-"));
 	try {
 		const modules = path.join(dir, "node_modules");
-		linkThirdParty(path.join(REPO, "node_modules"), modules);
 		for (const name of WORKSPACE_PACKAGES) await stagePackage(name, modules);
+		copyThirdParty(modules);
 		writeFileSync(
 			path.join(dir, "package.json"),
 			JSON.stringify({
@@ -74,23 +76,42 @@ export async function stageConsumer(): Promise<ConsumerProject> {
 	};
 }
 
-/** Links every package of the workspace's node_modules except our own (scoped packages one by one). */
-function linkThirdParty(from: string, to: string): void {
-	mkdirSync(to, { recursive: true });
-	for (const entry of readdirSync(from, { withFileTypes: true })) {
-		if (entry.name === ".bin" || entry.name.startsWith(".")) continue;
-		if (entry.name === "@flagd-ts") continue;
-		if (entry.name.startsWith("@")) {
-			mkdirSync(path.join(to, entry.name));
-			for (const scoped of readdirSync(path.join(from, entry.name)))
-				symlinkSync(
-					path.join(from, entry.name, scoped),
-					path.join(to, entry.name, scoped),
-				);
-			continue;
-		}
-		symlinkSync(path.join(from, entry.name), path.join(to, entry.name));
+/**
+ * Copies the third-party packages the staged packages and the application import, with their dependencies
+ * (the workspace's node_modules is flat: each name resolves at its top level).
+ */
+function copyThirdParty(modules: string): void {
+	const from = path.join(REPO, "node_modules");
+	const pending = [
+		...WORKSPACE_PACKAGES.flatMap((name) =>
+			dependenciesOf(path.join(REPO, "packages", name, "package.json")),
+		),
+		"@openfeature/server-sdk",
+	];
+	const copied = new Set<string>();
+	while (pending.length > 0) {
+		const name = pending.pop() as string;
+		if (copied.has(name) || name.startsWith("@flagd-ts/")) continue;
+		copied.add(name);
+		const source = path.join(from, name);
+		if (!existsSync(source)) continue; // an optional peer that is not installed
+		cpSync(source, path.join(modules, name), {
+			recursive: true,
+			dereference: true,
+		});
+		pending.push(...dependenciesOf(path.join(source, "package.json")));
 	}
+}
+
+function dependenciesOf(packageJson: string): string[] {
+	const manifest = JSON.parse(readFileSync(packageJson, "utf8")) as {
+		dependencies?: Record<string, string>;
+		peerDependencies?: Record<string, string>;
+	};
+	return [
+		...Object.keys(manifest.dependencies ?? {}),
+		...Object.keys(manifest.peerDependencies ?? {}),
+	];
 }
 
 /** package.json + dist/esm of one workspace package (tests and testdata left out, as in the published package). */

@@ -4,12 +4,14 @@ import type { FlagdTransport } from "../flagd-transport.js";
 import type { FlagdProviderConfig } from "../provider-options.js";
 import { tlsMismatchInterceptor } from "../tls-mismatch-interceptor.js";
 import { traceContextInterceptor } from "../trace-context-interceptor.js";
+import { abortableFetch } from "./abortable-fetch.js";
 
 /**
  * The Connect protocol over the runtime's `fetch` (connect-web's transport: no `node:` modules, no code
  * generation), binary format, for the daemon's evaluation port (rpc) or sync port (in-process). Connections
  * belong to `fetch`: there is nothing to reset or close here; open streams end through their abort signals.
- * `fetchImpl` replaces the global `fetch` (for example a Cloudflare service binding's bound `fetch`).
+ * `fetchImpl` replaces the global `fetch` (for example a Cloudflare service binding's bound `fetch`); either is
+ * wrapped by abortableFetch so an aborted stream ends at once.
  */
 export function createFetchTransport(
 	config: FlagdProviderConfig,
@@ -30,11 +32,12 @@ export function createFetchTransport(
 		interceptors: config.tracePropagation
 			? [hint, traceContextInterceptor]
 			: [hint],
-		// connect-web asks fetch for `redirect: "error"`, which workerd refuses when it builds the Request ("Invalid
-		// redirect value"), failing every call. "manual" leaves a redirect as a 3xx answer, which Connect reports as
-		// an error: the same outcome, on every runtime. The fetch is looked up per call, as connect-web does.
-		fetch: (input, init) =>
+		// Looked up per call, not captured: a test or an app may replace globalThis.fetch later. connect-web asks
+		// fetch for `redirect: "error"`, which workerd refuses when it builds the Request ("Invalid redirect value"),
+		// failing every call; "manual" leaves a redirect as a 3xx answer, which Connect reports as an error.
+		fetch: abortableFetch((input, init) =>
 			(fetchImpl ?? globalThis.fetch)(input, { ...init, redirect: "manual" }),
+		),
 	});
 	return {
 		transport,
