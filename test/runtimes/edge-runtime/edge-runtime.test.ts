@@ -22,6 +22,7 @@ import {
 	startTestDaemon,
 } from "../../integration/daemon-harness.js";
 import { bundleForRuntime, type EdgeBundle } from "../support/edge-bundle.js";
+import { expectPageShowsSamples } from "../support/edge-doc-page.js";
 import {
 	type DetailsJson,
 	EDGE_FLAGS,
@@ -35,7 +36,7 @@ import {
 } from "../support/stage-consumer.js";
 
 /** The conditions Next.js resolves with for the Edge Runtime. */
-export const EDGE_LIGHT_CONDITIONS = [
+const EDGE_LIGHT_CONDITIONS = [
 	"edge-light",
 	"worker",
 	"browser",
@@ -47,6 +48,12 @@ const EDGE_NODE_MODULES: Readonly<Record<string, unknown>> = {
 };
 const GLOBAL_NAME = "__flagdEdgeFunction";
 const DEADLINE_MS = 2_000;
+
+it("docs/runtimes/edge-runtime.md shows the example this test runs, verbatim", () => {
+	expectPageShowsSamples("runtimes/edge-runtime.md", [
+		"docs/examples/edge/edge-function.ts",
+	]);
+});
 
 const unavailable = edgeRuntimeUnavailableReason();
 const describeEdge = unavailable === undefined ? describe : describe.skip;

@@ -19,6 +19,7 @@ import {
 	startTestDaemon,
 } from "../../integration/daemon-harness.js";
 import { bundleForRuntime, type EdgeBundle } from "../support/edge-bundle.js";
+import { expectPageShowsSamples } from "../support/edge-doc-page.js";
 import {
 	type DetailsJson,
 	EDGE_FLAGS,
@@ -33,13 +34,21 @@ import {
 import { workerdUnavailableReason } from "./workerd-available.js";
 
 /** wrangler's conditions for a Worker bundle (workerd first, then the generic worker/browser builds). */
-export const WORKERD_CONDITIONS = ["workerd", "worker", "browser"] as const;
+const WORKERD_CONDITIONS = ["workerd", "worker", "browser"] as const;
 /** Not after the bundled workerd's own date (miniflare 4.20260730.0 ships workerd 2026-07-30). */
 const COMPATIBILITY_DATE = "2026-07-01";
 /** @openfeature/server-sdk imports node:events and async_hooks; workerd serves them under nodejs_compat. */
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 /** Per-evaluation deadline given to the provider (FLAGD_DEADLINE_MS); the busy-CI margin comes on top. */
 const DEADLINE_MS = 2_000;
+
+it("docs/runtimes/workerd.md shows the examples this test runs, verbatim", () => {
+	expectPageShowsSamples("runtimes/workerd.md", [
+		"docs/examples/edge/worker.ts",
+		"docs/examples/edge/evaluate-flag.ts",
+		"docs/examples/edge/durable-object.ts",
+	]);
+});
 
 const unavailable = workerdUnavailableReason();
 const describeWorkerd = unavailable === undefined ? describe : describe.skip;
