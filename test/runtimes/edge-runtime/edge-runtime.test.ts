@@ -36,11 +36,7 @@ import {
 } from "../support/stage-consumer.js";
 
 /** The conditions Next.js resolves with for the Edge Runtime. */
-const EDGE_LIGHT_CONDITIONS = [
-	"edge-light",
-	"worker",
-	"browser",
-] as const;
+const EDGE_LIGHT_CONDITIONS = ["edge-light", "worker", "browser"] as const;
 /** The Node modules Vercel's Edge Runtime provides that the bundle needs. */
 const EDGE_NODE_MODULES: Readonly<Record<string, unknown>> = {
 	"node:events": events,
