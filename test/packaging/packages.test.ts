@@ -178,7 +178,25 @@ describe("package.json", () => {
 	it.each(LIBRARIES)("%s has a dual exports map and no side effects", (dir) => {
 		const { manifest } = pkg(dir);
 		expect(manifest.sideEffects).toBe(false);
-		expect((manifest.exports as Record<string, unknown>)["."]).toEqual({
+		// The provider also maps the runtimes without `node:` modules to its fetch-based build (before import/require:
+		// the first matching condition wins).
+		const edge = {
+			types: "./dist/esm/edge/index.d.ts",
+			default: "./dist/esm/edge/index.js",
+		};
+		const runtimes =
+			dir === "provider"
+				? {
+						workerd: edge,
+						"edge-light": edge,
+						worker: edge,
+						deno: edge,
+						bun: edge,
+					}
+				: {};
+		const dot = (manifest.exports as Record<string, unknown>)["."];
+		expect(dot).toEqual({
+			...runtimes,
 			import: {
 				types: "./dist/esm/index.d.ts",
 				default: "./dist/esm/index.js",
@@ -188,6 +206,11 @@ describe("package.json", () => {
 				default: "./dist/commonjs/index.js",
 			},
 		});
+		expect(Object.keys(dot as object)).toEqual([
+			...Object.keys(runtimes),
+			"import",
+			"require",
+		]);
 	});
 
 	it("daemon is ESM only with a flagd bin", () => {

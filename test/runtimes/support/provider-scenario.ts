@@ -63,10 +63,12 @@ function changeOf(client: Client, flagKey: string): Promise<readonly string[]> {
 			CHANGE_TIMEOUT_MS,
 		);
 		const handler = (event?: EventDetails) => {
-			if (!event?.flagsChanged?.includes(flagKey)) return;
+			const keys = (event as { flagsChanged?: readonly string[] } | undefined)
+				?.flagsChanged;
+			if (keys === undefined || !keys.includes(flagKey)) return;
 			clearTimeout(timer);
 			client.removeHandler(ProviderEvents.ConfigurationChanged, handler);
-			resolve(event.flagsChanged);
+			resolve(keys);
 		};
 		client.addHandler(ProviderEvents.ConfigurationChanged, handler);
 	});
