@@ -111,6 +111,19 @@ async function evaluateUntil(
 	}
 }
 
+/** The daemon's open sync streams (its `feature_flag_flagd_sync_active_streams` gauge, summed over labels). */
+async function activeSyncStreams(managementPort: number): Promise<number> {
+	const text = await (
+		await fetch(`http://127.0.0.1:${managementPort}/metrics`)
+	).text();
+	let total = 0;
+	for (const m of text.matchAll(
+		/^feature_flag_flagd_sync_active_streams(?:\{[^}]*\})? (\S+)$/gm,
+	))
+		total += Number(m[1]);
+	return total;
+}
+
 describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 	let consumer: ConsumerProject | undefined;
 	let source: MemorySource;
@@ -341,6 +354,27 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 			}
 		}, 90_000);
 	});
+
+	it("ends a plain Worker's stream with the request that opened it (why the Worker example turns the cache off)", async () => {
+		const before = await activeSyncStreams(daemon.ports.management);
+		const mf = open(
+			startMiniflare(
+				plainBundle,
+				vars(syncPort, { FLAGD_RESOLVER: "in-process" }),
+			),
+		);
+		await mf.ready;
+		// Answered from flags that came over the sync stream: the stream was open during this request ...
+		const details = await getJson<DetailsJson>(mf, "/bool-flag?type=boolean");
+		expect(details).toMatchObject({ value: true, reason: "STATIC" });
+		// ... and workerd ends it once the response is done, although the provider never closed it.
+		const deadline = Date.now() + 30_000;
+		while ((await activeSyncStreams(daemon.ports.management)) > before) {
+			if (Date.now() > deadline)
+				throw new Error("the Worker's sync stream outlived its request");
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+	}, 60_000);
 
 	it("answers 503 with a clear error within the deadline when the daemon is unreachable", async () => {
 		const [closedPort = 0] = await pickFreePorts(1);
