@@ -96,7 +96,9 @@ describe("docs site", () => {
 			if (/^[a-z]+:/i.test(target)) continue;
 			const [file = "", anchor] = target.split("#");
 			const resolved =
-				file === "" ? path.join(DOCS, page) : path.resolve(DOCS, file);
+				file === ""
+					? path.join(DOCS, page)
+					: path.resolve(path.dirname(path.join(DOCS, page)), file);
 			if (!existsSync(resolved)) broken.push(target);
 			else if (anchor !== undefined && !anchors(read(resolved)).has(anchor))
 				broken.push(target);

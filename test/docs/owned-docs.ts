@@ -14,6 +14,8 @@ export const OWNED_DOCS: Readonly<Record<string, string>> = {
 		"test/docs/migration-from-flagd-provider.test.ts",
 	"migration-from-go-flagd.md": "test/docs/migration-from-go-flagd.test.ts",
 	"faq.md": "test/docs/faq.test.ts",
+	"runtimes/workerd.md": "test/runtimes/workerd/workerd.test.ts",
+	"runtimes/edge-runtime.md": "test/runtimes/edge-runtime/edge-runtime.test.ts",
 };
 
 /** The folder of runnable Node samples; every file in it must appear in an owned page. */

@@ -32,9 +32,11 @@ export function createFetchTransport(
 		interceptors: config.tracePropagation
 			? [hint, traceContextInterceptor]
 			: [hint],
-		// Looked up per call, not captured: a test or an app may replace globalThis.fetch later.
-		fetch: abortableFetch(
-			fetchImpl ?? ((input, init) => globalThis.fetch(input, init)),
+		// Looked up per call, not captured: a test or an app may replace globalThis.fetch later. connect-web asks
+		// fetch for `redirect: "error"`, which workerd refuses when it builds the Request ("Invalid redirect value"),
+		// failing every call; "manual" leaves a redirect as a 3xx answer, which Connect reports as an error.
+		fetch: abortableFetch((input, init) =>
+			(fetchImpl ?? globalThis.fetch)(input, { ...init, redirect: "manual" }),
 		),
 	});
 	return {
