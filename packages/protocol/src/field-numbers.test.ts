@@ -143,16 +143,16 @@ describe("field numbers match flagd's wire contract", () => {
 			double_value: [5, "1", false],
 			object_value: [6, STRUCT, false],
 		});
-		for (const name of [
-			"ResolveBooleanResponseSchema",
-			"ResolveStringResponseSchema",
-			"ResolveFloatResponseSchema",
-			"ResolveIntResponseSchema",
-			"ResolveObjectResponseSchema",
-			"ResolveBooleanRequestSchema",
-			"EventStreamResponseSchema",
+		for (const [a, b] of [
+			[schema.ResolveBooleanRequestSchema, v1.ResolveBooleanRequestSchema],
+			[schema.ResolveBooleanResponseSchema, v1.ResolveBooleanResponseSchema],
+			[schema.ResolveStringResponseSchema, v1.ResolveStringResponseSchema],
+			[schema.ResolveFloatResponseSchema, v1.ResolveFloatResponseSchema],
+			[schema.ResolveIntResponseSchema, v1.ResolveIntResponseSchema],
+			[schema.ResolveObjectResponseSchema, v1.ResolveObjectResponseSchema],
+			[schema.EventStreamResponseSchema, v1.EventStreamResponseSchema],
 		] as const) {
-			expect(layout(schema[name])).toEqual(layout(v1[name]));
+			expect(layout(a)).toEqual(layout(b));
 		}
 	});
 });
