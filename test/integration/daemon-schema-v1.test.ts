@@ -55,7 +55,11 @@ beforeAll(async () => {
 	// A short deadline and keep-alive: evaluation v1/v2 streams would end after 300 ms; schema.v1's must not.
 	daemon = await startTestDaemon(
 		[source],
-		{ streamDeadlineMs: 300 },
+		{
+			streamDeadlineMs: 300,
+			staticContext: { injected: "set" },
+			headerContext: { "X-From-Header": "fromHeader" },
+		},
 		{
 			keepAliveMs: 100,
 		},
@@ -82,12 +86,14 @@ function unary<T>(
 	request: Uint8Array,
 	output: { parse(buf: Buffer): T },
 	service?: string,
+	metadata?: grpc.Metadata,
 ): Promise<T>;
 function unary(
 	method: string,
 	request: Uint8Array,
 	output: DescMessage | { parse(buf: Buffer): unknown },
 	service = SERVICE,
+	metadata = new grpc.Metadata(),
 ): Promise<unknown> {
 	const parse =
 		"parse" in output ? output.parse : (buf: Buffer) => fromBinary(output, buf);
@@ -97,6 +103,7 @@ function unary(
 			(req: Uint8Array) => Buffer.from(req),
 			parse,
 			request,
+			metadata,
 			(err, value) =>
 				err || value === undefined ? reject(err) : resolve(value),
 		);
@@ -147,6 +154,38 @@ describe("schema.v1.Service over gRPC (@grpc/grpc-js)", () => {
 			variant: "obj",
 			metadata: { owner: "team-a" },
 		});
+	});
+
+	it("takes static -X context but not -H header mappings, as flagd", async () => {
+		const metadata = new grpc.Metadata();
+		metadata.set("x-from-header", "yes");
+		const request = toBinary(
+			ResolveBooleanRequestSchema,
+			create(ResolveBooleanRequestSchema, { flagKey: "context-flag" }),
+		);
+		// Evaluation v1 maps the header into the context and targets on it; schema.v1 sees only the static value.
+		expect(
+			await unary(
+				"ResolveString",
+				request,
+				{
+					parse: (buf: Buffer) => fromBinary(ResolveStringResponseSchema, buf),
+				},
+				"/flagd.evaluation.v1.Service",
+				metadata,
+			),
+		).toMatchObject({ value: "HEADER", variant: "header" });
+		expect(
+			await unary(
+				"ResolveString",
+				request,
+				{
+					parse: (buf: Buffer) => fromBinary(ResolveStringResponseSchema, buf),
+				},
+				SERVICE,
+				metadata,
+			),
+		).toMatchObject({ value: "INTERNAL", variant: "internal" });
 	});
 
 	it("answers an unknown flag with NOT_FOUND, as flagd", async () => {

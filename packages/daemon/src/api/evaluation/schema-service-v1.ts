@@ -1,8 +1,9 @@
 /**
  * The deprecated `schema.v1.Service` (flagd-protocol.md §5), served beside flagd.evaluation.v1 on the evaluation
  * port as Go flagd still serves it: the evaluation v1 implementation with the wire types of schema.v1, where
- * ResolveAll carries neither top-level nor per-flag metadata, and whose EventStream has no deadline
- * (`--stream-deadline` does not apply to it in flagd).
+ * ResolveAll carries neither top-level nor per-flag metadata, whose EventStream has no deadline
+ * (`--stream-deadline` does not apply to it in flagd), and whose evaluation context takes the static `-X` values
+ * but not the `-H Header=contextKey` header mappings (flagd applies those to evaluation v1/v2 and OFREP only).
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -14,7 +15,8 @@ import {
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/schema-v1";
-import type { FlagResolver } from "../../resolver/flag-resolver.js";
+import { ContextBuilder } from "../../resolver/context-builder.js";
+import { FlagResolver } from "../../resolver/flag-resolver.js";
 import {
 	NO_REQUEST_TELEMETRY,
 	type RequestTelemetry,
@@ -30,8 +32,20 @@ export function createSchemaServiceV1(
 	streams: EventStreamSettings,
 	telemetry: RequestTelemetry = NO_REQUEST_TELEMETRY,
 ): ServiceImpl<typeof SchemaServiceV1> {
+	const withoutHeaderContext = new FlagResolver({
+		store: resolver.store,
+		selectors: resolver.selectors,
+		metrics: resolver.metrics,
+		contexts: new ContextBuilder({
+			staticContext: resolver.contexts.staticContext() as Record<
+				string,
+				string
+			>,
+			headerContext: {},
+		}),
+	});
 	const v1 = createEvaluationServiceV1(
-		resolver,
+		withoutHeaderContext,
 		{ ...streams, deadlineMs: 0 },
 		telemetry,
 	);
