@@ -16,8 +16,8 @@ describe("ofrep-propagation bench (smoke)", () => {
 		expect(rows.map((r) => r[0])).toEqual(["1", "100"]);
 		for (const row of rows) {
 			const p50 = Number(row[2]);
-			// A change cannot arrive before the watcher's debounce, nor take seconds for 100 local subscribers.
-			expect(p50).toBeGreaterThan(5);
+			// A change takes a read, a parse and a write to every subscriber, never seconds for 100 local subscribers.
+			expect(p50).toBeGreaterThan(0);
 			expect(p50).toBeLessThan(5_000);
 		}
 		expect(suite.targets).toHaveLength(2);

@@ -1,9 +1,9 @@
 /**
  * OFREP propagation: flag file write → `refetchEvaluation` received by N OFREP SSE subscribers (`GET /ofrep/v1/sse`,
- * one HTTP/1.1 connection each, all in this process). The daemon runs in its own process with a file source. Each
- * change is written atomically (temp file + rename) and the clock starts just before the temp file is written, so a
- * latency includes the file watcher's debounce (20 ms), re-read, parse, diff, the event's encoding (once) and its
- * write to every subscriber, and this process parsing the earlier deliveries. Same method as propagation-suite.ts
+ * one HTTP/1.1 connection each, spread over worker threads of this process). The daemon runs in its own process with
+ * a file source. Each change is written atomically (temp file + rename) and the clock starts just before the temp
+ * file is written, so a latency includes the file watcher's reaction, re-read, parse, diff, the event's encoding
+ * (once) and its write to every subscriber, and the subscriber's worker parsing it. Same method as propagation-suite.ts
  * (EventStream), so the two tables compare.
  */
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -224,8 +224,8 @@ export async function runOfrepPropagation(
 				: [
 						`Profiled pass (daemon under --cpu-prof): ${formatInt(PROFILE_SUBSCRIBERS)} subscribers, p50 ${ms(percentile(profiled.latenciesMs, 50))} ms, all have it after ${ms(stats(profiled.allReceivedMs).median)} ms (median); the daemon was busy ${formatInt(profile.summary.busyMs)} ms of ${formatInt(profile.summary.wallMs)} ms in total, opening the streams included.`,
 					]),
-			"Subscribers: GET /ofrep/v1/sse over HTTP/1.1, one connection each, parsed with eventsource-parser, all in the benchmark process; the daemon is a separate process. Each event is encoded once and the same bytes are written to every subscriber.",
-			"Each latency includes the file watcher's 20 ms debounce and, for large N, the benchmark process parsing the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
+			"Subscribers: GET /ofrep/v1/sse over HTTP/1.1, one connection each, parsed with eventsource-parser in up to 4 worker threads of the benchmark process (each timestamps arrivals with performance.timeOrigin + performance.now(), the clock the mark uses); the daemon is a separate process. Each event is encoded once and the same bytes are written to every subscriber.",
+			"Each latency includes the file watcher's reaction to the rename and, for large N, the subscriber threads parsing the earlier deliveries (2 cores are shared by the daemon, the subscribers and the rest of the machine). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the benchmark process, subscriber threads included) shows which side the time goes to.",
 			smoke
 				? "Smoke: 1 and 100 subscribers with 3/2 changes (the 1,000-subscriber step runs in full mode only)."
 				: "Machine is shared: see the load average below.",

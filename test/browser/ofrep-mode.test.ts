@@ -6,25 +6,16 @@
  * CONFIGURATION_CHANGED, and a reload serving the values persisted in localStorage before the network answers.
  * Under CI=true a missing Chromium fails this suite instead of skipping it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { build, stop as stopEsbuild } from "esbuild";
-import type { Browser, Page, Request, Route } from "playwright-core";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import type { Page, Route } from "playwright-core";
+import { browserTestsEnabled } from "../support/chromium.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
-import { browserTestsEnabled, launchChromium } from "../support/chromium.js";
-import {
-	type StaticServer,
-	startStaticServer,
-} from "../support/static-server.js";
-import { workspaceSourcesPlugin } from "./fixtures/workspace-sources-plugin.js";
+	isOfrepBulk as isBulk,
+	type OfrepBrowserFixture,
+	startOfrepBrowserFixture,
+} from "./support/ofrep-browser-fixture.js";
 
-const ROOT = path.resolve(__dirname, "../..");
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
 interface PageState {
@@ -80,22 +71,6 @@ function flagDocument(color: string, limit = 10): string {
 	});
 }
 
-async function bundlePage(): Promise<string> {
-	const result = await build({
-		entryPoints: [path.join(__dirname, "fixtures/ofrep-mode-page.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "es2020",
-		write: false,
-		plugins: [workspaceSourcesPlugin(ROOT)],
-		logLevel: "error",
-	});
-	const file = result.outputFiles[0];
-	if (file === undefined) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
 function waitForState(
 	page: Page,
 	predicate: string,
@@ -116,73 +91,34 @@ function state(page: Page): Promise<PageState> {
 	);
 }
 
-const isBulk = (r: Request) =>
-	r.method() === "POST" &&
-	new URL(r.url()).pathname === "/ofrep/v1/evaluate/flags";
-
 describeBrowser("web provider OFREP mode in Chromium", () => {
-	let browser: Browser;
-	let site: StaticServer;
-	let daemon: RunningDaemon | undefined;
-	let dir: string;
-	let flagFile: string;
-	let ofrepPort = 0;
-
-	async function start(): Promise<RunningDaemon> {
-		const started = await startDaemon(
-			defaultDaemonConfig({
-				port: 0,
-				managementPort: 0,
-				syncPort: 0,
-				ofrepPort,
-				bindAddress: "127.0.0.1",
-				sources: [{ uri: flagFile, provider: "file" }],
-				corsOrigins: [site.origin],
-			}),
-		);
-		await started.ready;
-		ofrepPort = started.ports.ofrep;
-		return started;
-	}
+	let fx: OfrepBrowserFixture;
 
 	beforeAll(async () => {
-		dir = mkdtempSync(path.join(os.tmpdir(), "ofrep-mode-browser-"));
-		flagFile = path.join(dir, "flags.json");
-		writeFileSync(flagFile, flagDocument("red"));
-		site = await startStaticServer({
-			files: {
-				"/index.html":
-					'<!doctype html><meta charset="utf-8"><title>ofrep mode</title><script type="module" src="/main.js"></script>',
-				"/main.js": await bundlePage(),
-			},
+		fx = await startOfrepBrowserFixture({
+			name: "ofrep-mode-browser",
+			flags: flagDocument("red"),
+			entry: path.join(__dirname, "fixtures/ofrep-mode-page.ts"),
 		});
-		daemon = await start();
-		browser = await launchChromium();
 	});
 
 	afterAll(async () => {
-		await browser?.close();
-		await daemon?.close();
-		await site?.close();
-		rmSync(dir, { recursive: true, force: true });
-		// esbuild's JS API keeps a service child process; stop it so Jest can exit.
-		await stopEsbuild();
+		await fx?.close();
 	});
 
 	it("evaluates, follows file changes over SSE, re-fetches on context change, recovers from a restart and serves persisted values on reload", async () => {
-		const page = await browser.newPage();
+		const page = await fx.browser.newPage();
 		const problems: string[] = [];
 		page.on("pageerror", (e) => problems.push(e.message));
 		const streamOpened = page.waitForRequest(
 			(r) =>
-				r.url() ===
-				`http://127.0.0.1:${ofrepPort}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
 		const query = new URLSearchParams({
-			baseUrl: `http://127.0.0.1:${ofrepPort}`,
+			baseUrl: fx.ofrepBaseUrl,
 			selector: "flagSetId=web",
 		});
-		const url = `${site.origin}/index.html?${query}`;
+		const url = `${fx.site.origin}/index.html?${query}`;
 		await page.goto(url);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).flags).toEqual({
@@ -200,7 +136,7 @@ describeBrowser("web provider OFREP mode in Chromium", () => {
 		const refetch = page.waitForRequest(
 			(r) => isBulk(r) && r.url().includes("flagConfigEtag="),
 		);
-		writeFileSync(flagFile, flagDocument("blue"));
+		fx.writeFlags(flagDocument("blue"));
 		const triggered = await refetch;
 		expect(await triggered.headerValue("if-none-match")).toMatch(/^".+"$/);
 		await waitForState(
@@ -228,11 +164,10 @@ describeBrowser("web provider OFREP mode in Chromium", () => {
 		);
 
 		// Restart, with a change made while the daemon is down.
-		await daemon?.close();
-		daemon = undefined;
+		await fx.stopDaemon();
 		await waitForState(page, 's.status === "STALE"');
-		writeFileSync(flagFile, flagDocument("blue", 20));
-		daemon = await start();
+		fx.writeFlags(flagDocument("blue", 20));
+		await fx.startDaemon();
 		await waitForState(
 			page,
 			's.status === "READY" && s.flags.limit.value === 20',

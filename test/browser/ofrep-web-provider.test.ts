@@ -6,22 +6,15 @@
  * (with a change made while it was down) the provider reconnects and catches up.
  * Under CI=true a missing Chromium fails this suite instead of skipping it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { build, stop as stopEsbuild } from "esbuild";
-import type { Browser, Page, Request } from "playwright-core";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import type { Page } from "playwright-core";
+import { browserTestsEnabled } from "../support/chromium.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
-import { browserTestsEnabled, launchChromium } from "../support/chromium.js";
-import {
-	type StaticServer,
-	startStaticServer,
-} from "../support/static-server.js";
+	isOfrepBulk as isBulk,
+	type OfrepBrowserFixture,
+	startOfrepBrowserFixture,
+} from "./support/ofrep-browser-fixture.js";
 
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
@@ -56,21 +49,6 @@ function flagDocument(color: string, extraVariant = false): string {
 	});
 }
 
-async function bundlePage(): Promise<string> {
-	const result = await build({
-		entryPoints: [path.join(__dirname, "fixtures/ofrep-web-page.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "es2020",
-		write: false,
-		logLevel: "error",
-	});
-	const file = result.outputFiles[0];
-	if (file === undefined) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
 function waitForState(
 	page: Page,
 	predicate: string,
@@ -91,74 +69,35 @@ function state(page: Page): Promise<PageState> {
 	);
 }
 
-const isBulk = (r: Request) =>
-	r.method() === "POST" &&
-	new URL(r.url()).pathname === "/ofrep/v1/evaluate/flags";
-
 describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
-	let browser: Browser;
-	let site: StaticServer;
-	let daemon: RunningDaemon | undefined;
-	let dir: string;
-	let flagFile: string;
-	let ofrepPort = 0;
-
-	async function start(): Promise<RunningDaemon> {
-		const started = await startDaemon(
-			defaultDaemonConfig({
-				port: 0,
-				managementPort: 0,
-				syncPort: 0,
-				ofrepPort,
-				bindAddress: "127.0.0.1",
-				sources: [{ uri: flagFile, provider: "file" }],
-				corsOrigins: [site.origin],
-			}),
-		);
-		await started.ready;
-		ofrepPort = started.ports.ofrep;
-		return started;
-	}
+	let fx: OfrepBrowserFixture;
 
 	beforeAll(async () => {
-		dir = mkdtempSync(path.join(os.tmpdir(), "ofrep-web-browser-"));
-		flagFile = path.join(dir, "flags.json");
-		writeFileSync(flagFile, flagDocument("red"));
-		site = await startStaticServer({
-			files: {
-				"/index.html":
-					'<!doctype html><meta charset="utf-8"><title>ofrep</title><script type="module" src="/main.js"></script>',
-				"/main.js": await bundlePage(),
-			},
+		fx = await startOfrepBrowserFixture({
+			name: "ofrep-web-browser",
+			flags: flagDocument("red"),
+			entry: path.join(__dirname, "fixtures/ofrep-web-page.ts"),
 		});
-		daemon = await start();
-		browser = await launchChromium();
 	});
 
 	afterAll(async () => {
-		await browser?.close();
-		await daemon?.close();
-		await site?.close();
-		rmSync(dir, { recursive: true, force: true });
-		// esbuild's JS API keeps a service child process; stop it so Jest can exit.
-		await stopEsbuild();
+		await fx?.close();
 	});
 
 	it("re-fetches on the daemon's change events, gets 304 when its answer is unchanged, and recovers after a restart", async () => {
-		const page = await browser.newPage();
+		const page = await fx.browser.newPage();
 		const problems: string[] = [];
 		page.on("pageerror", (e) => problems.push(e.message));
 		const streamOpened = page.waitForRequest(
 			(r) =>
-				r.url() ===
-				`http://127.0.0.1:${ofrepPort}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
 		const query = new URLSearchParams({
-			baseUrl: `http://127.0.0.1:${ofrepPort}`,
+			baseUrl: fx.ofrepBaseUrl,
 			selector: "flagSetId=web",
 			keys: "color,other-color",
 		});
-		await page.goto(`${site.origin}/index.html?${query}`);
+		await page.goto(`${fx.site.origin}/index.html?${query}`);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).values).toEqual({
 			color: "red",
@@ -171,7 +110,7 @@ describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
 		let refetch = page.waitForRequest(
 			(r) => isBulk(r) && r.url().includes("flagConfigEtag="),
 		);
-		writeFileSync(flagFile, flagDocument("blue"));
+		fx.writeFlags(flagDocument("blue"));
 		const triggered = await refetch;
 		expect(await triggered.headerValue("if-none-match")).toMatch(/^".+"$/);
 		expect((await triggered.response())?.status()).toBe(200);
@@ -184,15 +123,14 @@ describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
 		refetch = page.waitForRequest(
 			(r) => isBulk(r) && r.url().includes("flagConfigEtag="),
 		);
-		writeFileSync(flagFile, flagDocument("blue", true));
+		fx.writeFlags(flagDocument("blue", true));
 		expect((await (await refetch).response())?.status()).toBe(304);
 
 		// Restart, with a change made while the daemon is down.
-		await daemon?.close();
-		daemon = undefined;
+		await fx.stopDaemon();
 		await waitForState(page, 's.events.includes("PROVIDER_STALE")');
-		writeFileSync(flagFile, flagDocument("green"));
-		daemon = await start();
+		fx.writeFlags(flagDocument("green"));
+		await fx.startDaemon();
 		await waitForState(page, 's.values.color === "green"', 60_000);
 		const s = await state(page);
 		expect(

@@ -40,11 +40,26 @@ export function browserTestsEnabled(): boolean {
 	return process.env.CI === "true" || chromiumAvailable();
 }
 
-export async function launchChromium(): Promise<Browser> {
+export interface LaunchChromiumOptions {
+	/**
+	 * Keep Chromium's back/forward cache, which playwright turns off: a page left by navigation is then hidden
+	 * and frozen, and going back shows it again (`visibilitychange` both ways, `document.visibilityState` really
+	 * changing) — the one way to hide a page in headless Chromium, where tabs and windows always stay visible.
+	 * @default false
+	 */
+	readonly backForwardCache?: boolean;
+}
+
+export async function launchChromium(
+	options: LaunchChromiumOptions = {},
+): Promise<Browser> {
 	requireChromium();
 	return chromium.launch({
 		executablePath: CHROMIUM_PATH,
 		headless: true,
 		args: CHROMIUM_ARGS,
+		...(options.backForwardCache === true
+			? { ignoreDefaultArgs: ["--disable-back-forward-cache"] }
+			: {}),
 	});
 }

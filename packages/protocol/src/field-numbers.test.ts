@@ -2,6 +2,7 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { describe, expect, it } from "@jest/globals";
 import * as v1 from "./evaluation-v1.js";
 import * as v2 from "./evaluation-v2.js";
+import * as schema from "./schema-v1.js";
 import * as sync from "./sync-v1.js";
 
 /** Field name → [number, type, explicit presence] as the generated descriptor has it. */
@@ -124,5 +125,34 @@ describe("field numbers match flagd's wire contract", () => {
 			"FetchAllFlags:unary",
 			"GetMetadata:unary",
 		]);
+	});
+
+	it("schema.v1 (deprecated): evaluation v1's numbers, without metadata in ResolveAll and AnyFlag (§5)", () => {
+		expect(schema.Service.typeName).toBe("schema.v1.Service");
+		expect(Object.keys(schema.Service.method)).toEqual(
+			Object.keys(v1.Service.method),
+		);
+		expect(layout(schema.ResolveAllResponseSchema)).toEqual({
+			flags: [1, "map<9,schema.v1.AnyFlag>", false],
+		});
+		expect(layout(schema.AnyFlagSchema)).toEqual({
+			reason: [1, "9", false],
+			variant: [2, "9", false],
+			bool_value: [3, "8", false],
+			string_value: [4, "9", false],
+			double_value: [5, "1", false],
+			object_value: [6, STRUCT, false],
+		});
+		for (const [a, b] of [
+			[schema.ResolveBooleanRequestSchema, v1.ResolveBooleanRequestSchema],
+			[schema.ResolveBooleanResponseSchema, v1.ResolveBooleanResponseSchema],
+			[schema.ResolveStringResponseSchema, v1.ResolveStringResponseSchema],
+			[schema.ResolveFloatResponseSchema, v1.ResolveFloatResponseSchema],
+			[schema.ResolveIntResponseSchema, v1.ResolveIntResponseSchema],
+			[schema.ResolveObjectResponseSchema, v1.ResolveObjectResponseSchema],
+			[schema.EventStreamResponseSchema, v1.EventStreamResponseSchema],
+		] as const) {
+			expect(layout(a)).toEqual(layout(b));
+		}
 	});
 });

@@ -1,4 +1,3 @@
-import { Backoff } from "@flagd-ts/provider-core";
 import {
 	type EvaluationContext,
 	type FlagValue,
@@ -22,6 +21,7 @@ import {
 	type KeyValueStorage,
 	OfrepFlagStore,
 } from "./ofrep-flag-store.js";
+import { OfrepProviderHealth } from "./ofrep-provider-health.js";
 import { toResolution } from "./ofrep-resolution.js";
 import {
 	type OfrepWebProviderConfig,
@@ -57,7 +57,7 @@ export class OfrepWebProvider implements Provider {
 	readonly #config: OfrepWebProviderConfig;
 	readonly #environment: OfrepWebProviderEnvironment;
 	readonly #abort = new AbortController();
-	readonly #backoff = new Backoff({ initialDelayMs: 1000, maxDelayMs: 60_000 });
+	readonly #health: OfrepProviderHealth;
 	#store: OfrepFlagStore | undefined;
 	#context: EvaluationContext = {};
 	#generation = 0;
@@ -70,10 +70,6 @@ export class OfrepWebProvider implements Provider {
 	#stream: OfrepChangeStream | undefined;
 	#inflight: Promise<void> | undefined;
 	#again: OfrepRefetchHint | undefined | null = null;
-	#stale = false;
-	#errored = false;
-	#graceTimer: ReturnType<typeof setTimeout> | undefined;
-	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#pollTimer: ReturnType<typeof setInterval> | undefined;
 	#closed = false;
 	readonly #onVisibility = () => {
@@ -90,6 +86,12 @@ export class OfrepWebProvider implements Provider {
 	) {
 		this.#config = resolveOfrepWebProviderOptions(options);
 		this.#environment = environment;
+		this.#health = new OfrepProviderHealth({
+			events: this.events,
+			retryGracePeriodSec: this.#config.retryGracePeriod,
+			logger: this.#config.logger,
+			retry: () => void this.#refresh(undefined),
+		});
 	}
 
 	/** Evaluates every flag for `context`: from local persistence first when there is an entry, else the server. */
@@ -148,7 +150,7 @@ export class OfrepWebProvider implements Provider {
 		try {
 			await this.#load(newContext, generation, undefined, false);
 			this.#follow();
-			this.#recovered();
+			this.#health.recovered();
 		} catch (e: unknown) {
 			if (generation !== this.#generation) return;
 			this.#apply(await this.#fallback(e, newContext), true);
@@ -160,8 +162,7 @@ export class OfrepWebProvider implements Provider {
 		this.#abort.abort(new Error("provider closed"));
 		this.#stream?.close();
 		this.#stream = undefined;
-		for (const timer of [this.#graceTimer, this.#retryTimer])
-			clearTimeout(timer);
+		this.#health.close();
 		clearInterval(this.#pollTimer);
 		if (typeof document !== "undefined") {
 			document.removeEventListener("visibilitychange", this.#onVisibility);
@@ -223,7 +224,7 @@ export class OfrepWebProvider implements Provider {
 			this.#abort.signal,
 		);
 		if (generation !== this.#generation || this.#closed) return undefined;
-		this.#backoff.reset();
+		this.#health.answered();
 		if (result.status === 304) {
 			// The server confirmed what is held.
 			this.#cached = false;
@@ -253,7 +254,7 @@ export class OfrepWebProvider implements Provider {
 				(changed) => {
 					if (changed === undefined) return;
 					this.#follow();
-					this.#recovered();
+					this.#health.recovered();
 					if (changed.length > 0) {
 						this.events.emit(ProviderEvents.ConfigurationChanged, {
 							message: "flags re-evaluated",
@@ -261,7 +262,7 @@ export class OfrepWebProvider implements Provider {
 						});
 					}
 				},
-				(e: unknown) => this.#failed(e),
+				(e: unknown) => this.#health.failed(e),
 			)
 			.finally(() => {
 				this.#inflight = undefined;
@@ -314,10 +315,10 @@ export class OfrepWebProvider implements Provider {
 					onRefetch: (hint) => void this.#refresh(hint, hint === undefined),
 					onReconnected: () => void this.#refresh(undefined),
 					onInterrupted: () =>
-						this.#markStale("the event stream is interrupted"),
+						this.#health.markStale("the event stream is interrupted"),
 					onClosed: () => {
-						this.#markStale("the event stream closed");
-						this.#scheduleRetry(undefined);
+						this.#health.markStale("the event stream closed");
+						this.#health.scheduleRetry(undefined);
 					},
 				},
 				{
@@ -344,56 +345,6 @@ export class OfrepWebProvider implements Provider {
 		}
 	}
 
-	#failed(e: unknown): void {
-		if (this.#closed) return;
-		const message = e instanceof Error ? e.message : String(e);
-		this.#config.logger?.warn(`OFREP web provider: ${message}`);
-		if (e instanceof OfrepRequestError && e.fatal) {
-			this.#errored = true;
-			this.events.emit(ProviderEvents.Error, { message });
-			return;
-		}
-		this.#markStale(message);
-		this.#scheduleRetry(
-			e instanceof OfrepRequestError ? e.retryAfterMs : undefined,
-		);
-	}
-
-	#scheduleRetry(atLeastMs: number | undefined): void {
-		if (this.#closed || this.#retryTimer !== undefined) return;
-		const delayMs = Math.max(this.#backoff.nextDelayMs(), atLeastMs ?? 0);
-		this.#retryTimer = setTimeout(() => {
-			this.#retryTimer = undefined;
-			void this.#refresh(undefined);
-		}, delayMs);
-	}
-
-	#markStale(message: string): void {
-		if (this.#closed || this.#stale) return;
-		this.#stale = true;
-		this.events.emit(ProviderEvents.Stale, { message });
-		this.#graceTimer = setTimeout(() => {
-			this.#graceTimer = undefined;
-			if (!this.#stale || this.#closed) return;
-			this.#errored = true;
-			this.events.emit(ProviderEvents.Error, {
-				message: `${message} for ${this.#config.retryGracePeriod} s`,
-			});
-		}, this.#config.retryGracePeriod * 1000);
-	}
-
-	/** A request succeeded: leaves STALE/ERROR with READY. */
-	#recovered(): void {
-		clearTimeout(this.#graceTimer);
-		this.#graceTimer = undefined;
-		clearTimeout(this.#retryTimer);
-		this.#retryTimer = undefined;
-		if (!this.#stale && !this.#errored) return;
-		this.#stale = false;
-		this.#errored = false;
-		this.events.emit(ProviderEvents.Ready, { message: "flags re-evaluated" });
-	}
-
 	/** Initial or context-change failure: persisted values when the failure is transient, else the error. */
 	async #fallback(
 		e: unknown,
@@ -407,8 +358,8 @@ export class OfrepWebProvider implements Provider {
 		const persisted = await this.#readPersisted(context);
 		if (persisted === undefined) {
 			// The SDK reports ERROR; keep trying, and READY + CONFIGURATION_CHANGED follow the first answer.
-			this.#errored = true;
-			this.#scheduleRetry(
+			this.#health.markErrored();
+			this.#health.scheduleRetry(
 				e instanceof OfrepRequestError ? e.retryAfterMs : undefined,
 			);
 			throw e;
@@ -416,7 +367,7 @@ export class OfrepWebProvider implements Provider {
 		this.#config.logger?.warn(
 			`OFREP web provider: serving persisted flags: ${e instanceof Error ? e.message : String(e)}`,
 		);
-		this.#scheduleRetry(undefined);
+		this.#health.scheduleRetry(undefined);
 		return persisted;
 	}
 

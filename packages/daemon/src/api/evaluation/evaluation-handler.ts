@@ -1,9 +1,13 @@
 /**
  * The request handler of the evaluation port (8013): CORS, then one connect-node adapter serving
- * flagd.evaluation.v1 and v2 over gRPC, gRPC-web and Connect. JSON output follows Go protojson with
+ * flagd.evaluation.v1 and v2 (and the deprecated schema.v1) over gRPC, gRPC-web and Connect. JSON output follows Go protojson with
  * EmitUnpopulated (zero values present, int64 as strings); unknown input fields are ignored (DiscardUnknown).
  */
-import { EvaluationServiceV1, EvaluationServiceV2 } from "@flagd-ts/protocol";
+import {
+	EvaluationServiceV1,
+	EvaluationServiceV2,
+	SchemaServiceV1,
+} from "@flagd-ts/protocol";
 import type { Logger } from "../../logging/logger.js";
 import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
@@ -21,6 +25,7 @@ import {
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
 import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
+import { createSchemaServiceV1 } from "./schema-service-v1.js";
 import { TYPED_METHOD_NAMES } from "./typed-resolve.js";
 
 export interface EvaluationHandlerOptions {
@@ -58,6 +63,12 @@ export function evaluationRoutes(
 			createEvaluationServiceV2(resolver, streams, telemetry),
 			{ synchronous: TYPED_METHOD_NAMES },
 		),
+		// Deprecated, still served by flagd; ResolveAll is async here (it reshapes the v1 answer).
+		serviceRoute(
+			SchemaServiceV1,
+			createSchemaServiceV1(resolver, streams, telemetry),
+			{ synchronous: TYPED_METHOD_NAMES },
+		),
 	];
 }
 
@@ -84,7 +95,10 @@ export function createEvaluationHandler(
 	return (req, res) => {
 		if (cors.handle(req, res)) return;
 		const url = req.url ?? "/";
-		const route = url.startsWith("/flagd.") ? routeOf(url) : "other";
+		const route =
+			url.startsWith("/flagd.") || url.startsWith("/schema.v1.")
+				? routeOf(url)
+				: "other";
 		const done = metrics.startRequest(route, req.method ?? "", scheme);
 		res.once("close", () => done(res.statusCode));
 		adapter(req, res);

@@ -4,8 +4,8 @@
  * `refetchEvaluation` event, and the client re-fetches the bulk evaluation. Each event is encoded once per channel
  * and the same bytes are written to every subscriber of it.
  *
- * Event ids are `<run>-<sequence>`: `run` is random per daemon start, `sequence` counts events. A client that
- * reconnects with a `Last-Event-ID` of this run gets the events it missed from a bounded replay buffer; one whose
+ * Event ids and the replay buffer are in ofrep-event-log.ts, the bulk response's advertisement in
+ * ofrep-stream-advertisement.ts. A client that reconnects with a `Last-Event-ID` of this run gets the events it missed from a bounded replay buffer; one whose
  * id we cannot vouch for (another run, too old, or a channel whose flags changed while nobody followed it) gets one
  * fresh `refetchEvaluation` at once. A new connection starts with an `id:` line and no data, which sets the browser's
  * last event id without dispatching anything, so a reconnect after a daemon restart is always recognised.
@@ -13,7 +13,6 @@
  * Bounds: at most `maxConnections` streams (then 503 with Retry-After), and a subscriber whose unsent bytes exceed
  * `maxBufferedBytes`, or whose buffer has not drained for `inactivityDelaySec`, is disconnected.
  */
-import { createHash, randomBytes } from "node:crypto";
 import type { FlagStore } from "../../store/flag-store.js";
 import type { FlagView } from "../../store/flag-view.js";
 import type { Selector } from "../../store/selector.js";
@@ -21,9 +20,14 @@ import type {
 	NodeRequest,
 	NodeResponse,
 } from "../../transport/http-listener.js";
+import { OfrepEventLog, versionOf } from "./ofrep-event-log.js";
+import {
+	advertiseOfrepStream,
+	type OfrepStreamAdvertisement,
+} from "./ofrep-stream-advertisement.js";
 
-/** Path of the event stream on the OFREP port (as Go flagd serves it). */
-export const OFREP_SSE_PATH = "/ofrep/v1/sse";
+// The handler imports the path from here.
+export { OFREP_SSE_PATH } from "./ofrep-stream-advertisement.js";
 
 export interface OfrepEventStreamOptions {
 	readonly store: FlagStore;
@@ -43,12 +47,6 @@ export interface OfrepEventStreamOptions {
 	readonly replayEvents?: number;
 	/** Origin in advertised URLs (`--ofrep-sse-public-url`); otherwise taken from the request. */
 	readonly publicUrl?: string | undefined;
-}
-
-/** One advertised connection, in both spellings clients read (see `advertise`). */
-export interface OfrepStreamAdvertisement {
-	readonly eventStreams: readonly Record<string, unknown>[];
-	readonly refreshConnections?: readonly Record<string, unknown>[];
 }
 
 interface Subscriber {
@@ -80,12 +78,6 @@ interface Remembered {
 /** Channels remembered after their last subscriber left. */
 const REMEMBERED_CHANNELS = 1024;
 
-interface RetainedEvent {
-	readonly seq: number;
-	readonly channelKey: string;
-	readonly bytes: Buffer;
-}
-
 const KEEP_ALIVE = Buffer.from(": keep-alive\n\n");
 const STREAM_HEADERS = {
 	"Content-Type": "text/event-stream; charset=utf-8",
@@ -97,14 +89,11 @@ const STREAM_HEADERS = {
 /** See the file comment. */
 export class OfrepEventStream {
 	readonly #options: OfrepEventStreamOptions;
-	readonly #run = randomBytes(6).toString("base64url");
 	readonly #channels = new Map<string, Channel>();
-	readonly #retained: RetainedEvent[] = [];
+	readonly #log: OfrepEventLog;
 	readonly #remembered = new Map<string, Remembered>();
 	readonly #keepAliveMs: number;
 	readonly #maxBufferedBytes: number;
-	readonly #replayEvents: number;
-	#seq = 0;
 	#connections = 0;
 	#timer: NodeJS.Timeout | undefined;
 	#closed = false;
@@ -113,7 +102,7 @@ export class OfrepEventStream {
 		this.#options = options;
 		this.#keepAliveMs = options.keepAliveMs ?? 15_000;
 		this.#maxBufferedBytes = options.maxBufferedBytes ?? 65_536;
-		this.#replayEvents = options.replayEvents ?? 256;
+		this.#log = new OfrepEventLog(options.replayEvents ?? 256);
 		if (options.shutdownSignal.aborted) this.#closed = true;
 		else
 			options.shutdownSignal.addEventListener("abort", () => this.close(), {
@@ -126,34 +115,9 @@ export class OfrepEventStream {
 		return this.#connections;
 	}
 
-	/**
-	 * The bulk response's advertisement of the stream for `selector`: `eventStreams` with an `endpoint` relative to
-	 * the OFREP base URL (what @openfeature/ofrep-web-provider 0.4 and Go flagd read) and ADR-0008's
-	 * `refreshConnections` with an absolute `url` (left out when the request names no host).
-	 */
+	/** The bulk response's advertisement of the stream for `selector` (see `advertiseOfrepStream`). */
 	advertise(req: NodeRequest, selector: Selector): OfrepStreamAdvertisement {
-		const requestUri =
-			selector.kind === "all"
-				? OFREP_SSE_PATH
-				: `${OFREP_SSE_PATH}?selector=${encodeURIComponent(selector.key)}`;
-		// 0 means "keep the stream open", which ADR-0008 spells as leaving the field out (0.4 providers would
-		// otherwise close the stream as soon as the tab is hidden).
-		const delay = this.#options.inactivityDelaySec;
-		const inactivity = delay > 0 ? { inactivityDelaySec: delay } : {};
-		const { publicUrl } = this.#options;
-		const endpoint =
-			publicUrl === undefined
-				? { requestUri }
-				: { origin: publicUrl, requestUri };
-		const eventStreams = [{ type: "sse", endpoint, ...inactivity }];
-		const origin = publicUrl ?? requestOrigin(req);
-		if (origin === undefined) return { eventStreams };
-		return {
-			eventStreams,
-			refreshConnections: [
-				{ type: "sse", url: `${origin}${requestUri}`, ...inactivity },
-			],
-		};
+		return advertiseOfrepStream(req, selector, this.#options);
 	}
 
 	/** Serves one `GET /ofrep/v1/sse` request; `selectorExpression` comes from the query or the header. */
@@ -214,9 +178,10 @@ export class OfrepEventStream {
 		lastEventId: string | undefined,
 		following: boolean,
 	): Buffer {
-		if (lastEventId === undefined) return this.#primer();
-		const lastSeq = this.#seqOf(lastEventId);
-		if (lastSeq === undefined) return this.#encode(this.#seq, channel);
+		const log = this.#log;
+		if (lastEventId === undefined) return log.primer();
+		const lastSeq = log.seqOf(lastEventId);
+		if (lastSeq === undefined) return log.encode(log.seq, channel);
 		if (!following) {
 			// Nobody followed the channel for a while: the client is current only if it had the channel's last event
 			// and the flags are back to what they were then.
@@ -224,44 +189,12 @@ export class OfrepEventStream {
 			return before !== undefined &&
 				before.etag === channel.etag &&
 				lastSeq >= before.lastEventSeq
-				? this.#primer()
-				: this.#encode(this.#seq, channel);
+				? log.primer()
+				: log.encode(log.seq, channel);
 		}
-		if (lastSeq < channel.sinceSeq) return this.#encode(this.#seq, channel);
-		const missed = this.#retained.filter(
-			(e) => e.seq > lastSeq && e.channelKey === channel.selector.key,
-		);
-		return missed.length === 0
-			? this.#primer()
-			: Buffer.concat(missed.map((e) => e.bytes));
-	}
-
-	/** The sequence of an id this run issued and can still replay from, else undefined. */
-	#seqOf(id: string): number | undefined {
-		const dash = id.lastIndexOf("-");
-		if (dash < 0 || id.slice(0, dash) !== this.#run) return undefined;
-		const text = id.slice(dash + 1);
-		if (!/^\d{1,15}$/.test(text)) return undefined;
-		const seq = Number(text);
-		if (seq > this.#seq) return undefined;
-		const oldest = this.#retained[0]?.seq ?? this.#seq + 1;
-		// Events after `seq` must all still be retained.
-		return seq + 1 >= oldest ? seq : undefined;
-	}
-
-	#primer(): Buffer {
-		return Buffer.from(`id: ${this.#run}-${this.#seq}\n\n`);
-	}
-
-	#encode(seq: number, channel: Channel): Buffer {
-		const data = JSON.stringify({
-			type: "refetchEvaluation",
-			etag: channel.etag,
-			lastModified: channel.lastModifiedSec,
-		});
-		return Buffer.from(
-			`id: ${this.#run}-${seq}\nevent: message\ndata: ${data}\n\n`,
-		);
+		if (lastSeq < channel.sinceSeq) return log.encode(log.seq, channel);
+		const missed = log.since(lastSeq, channel.selector.key);
+		return missed.length === 0 ? log.primer() : missed;
 	}
 
 	#join(selector: Selector): Channel {
@@ -273,14 +206,14 @@ export class OfrepEventStream {
 		const channel: Channel = {
 			selector,
 			subscribers: new Set(),
-			sinceSeq: this.#seq,
+			sinceSeq: this.#log.seq,
 			etag,
 			// Unchanged since it was last followed: keep the time of that change.
 			lastModifiedSec:
 				before?.etag === etag
 					? before.lastModifiedSec
 					: Math.floor(Date.now() / 1000),
-			lastEventSeq: this.#seq,
+			lastEventSeq: this.#log.seq,
 			unsubscribe: store.subscribe(selector, (_changes, view) =>
 				this.#changed(channel, view),
 			),
@@ -315,11 +248,8 @@ export class OfrepEventStream {
 	#changed(channel: Channel, view: FlagView): void {
 		channel.etag = versionOf(view);
 		channel.lastModifiedSec = Math.floor(Date.now() / 1000);
-		const seq = ++this.#seq;
+		const { seq, bytes } = this.#log.append(channel.selector.key, channel);
 		channel.lastEventSeq = seq;
-		const bytes = this.#encode(seq, channel);
-		this.#retained.push({ seq, channelKey: channel.selector.key, bytes });
-		if (this.#retained.length > this.#replayEvents) this.#retained.shift();
 		for (const subscriber of channel.subscribers) this.#send(subscriber, bytes);
 	}
 
@@ -362,16 +292,6 @@ export class OfrepEventStream {
 	}
 }
 
-/** A version of a selector's flag set: changes whenever anything a client can observe about it changes. */
-export function versionOf(view: FlagView): string {
-	const hash = createHash("sha1").update(view.selector.key);
-	for (const flag of view.list) {
-		hash.update("\u0000").update(flag.key).update("\u0000");
-		hash.update(flag.fingerprint);
-	}
-	return hash.digest("base64url");
-}
-
 /** Both response types write a Buffer the same way; their overload sets just do not unify. */
 function write(res: NodeResponse, bytes: Buffer): void {
 	(res as { write(chunk: Buffer): boolean }).write(bytes);
@@ -381,16 +301,6 @@ function lastEventIdOf(req: NodeRequest): string | undefined {
 	const value = req.headers["last-event-id"];
 	const id = Array.isArray(value) ? value[0] : value;
 	return id === undefined || id === "" ? undefined : id;
-}
-
-/** `scheme://host` of the request as the client addressed it, or undefined without a usable Host. */
-function requestOrigin(req: NodeRequest): string | undefined {
-	const host = req.headers[":authority"] ?? req.headers.host;
-	if (typeof host !== "string" || !/^[A-Za-z0-9.:[\]_-]+$/.test(host)) {
-		return undefined;
-	}
-	const encrypted = "encrypted" in req.socket && req.socket.encrypted === true;
-	return `${encrypted ? "https" : "http"}://${host}`;
 }
 
 function sendText(

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
 	mkdir,
 	mkdtemp,
+	open,
 	rename,
 	rm,
 	symlink,
@@ -94,6 +95,47 @@ describe("FileSync", () => {
 			await rename(tmp, path);
 			expect((await collector.next()).content).toBe(flagDocument(variant));
 		}
+	});
+
+	it("takes an atomically replaced JSON document at its first event, without the debounce", async () => {
+		const path = join(dir, "flags.json");
+		await writeFile(path, flagDocument("on"));
+		// A debounce (and stat fallback) far longer than the wait below: only the first-event read can deliver.
+		const { collector } = run.collect(
+			new FileSync({
+				uri: path,
+				logger: run.logger(),
+				debounceMs: 600_000,
+				statIntervalMs: 600_000,
+			}),
+		);
+		await collector.next();
+		const tmp = join(dir, ".flags.json.tmp");
+		await writeFile(tmp, flagDocument("off"));
+		await rename(tmp, path);
+		expect((await collector.next()).content).toBe(flagDocument("off"));
+		expect(run.warnings()).toEqual([]);
+	});
+
+	it("does not take a half-written JSON document early: the completed one arrives, with no warning", async () => {
+		const path = join(dir, "flags.json");
+		await writeFile(path, flagDocument("on"));
+		const { collector } = run.collect(
+			new FileSync({ uri: path, logger: run.logger(), debounceMs: 200 }),
+		);
+		await collector.next();
+		const full = flagDocument("off");
+		const handle = await open(path, "w");
+		try {
+			// Two steps, as editors that write in place do: truncate + first half, then the rest.
+			await handle.write(full.slice(0, full.length / 2));
+			await handle.write(full.slice(full.length / 2));
+		} finally {
+			await handle.close();
+		}
+		expect((await collector.next()).content).toBe(full);
+		expect(run.warnings()).toEqual([]);
+		expect(collector.untaken).toBe(0);
 	});
 
 	it("follows a Kubernetes ConfigMap atomic ..data symlink swap, twice", async () => {

@@ -29,7 +29,10 @@ export interface FileSyncOptions {
 	/** File to read. @default `uri` with a leading `file:` removed */
 	readonly path?: string;
 	readonly logger?: Logger;
-	/** Quiet time after the last file-system event before reading, so one write's burst is read once. @default 20 ms */
+	/**
+	 * Quiet time after the last file-system event before reading, so one write's burst is read once. A new, valid
+	 * JSON document is taken at the burst's first event without waiting (see `peek`). @default 20 ms
+	 */
 	readonly debounceMs?: number;
 	/** Period of the fallback stat check. @default 1000 ms */
 	readonly statIntervalMs?: number;
@@ -135,8 +138,18 @@ export class FileSync implements SyncSource {
 			}
 			while (!signal.aborted) {
 				if (!(await trigger.wait(signal))) continue;
+				let early: SyncPayload | undefined;
 				for (let round = 0; round < MAX_DEBOUNCE_ROUNDS; round++) {
+					// An event about our file: a complete new JSON document is taken now (see `peek`).
+					if (forceRead) early = await this.peek();
+					if (early !== undefined) break;
 					if (!(await trigger.wait(signal, this.debounceMs))) break;
+				}
+				if (early !== undefined) {
+					forceRead = false;
+					await watcher.update(await this.watchedDirectories(names));
+					yield early;
+					continue;
 				}
 				if (signal.aborted) break;
 				const force = forceRead;
@@ -162,6 +175,35 @@ export class FileSync implements SyncSource {
 			// Missing file or dangling link: the parent directory watch sees it come back.
 		}
 		return dirs;
+	}
+
+	/**
+	 * The first event of a burst about a JSON file: read at once instead of after the debounce. An atomic replace
+	 * (rename, symlink swap) is complete when its event arrives, and a JSON document caught half-written is never
+	 * valid JSON (a strict prefix of an object never parses), so only a good, new document is taken here; anything
+	 * else (unreadable, invalid, unchanged) is left to the debounced read, which reports problems. YAML waits for
+	 * the debounce: a prefix of a YAML document cut at a line break is often a valid, smaller document.
+	 */
+	private async peek(): Promise<SyncPayload | undefined> {
+		if (this.format !== "json" || this.state !== "ok") return undefined;
+		let signature: string;
+		let text: string;
+		try {
+			const info = await stat(this.path);
+			signature = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+			if (signature === this.lastStat) return undefined;
+			text = stripBom(await readFile(this.path, "utf8"));
+		} catch {
+			return undefined; // the debounced read reports it
+		}
+		const hash = contentHash(text);
+		if (hash === this.lastHash || !checkFlagDocument(text, "json").ok) {
+			return undefined;
+		}
+		this.lastStat = signature;
+		this.lastHash = hash;
+		this.lastGood = { source: this.uri, content: text, format: "json" };
+		return this.lastGood;
 	}
 
 	/** Reads the file if it may have changed; returns a payload only for new good content (or a recovery). */
