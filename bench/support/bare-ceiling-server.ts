@@ -29,7 +29,8 @@ interface Http1Reply {
 	readonly status: number;
 	/** Flat [name, value, name, value, …], as writeHead accepts it. */
 	readonly headers: string[];
-	readonly body: Buffer;
+	/** A string when the bytes are valid UTF-8: node:http then sends head and body in one write (a Buffer takes two). */
+	readonly body: Buffer | string;
 }
 
 interface H2Reply {
@@ -39,10 +40,12 @@ interface H2Reply {
 }
 
 function http1Reply(answer: BareAnswer): Http1Reply {
+	const bytes = Buffer.from(answer.body, "base64");
+	const text = bytes.toString("utf8");
 	return {
 		status: answer.status,
 		headers: answer.headers.flat(),
-		body: Buffer.from(answer.body, "base64"),
+		body: Buffer.from(text, "utf8").equals(bytes) ? text : bytes,
 	};
 }
 

@@ -28,7 +28,7 @@ import {
 	metricsSuite,
 	type TargetCheck,
 } from "./metrics-report.js";
-import { loadAverage1m } from "./proc-stats.js";
+import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
 import {
 	type Endpoints,
 	loadCases,
@@ -55,6 +55,9 @@ interface CaseRuns {
 	readonly handlerRps: number[];
 	/** daemon ÷ empty handler, per run. */
 	readonly handlerRatios: number[];
+	/** Server CPU time per request (µs, from /proc), per run: robust where req/s are not (shared machine). */
+	readonly daemonCpuUs: number[];
+	readonly bareCpuUs: number[];
 	readonly skipped?: string;
 }
 
@@ -93,6 +96,8 @@ export async function runDaemonThroughput(
 		ratios: [],
 		handlerRps: [],
 		handlerRatios: [],
+		daemonCpuUs: [],
+		bareCpuUs: [],
 		...(tools[c.tool] ? {} : { skipped: `${c.tool} is not installed` }),
 	}));
 	const profileTables: MetricsTable[] = [];
@@ -145,6 +150,7 @@ export async function runDaemonThroughput(
 			};
 			await verifyEndpoints("bare ceiling", bareTarget);
 			const sides = [daemonTarget, bareTarget, ceilingTarget];
+			const pids = [daemon.pid, bare.ready.pid, ceiling.ready.pid];
 			if (!smoke) {
 				// Warm-up (JIT, connection pools) of both servers, discarded.
 				for (const c of cases) {
@@ -159,11 +165,18 @@ export async function runDaemonThroughput(
 					// Daemon first on even runs, last on odd ones.
 					const order = run % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
 					const rps = [0, 0, 0];
-					for (const side of order)
-						rps[side] = (
-							await c.run(sides[side] as Endpoints, durationS)
-						).requestsPerSec;
+					const cpuUs = [0, 0, 0];
+					for (const side of order) {
+						const pid = pids[side] as number;
+						const cpuBefore = readCpuTimeMs(pid);
+						const result = await c.run(sides[side] as Endpoints, durationS);
+						rps[side] = result.requestsPerSec;
+						cpuUs[side] =
+							((readCpuTimeMs(pid) - cpuBefore) * 1000) / result.completed;
+					}
 					const [d = 0, b = 0, h = 0] = rps;
+					r.daemonCpuUs.push(cpuUs[0] ?? 0);
+					r.bareCpuUs.push(cpuUs[1] ?? 0);
 					r.daemonRps.push(d);
 					r.bareRps.push(b);
 					r.ratios.push(d / b);
@@ -218,6 +231,12 @@ export async function runDaemonThroughput(
 		const q = stats(xs);
 		return `${(q.median * 100).toFixed(0)} % (${(q.min * 100).toFixed(0)}–${(q.max * 100).toFixed(0)})`;
 	};
+	const cpuShare = (daemonUs: number[], bareUs: number[]) => {
+		const d = stats(daemonUs).median;
+		const b = stats(bareUs).median;
+		const q = stats(daemonUs.map((us, i) => (bareUs[i] ?? 0) / us));
+		return `${d.toFixed(0)}, ${b.toFixed(0)} (${(q.median * 100).toFixed(0)} %, ${(q.min * 100).toFixed(0)}–${(q.max * 100).toFixed(0)})`;
+	};
 	const table: MetricsTable = {
 		caption:
 			"Unary evaluations/s: daemon vs bare node:http / node:http2 answering the daemon's precomputed bytes, and vs the daemon's listener with an empty handler (medians; min–max over runs)",
@@ -229,6 +248,7 @@ export async function runDaemonThroughput(
 			"daemon / bare",
 			"empty handler req/s",
 			"daemon / empty handler",
+			"server CPU µs/request: daemon, bare (bare ÷ daemon)",
 		],
 		rows: results.map((r) => {
 			if (r.skipped !== undefined)
@@ -237,6 +257,7 @@ export async function runDaemonThroughput(
 					r.concurrency,
 					"not measured",
 					r.skipped,
+					"–",
 					"–",
 					"–",
 					"–",
@@ -249,6 +270,7 @@ export async function runDaemonThroughput(
 				share(r.ratios),
 				range(r.handlerRps),
 				share(r.handlerRatios),
+				cpuShare(r.daemonCpuUs, r.bareCpuUs),
 			];
 		}),
 	};
@@ -266,6 +288,7 @@ export async function runDaemonThroughput(
 		notes: [
 			`Flag \`${THROUGHPUT_FLAG}\`: targeting rule (\`ends_with\` on \`email\`) with a two-attribute context; daemon and ceiling each run in their own process; load generators use one thread. ${smoke ? "Smoke: one run, 1 s (wrk) / 600 requests (h2load) per side." : `${runs} interleaved runs of ${durationS} s per side after a 1 s warm-up each.`}`,
 			"Ceiling (the targets' denominator): a bare node:http server (HTTP/1.1) and a bare node:http2 server (h2c) that read the request body and answer the daemon's own recorded bytes (status, headers, body, gRPC trailers). Empty handler (reference): the daemon's listener code (preface-sniffing HTTP/1.1 + h2c port; plain HTTP/1.1 for OFREP) with a connect-node adapter whose ResolveBoolean returns a constant, and an OFREP handler answering the daemon's body bytes.",
+			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)
 				.map((r) => `NOT MEASURED: ${r.name}: ${r.skipped}.`),

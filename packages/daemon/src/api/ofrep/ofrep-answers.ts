@@ -54,9 +54,6 @@ interface OfrepAnswer extends EncodedResponse {
 }
 
 const API = "flagd.ofrep.v1";
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-	"Content-Type": "application/json",
-});
 /** Requests with larger bodies are answered but not cached (their keys would crowd out the common ones). */
 const MAX_CACHED_BODY_BYTES = 4 * 1024;
 
@@ -117,7 +114,11 @@ export class OfrepAnswers {
 		const text = JSON.stringify(item.body);
 		const answer: OfrepAnswer = {
 			status: item.status,
-			headers: JSON_HEADERS,
+			// With its length known up front node:http sends no chunked framing (fewer bytes and writes).
+			headers: {
+				"Content-Type": "application/json",
+				"Content-Length": String(Buffer.byteLength(text)),
+			},
 			body: text,
 			etag: undefined,
 			results: [result],
@@ -186,7 +187,11 @@ export class OfrepAnswers {
 		const etag = `"${createHash("sha1").update(text).digest("base64url")}"`;
 		const answer: OfrepAnswer = {
 			status: 200,
-			headers: { ETag: etag, "Content-Type": "application/json" },
+			headers: {
+				ETag: etag,
+				"Content-Type": "application/json",
+				"Content-Length": String(Buffer.byteLength(text)),
+			},
 			body: text,
 			etag,
 			results,
