@@ -58,6 +58,7 @@ interface CaseRuns {
 	/** Server CPU time per request (µs, from /proc), per run: robust where req/s are not (shared machine). */
 	readonly daemonCpuUs: number[];
 	readonly bareCpuUs: number[];
+	readonly handlerCpuUs: number[];
 	readonly skipped?: string;
 }
 
@@ -98,6 +99,7 @@ export async function runDaemonThroughput(
 		handlerRatios: [],
 		daemonCpuUs: [],
 		bareCpuUs: [],
+		handlerCpuUs: [],
 		...(tools[c.tool] ? {} : { skipped: `${c.tool} is not installed` }),
 	}));
 	const profileTables: MetricsTable[] = [];
@@ -177,6 +179,7 @@ export async function runDaemonThroughput(
 					const [d = 0, b = 0, h = 0] = rps;
 					r.daemonCpuUs.push(cpuUs[0] ?? 0);
 					r.bareCpuUs.push(cpuUs[1] ?? 0);
+					r.handlerCpuUs.push(cpuUs[2] ?? 0);
 					r.daemonRps.push(d);
 					r.bareRps.push(b);
 					r.ratios.push(d / b);
@@ -231,11 +234,12 @@ export async function runDaemonThroughput(
 		const q = stats(xs);
 		return `${(q.median * 100).toFixed(0)} % (${(q.min * 100).toFixed(0)}–${(q.max * 100).toFixed(0)})`;
 	};
-	const cpuShare = (daemonUs: number[], bareUs: number[]) => {
-		const d = stats(daemonUs).median;
-		const b = stats(bareUs).median;
-		const q = stats(daemonUs.map((us, i) => (bareUs[i] ?? 0) / us));
-		return `${d.toFixed(0)}, ${b.toFixed(0)} (${(q.median * 100).toFixed(0)} %, ${(q.min * 100).toFixed(0)}–${(q.max * 100).toFixed(0)})`;
+	const cpuShare = (r: CaseRuns) => {
+		const [d, b, h] = [r.daemonCpuUs, r.bareCpuUs, r.handlerCpuUs].map((xs) =>
+			stats(xs).median.toFixed(0),
+		);
+		const q = stats(r.daemonCpuUs.map((us, i) => (r.bareCpuUs[i] ?? 0) / us));
+		return `${d}, ${b}, ${h} (${(q.median * 100).toFixed(0)} %, ${(q.min * 100).toFixed(0)}–${(q.max * 100).toFixed(0)})`;
 	};
 	const table: MetricsTable = {
 		caption:
@@ -248,7 +252,7 @@ export async function runDaemonThroughput(
 			"daemon / bare",
 			"empty handler req/s",
 			"daemon / empty handler",
-			"server CPU µs/request: daemon, bare (bare ÷ daemon)",
+			"server CPU µs/request: daemon, bare, empty handler (bare ÷ daemon)",
 		],
 		rows: results.map((r) => {
 			if (r.skipped !== undefined)
@@ -270,7 +274,7 @@ export async function runDaemonThroughput(
 				share(r.ratios),
 				range(r.handlerRps),
 				share(r.handlerRatios),
-				cpuShare(r.daemonCpuUs, r.bareCpuUs),
+				cpuShare(r),
 			];
 		}),
 	};
