@@ -4,6 +4,7 @@
  * follows the mapped headers, the selector and flag changes; a rule that reads `$flagd.timestamp` is evaluated
  * against the clock on every request.
  */
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { MemorySource, startTestDaemon } from "./daemon-harness.js";
@@ -34,6 +35,19 @@ const FLAGS = {
 	},
 };
 
+/** A flag set without clock-reading rules: its bulk answers are cached (the set above has `clock`, so never). */
+const PLAIN_SET = {
+	metadata: { flagSetId: "plain-set" },
+	flags: {
+		steady: {
+			state: "ENABLED",
+			variants: { on: true, off: false },
+			defaultVariant: "on",
+		},
+	},
+};
+const PLAIN_SELECTOR = { "Flagd-Selector": "flagSetId=plain-set" };
+
 let daemon: RunningDaemon;
 let source: MemorySource;
 let nowSeconds = 1_000;
@@ -42,7 +56,7 @@ let base: string;
 beforeAll(async () => {
 	source = new MemorySource("mem:answers", FLAGS);
 	daemon = await startTestDaemon(
-		[source],
+		[source, new MemorySource("mem:plain-set", PLAIN_SET)],
 		{ headerContext: { "x-team": "team" } },
 		{ nowSeconds: () => nowSeconds },
 	);
@@ -71,6 +85,37 @@ async function post(
 	};
 }
 
+/** A bulk POST with an explicit Host header (fetch does not let a caller choose it). */
+function postWithHost(host: string, body: string): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const req = http.request(
+			{
+				host: "127.0.0.1",
+				port: daemon.ports.ofrep,
+				path: "/ofrep/v1/evaluate/flags",
+				method: "POST",
+				headers: {
+					host,
+					"content-type": "application/json",
+					...PLAIN_SELECTOR,
+				},
+				agent: false,
+			},
+			(res) => {
+				let text = "";
+				res.setEncoding("utf8");
+				res.on("data", (chunk: string) => {
+					text += chunk;
+				});
+				res.once("end", () => resolve(text));
+				res.once("error", reject);
+			},
+		);
+		req.once("error", reject);
+		req.end(body);
+	});
+}
+
 async function impressions(flag: string): Promise<number> {
 	const scrape = await (
 		await fetch(`http://127.0.0.1:${daemon.ports.management}/metrics`)
@@ -90,8 +135,22 @@ describe("OFREP answer cache", () => {
 	it("replays a repeated request byte for byte and counts every evaluation", async () => {
 		const body = JSON.stringify({ context: { team: "red", n: 1 } });
 		const before = await impressions("plain");
+		const steadyBefore = await impressions("steady");
 		const answers = [];
 		for (let i = 0; i < 3; i++) answers.push(await post("", body));
+		const selected = [];
+		for (let i = 0; i < 3; i++)
+			selected.push(await post("", body, PLAIN_SELECTOR));
+		expect(new Set(selected.map((a) => a.text)).size).toBe(1);
+		expect(new Set(selected.map((a) => a.etag)).size).toBe(1);
+		expect(
+			(
+				await post("", body, {
+					...PLAIN_SELECTOR,
+					"If-None-Match": selected[0]?.etag ?? "",
+				})
+			).status,
+		).toBe(304);
 		for (const a of answers) {
 			expect(a.status).toBe(200);
 			expect(a.text).toBe(answers[0]?.text);
@@ -111,6 +170,8 @@ describe("OFREP answer cache", () => {
 		expect(notModified.status).toBe(304);
 		expect(notModified.etag).toBe(answers[0]?.etag);
 		expect((await impressions("plain")) - before).toBe(7);
+		// Every bulk answer covers `steady` (4 unselected, uncached; 4 selected, cached, one a 304): all are counted.
+		expect((await impressions("steady")) - steadyBefore).toBe(8);
 	});
 
 	it("follows the mapped headers and the selector for the same body", async () => {
@@ -136,6 +197,22 @@ describe("OFREP answer cache", () => {
 		expect(
 			(await post("/greeting", body, { "Flagd-Selector": "a=b" })).status,
 		).toBe(400);
+	});
+
+	it("advertises the event stream at the Host each request names", async () => {
+		const body = JSON.stringify({ context: { team: "red" } });
+		const urls = [];
+		for (const host of ["a.example:1", "b.example:2", "a.example:1"]) {
+			const answer = JSON.parse(await postWithHost(host, body)) as {
+				refreshConnections?: { url: string }[];
+			};
+			urls.push(answer.refreshConnections?.[0]?.url);
+		}
+		expect(urls).toEqual([
+			"http://a.example:1/ofrep/v1/sse?selector=flagSetId%3Dplain-set",
+			"http://b.example:2/ofrep/v1/sse?selector=flagSetId%3Dplain-set",
+			"http://a.example:1/ofrep/v1/sse?selector=flagSetId%3Dplain-set",
+		]);
 	});
 
 	it("evaluates a rule that reads $flagd.timestamp against the clock every time", async () => {

@@ -216,8 +216,11 @@ export class OfrepAnswers {
 		let key = `${route}\u0000${header(req, "flagd-selector") ?? ""}`;
 		for (const name of this.#contextHeaders)
 			key += `\u0000${header(req, name) ?? "\u0001"}`;
-		if (advertises && this.#eventStream !== undefined)
-			key += `\u0000${header(req, ":authority") ?? header(req, "host") ?? ""}`;
+		if (advertises && this.#eventStream !== undefined) {
+			// The advertised stream URL is built from the Host and the scheme (ofrep-event-stream.ts).
+			const tls = "encrypted" in req.socket && req.socket.encrypted === true;
+			key += `\u0000${tls ? "s" : ""}${header(req, ":authority") ?? header(req, "host") ?? ""}`;
+		}
 		// latin1 maps every byte to one char: distinct bodies give distinct keys.
 		return `${key}\u0000${body.toString("latin1")}`;
 	}
