@@ -1,5 +1,5 @@
 /**
- * Writing OFREP responses: JSON items and texts with flagd's status codes, and encoded answers (ofrep-answer.ts)
+ * Writing OFREP responses: JSON items and texts with flagd's status codes, and encoded answers (ofrep-answers.ts)
  * with their ETag and `If-None-Match` → 304 handling.
  */
 import type { NodeResponse } from "../../transport/http-listener.js";
