@@ -110,7 +110,7 @@ describe("bench support helpers", () => {
 });
 
 describe("daemon benchmarks (smoke)", () => {
-	it("measures daemon throughput against the empty-handler ceiling", async () => {
+	it("measures daemon throughput against the bare node:http / node:http2 ceiling", async () => {
 		const tools = ensureLoadGenerators(false);
 		const suite = await runDaemonThroughput({ smoke: true, profile: false });
 		suites.push(suite);
@@ -131,7 +131,7 @@ describe("daemon benchmarks (smoke)", () => {
 			expect(pair.peerOpsPerSec).toBeGreaterThan(0);
 			expect(pair.ratio.median).toBeGreaterThan(0);
 		}
-		expect(suite.markdown).toContain("daemon / ceiling");
+		expect(suite.markdown).toContain("daemon / bare");
 	}, 60_000);
 
 	it("measures propagation to EventStream subscribers", async () => {

@@ -116,6 +116,9 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
 		"-t1",
 		`-c${options.connections}`,
 		`-d${Math.max(1, Math.round(options.durationS))}s`,
+		// wrk's default 2 s counts a slow answer as a socket error; on a busy shared machine a slow server is a result.
+		"--timeout",
+		"10s",
 	];
 	if (options.postJson !== undefined) {
 		const { body, scriptPath, headers = {} } = options.postJson;

@@ -27,6 +27,8 @@ import {
 export interface Endpoints {
 	readonly evaluationPort: number;
 	readonly ofrepPort: number;
+	/** Where the h2c cases go when not the evaluation port (the bare ceiling serves h2c on a port of its own). */
+	readonly h2cPort?: number;
 }
 
 export interface LoadCase {
@@ -36,18 +38,19 @@ export interface LoadCase {
 	run(target: Endpoints, durationS: number | undefined): Promise<LoadResult>;
 }
 
-const RESOLVE_BOOLEAN = "/flagd.evaluation.v1.Service/ResolveBoolean";
-const OFREP_SINGLE = `/ofrep/v1/evaluate/flags/${THROUGHPUT_FLAG}`;
-const OFREP_BULK = "/ofrep/v1/evaluate/flags";
-const JSON_BODY = JSON.stringify({
+export const RESOLVE_BOOLEAN = "/flagd.evaluation.v1.Service/ResolveBoolean";
+export const OFREP_SINGLE = `/ofrep/v1/evaluate/flags/${THROUGHPUT_FLAG}`;
+export const OFREP_BULK = "/ofrep/v1/evaluate/flags";
+export const JSON_BODY = JSON.stringify({
 	flagKey: THROUGHPUT_FLAG,
 	context: THROUGHPUT_CONTEXT,
 });
-const OFREP_BODY = JSON.stringify({ context: THROUGHPUT_CONTEXT });
+export const OFREP_BODY = JSON.stringify({ context: THROUGHPUT_CONTEXT });
 /** Requests in flight per case: 32 everywhere (wrk 32 connections; h2load 4 × 8 streams or 32 HTTP/1.1 conns). */
 const IN_FLIGHT = 32;
 
-function grpcFrame(): Buffer {
+/** The gRPC request of the gRPC case: one uncompressed length-prefixed ResolveBoolean message. */
+export function grpcFrame(): Buffer {
 	const message = toBinary(
 		ResolveBooleanRequestSchema,
 		create(ResolveBooleanRequestSchema, {
@@ -90,7 +93,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 			concurrency: "h2load -c4 -m8",
 			run: (t, d) =>
 				runH2load({
-					url: h2(t.evaluationPort, RESOLVE_BOOLEAN),
+					url: h2(t.h2cPort ?? t.evaluationPort, RESOLVE_BOOLEAN),
 					durationS: d,
 					requests,
 					clients: 4,
@@ -105,7 +108,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 			concurrency: "h2load -c4 -m8",
 			run: (t, d) =>
 				runH2load({
-					url: h2(t.evaluationPort, RESOLVE_BOOLEAN),
+					url: h2(t.h2cPort ?? t.evaluationPort, RESOLVE_BOOLEAN),
 					durationS: d,
 					requests,
 					clients: 4,
@@ -155,12 +158,25 @@ export async function verifyEndpoints(
 	target: Endpoints,
 ): Promise<{ ofrepSingle: string; ofrepBulk: string }> {
 	const baseUrl = `http://127.0.0.1:${target.evaluationPort}`;
+	const h2cUrl = `http://127.0.0.1:${target.h2cPort ?? target.evaluationPort}`;
 	for (const [transportName, transport] of [
-		["gRPC", createGrpcTransport({ baseUrl })],
-		["Connect h2c", createConnectTransport({ baseUrl, httpVersion: "2" })],
+		["gRPC", createGrpcTransport({ baseUrl: h2cUrl })],
+		[
+			"Connect h2c",
+			createConnectTransport({
+				baseUrl: h2cUrl,
+				httpVersion: "2",
+				useBinaryFormat: false,
+			}),
+		],
+		// JSON, as the load cases send (the bare ceiling answers only what it recorded).
 		[
 			"Connect HTTP/1.1",
-			createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+			createConnectTransport({
+				baseUrl,
+				httpVersion: "1.1",
+				useBinaryFormat: false,
+			}),
 		],
 	] as const) {
 		const client = createClient(EvaluationServiceV1, transport);

@@ -28,6 +28,11 @@ export class ContextBuilder {
 			.map(([header, key]) => [header.toLowerCase(), key] as const);
 	}
 
+	/** Lower-case names of the headers whose values enter the context (cache keys of answers include them). */
+	get headerNames(): readonly string[] {
+		return this.#headers.map(([header]) => header);
+	}
+
 	/** The static context as a JSON object (sync_context, GetMetadata). */
 	staticContext(): JsonObject {
 		const out: JsonObject = {};

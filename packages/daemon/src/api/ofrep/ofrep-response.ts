@@ -1,0 +1,73 @@
+/**
+ * Writing OFREP responses: JSON items and texts with flagd's status codes, and encoded answers (ofrep-answers.ts)
+ * with their ETag and `If-None-Match` → 304 handling.
+ */
+import type { NodeResponse } from "../../transport/http-listener.js";
+import type { OfrepItem } from "./ofrep-render.js";
+
+/** An encoded response, rendered once and written as often as it is asked for. */
+export interface EncodedResponse {
+	readonly status: number;
+	/** Content-Type (and ETag) of the response; reused, never modified. */
+	readonly headers: Readonly<Record<string, string>>;
+	readonly body: string;
+	/** Bulk responses only; then `headers` holds it too. */
+	readonly etag: string | undefined;
+}
+
+/** Writes an encoded response; 304 without a body when `ifNoneMatch` matches its ETag. */
+export function sendEncoded(
+	res: NodeResponse,
+	answer: EncodedResponse,
+	ifNoneMatch: string | undefined,
+): void {
+	if (answer.etag !== undefined && matchesEtag(ifNoneMatch, answer.etag)) {
+		res.writeHead(304, { ETag: answer.etag });
+		res.end();
+		return;
+	}
+	res.writeHead(answer.status, answer.headers);
+	res.end(answer.body);
+}
+
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+	if (ifNoneMatch === undefined) return false;
+	return ifNoneMatch.split(",").some((tag) => {
+		const t = tag.trim();
+		return t === "*" || t === etag || t === `W/${etag}`;
+	});
+}
+
+export function sendItem(res: NodeResponse, item: OfrepItem): void {
+	sendJson(res, item.status, item.body, false);
+}
+
+export function sendJson(
+	res: NodeResponse,
+	status: number,
+	body: unknown,
+	close: boolean,
+): void {
+	const headers: Record<string, string> = {
+		"Content-Type": "application/json",
+	};
+	// After refusing an oversized body the rest of it is unread: close rather than parse it as the next request.
+	if (
+		close &&
+		"httpVersionMajor" in res.req &&
+		res.req.httpVersionMajor === 1
+	) {
+		headers.Connection = "close";
+	}
+	res.writeHead(status, headers);
+	res.end(JSON.stringify(body));
+}
+
+export function sendText(
+	res: NodeResponse,
+	status: number,
+	text: string,
+): void {
+	res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" });
+	res.end(text);
+}
