@@ -42,6 +42,11 @@ export interface BenchDaemonOptions {
 	readonly exposeGc?: boolean;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
+	/** Stream caps above the daemon's defaults (`--max-event-streams`, `--max-concurrent-streams`), for fan-out benches. */
+	readonly streamCaps?: {
+		readonly maxEventStreams: number;
+		readonly maxConcurrentStreams: number;
+	};
 }
 
 /** Starts the daemon process and waits until it is ready. */
@@ -55,7 +60,19 @@ export async function startBenchDaemon(
 	const child: RunningChild<DaemonReadyLine> =
 		await startChild<DaemonReadyLine>({
 			script: "bench/support/daemon-process.ts",
-			args: ["--source", options.flagFile, ...(gc ? ["--gc-after-ready"] : [])],
+			args: [
+				"--source",
+				options.flagFile,
+				...(gc ? ["--gc-after-ready"] : []),
+				...(options.streamCaps === undefined
+					? []
+					: [
+							"--max-event-streams",
+							String(options.streamCaps.maxEventStreams),
+							"--max-concurrent-streams",
+							String(options.streamCaps.maxConcurrentStreams),
+						]),
+			],
 			nodeArgs: [
 				...(options.nodeArgs ?? []),
 				...(gc || options.exposeGc === true ? ["--expose-gc"] : []),

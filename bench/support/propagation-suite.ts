@@ -29,6 +29,8 @@ export interface PropagationOptions {
 }
 
 const PROFILE_SUBSCRIBERS = 1000;
+/** Room for the 10,000-subscriber step and 1,000 streams per HTTP/2 session (defaults: 1,000 and 250). */
+const STREAM_CAPS = { maxEventStreams: 20_000, maxConcurrentStreams: 1_000 };
 const PROFILE_CHANGES = 10;
 
 interface GroupResult {
@@ -138,6 +140,7 @@ export async function runPropagation(
 		const daemon = await startBenchDaemon({
 			flagFile,
 			document: revisionDocument(revision),
+			streamCaps: STREAM_CAPS,
 		});
 		try {
 			for (const step of smoke ? PLAN_SMOKE : PLAN_FULL) {
@@ -170,6 +173,7 @@ export async function runPropagation(
 						() => ++revision,
 					);
 				},
+				STREAM_CAPS,
 			);
 		}
 	} finally {
