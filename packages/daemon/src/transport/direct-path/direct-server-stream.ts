@@ -74,6 +74,14 @@ export class DirectServerStream {
 		return "stream" in res ? res.stream.writableLength : res.writableLength;
 	}
 
+	/** Whether the last write filled the buffer: 'drain' (see {@link onDrain}) follows once the client took it. */
+	get needsDrain(): boolean {
+		const res = this.#res;
+		return "stream" in res
+			? res.stream.writableNeedDrain
+			: res.writableNeedDrain;
+	}
+
 	/** Sends one message; false when the stream is already closed. */
 	send(message: SharedMessage): boolean {
 		if (!this.open) return false;
