@@ -20,7 +20,7 @@ import {
 	metricsSuite,
 	type TargetCheck,
 } from "./metrics-report.js";
-import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { loadAverage1m, readCpuTimeMs, readRssBytes } from "./proc-stats.js";
 
 export interface PropagationOptions {
 	readonly smoke: boolean;
@@ -48,6 +48,9 @@ interface GroupResult {
 	/** CPU time per change (ms, median): the daemon process (/proc) and this benchmark process (the subscribers). */
 	readonly daemonCpuMs: number[];
 	readonly subscriberCpuMs: number[];
+	/** Daemon RSS (bytes) before the streams were opened and once all had provider_ready. */
+	readonly rssBeforeBytes: number;
+	readonly rssOpenBytes: number;
 }
 
 const PLAN_FULL = [
@@ -69,6 +72,7 @@ async function measureGroup(
 	changes: number,
 	nextRevision: () => number,
 ): Promise<GroupResult> {
+	const rssBeforeBytes = readRssBytes(pid);
 	const opened = performance.now();
 	const group = new SubscriberGroup({ port, count: subscribers });
 	const result: GroupResult = {
@@ -81,6 +85,8 @@ async function measureGroup(
 		openMs: 0,
 		daemonCpuMs: [],
 		subscriberCpuMs: [],
+		rssBeforeBytes,
+		rssOpenBytes: 0,
 	};
 	try {
 		await waitFor(
@@ -92,6 +98,7 @@ async function measureGroup(
 		if (group.errors.length > 0)
 			throw new Error(`subscriber failed: ${group.errors[0]}`);
 		const openMs = performance.now() - opened;
+		const rssOpenBytes = readRssBytes(pid);
 		const tmp = `${flagFile}.tmp`;
 		for (let change = 0; change < changes; change++) {
 			const document = JSON.stringify(revisionDocument(nextRevision()));
@@ -118,10 +125,15 @@ async function measureGroup(
 			// Pacing, not synchronisation: lets the watcher's trailing events of this rename pass before the next.
 			await new Promise((resolve) => setTimeout(resolve, 30));
 		}
-		return { ...result, openMs };
+		return { ...result, openMs, rssOpenBytes };
 	} finally {
 		await group.close();
 	}
+}
+
+/** Daemon RSS growth per stream while the group's streams were opened (KB = 1,000 bytes). */
+function kbPerStream(g: GroupResult): number {
+	return (g.rssOpenBytes - g.rssBeforeBytes) / g.subscribers / 1000;
 }
 
 /** Runs the benchmark; see the file comment. */
@@ -180,6 +192,7 @@ export async function runPropagation(
 		rmSync(dir, { recursive: true, force: true });
 	}
 	const ms = (n: number) => n.toFixed(1);
+	const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 	const rows = groups.map((g) => {
 		const all = stats(g.allReceivedMs);
 		return [
@@ -192,8 +205,26 @@ export async function runPropagation(
 			`${ms(all.median)} (${ms(all.min)}–${ms(all.max)})`,
 			formatInt(g.openMs),
 			`${stats(g.daemonCpuMs).median.toFixed(0)} / ${stats(g.subscriberCpuMs).median.toFixed(0)}`,
+			`${mib(g.rssBeforeBytes)} → ${mib(g.rssOpenBytes)}`,
+			g.subscribers >= 1000 ? kbPerStream(g).toFixed(1) : "—",
 		];
 	});
+	const largest = groups.reduce<GroupResult | undefined>(
+		(max, g) =>
+			max === undefined || g.subscribers > max.subscribers ? g : max,
+		undefined,
+	);
+	const memoryTargets: TargetCheck[] =
+		largest === undefined || largest.subscribers < 1000
+			? []
+			: [
+					{
+						name: `daemon memory per open EventStream (RSS growth / ${formatInt(largest.subscribers)} streams)`,
+						target: "≤ 20 KB",
+						measured: `${kbPerStream(largest).toFixed(1)} KB`,
+						met: kbPerStream(largest) <= 20,
+					},
+				];
 	const targets: TargetCheck[] = groups.map((g) => {
 		const p99 = percentile(g.latenciesMs, 99);
 		return {
@@ -223,12 +254,14 @@ export async function runPropagation(
 					"all subscribers have it: median (min–max)",
 					"open + provider_ready (ms)",
 					"CPU ms per change: daemon / subscribers",
+					"daemon RSS MiB: before open → all open",
+					"KB per open stream",
 				],
 				rows,
 			},
 			...(profile?.tables ?? []),
 		],
-		targets,
+		targets: [...targets, ...memoryTargets],
 		notes: [
 			...(profile === undefined || profiled === undefined
 				? []
@@ -236,6 +269,7 @@ export async function runPropagation(
 						`Profiled pass (daemon under --cpu-prof): ${formatInt(PROFILE_SUBSCRIBERS)} subscribers, p50 ${ms(percentile(profiled.latenciesMs, 50))} ms, all have it after ${ms(stats(profiled.allReceivedMs).median)} ms (median); the daemon was busy ${formatInt(profile.summary.busyMs)} ms of ${formatInt(profile.summary.wallMs)} ms in total, opening the streams included.`,
 					]),
 			"Subscribers: flagd.evaluation.v1 EventStream over gRPC (connect-node createGrpcTransport), all in the benchmark process, at most 1,000 streams per HTTP/2 session; the daemon is a separate process.",
+			"Memory: the daemon's RSS from /proc/<pid>/status before the group's streams are opened and once every one has provider_ready; KB per open stream = growth ÷ streams (no forced GC, so garbage from opening counts too).",
 			"Each latency includes the file watcher's 20 ms debounce and, for large N, the benchmark process decoding the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
 			smoke
 				? "Smoke: 1 and 100 subscribers with 3/2 changes (the 1,000 and 10,000-subscriber steps run in full mode only)."
