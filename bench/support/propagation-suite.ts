@@ -96,7 +96,7 @@ async function measureGroup(
 			5,
 		);
 		if (group.errors.length > 0)
-			throw new Error(`subscriber failed: ${group.errors[0]}`);
+			throw new Error(`${subscribers} subscribers, opening: subscriber failed (${group.errors.length} of them, ${group.ready} ready): ${group.errors[0]}`);
 		const openMs = performance.now() - opened;
 		const rssOpenBytes = readRssBytes(pid);
 		const tmp = `${flagFile}.tmp`;
@@ -114,7 +114,7 @@ async function measureGroup(
 				1,
 			);
 			if (group.errors.length > 0)
-				throw new Error(`subscriber failed: ${group.errors[0]}`);
+				throw new Error(`${subscribers} subscribers, change ${change}: subscriber failed (${group.errors.length} of them): ${group.errors[0]}`);
 			result.daemonCpuMs.push(readCpuTimeMs(pid) - daemonCpu);
 			const own = process.cpuUsage(ownCpu);
 			result.subscriberCpuMs.push((own.user + own.system) / 1000);

@@ -178,35 +178,26 @@ export class EventStreamHub {
 
 	#send(subscriber: Subscriber, message: SharedMessage): void {
 		const { stream } = subscriber;
-		const unsent = stream.bufferedBytes;
-		if (unsent > this.#maxBufferedBytes) {
-			this.#options.logger?.warn(
-				{ unsentBytes: unsent, selector: subscriber.selector.key },
-				`EventStream client is not reading (${unsent} bytes unsent): stream closed`,
+		try {
+			const unsent = stream.bufferedBytes;
+			if (unsent > this.#maxBufferedBytes) {
+				this.#options.logger?.warn(
+					{ unsentBytes: unsent, selector: subscriber.selector.key },
+					`EventStream client is not reading (${unsent} bytes unsent): stream closed`,
+				);
+				stream.abort();
+				return;
+			}
+			stream.send(message);
+			subscriber.keepAlive.refresh();
+		} catch (e: unknown) {
+			// A failed encoding or write is reported and ends this stream only: the others still get the event.
+			this.#options.logger?.error(
+				{ err: e, selector: subscriber.selector.key },
+				`EventStream write failed, stream closed: ${String(e)}`,
 			);
 			stream.abort();
-			return;
 		}
-		try {
-			stream.send(message);
-		} catch (e: unknown) {
-			// Serialization failed (a programming error): end this stream with INTERNAL rather than stay silent.
-			this.#options.logger?.error(
-				{ err: e },
-				`EventStream message could not be encoded: ${String(e)}`,
-			);
-			stream.end(
-				new ConnectError(
-					"internal error",
-					Code.Internal,
-					undefined,
-					undefined,
-					e,
-				),
-			);
-			return;
-		}
-		subscriber.keepAlive.refresh();
 	}
 
 	#idle(subscriber: Subscriber): void {

@@ -6,6 +6,7 @@
  * serialization, encodeEnvelope). A stream holds only its response and a reference to its format, which every
  * stream of the same method, protocol and encoding shares.
  */
+import http2 from "node:http2";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import {
 	encodeEnvelope,
@@ -132,10 +133,16 @@ export class DirectServerStream {
 		(res as { end(chunk: Uint8Array): void }).end(last);
 	}
 
-	/** Drops the stream without an orderly end (a client that does not read): RST_STREAM, or the socket closed. */
+	/**
+	 * Drops the stream without an orderly end (a client that does not read, so nothing more can reach it): HTTP/2
+	 * resets it with ENHANCE_YOUR_CALM (gRPC clients read RESOURCE_EXHAUSTED); HTTP/1.1 closes the connection.
+	 */
 	abort(): void {
 		this.#ended = true;
-		this.#res.destroy();
+		const res = this.#res;
+		if ("stream" in res)
+			res.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+		else res.destroy();
 	}
 }
 
