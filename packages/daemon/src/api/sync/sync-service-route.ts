@@ -20,8 +20,10 @@ export const SYNC_SERVICE_ROUTE: ServiceRouteOptions<typeof FlagSyncService> = {
 };
 
 /** flagd.sync.v1 as the sync port registers it: connect's implementation plus the direct SyncFlags stream. */
-export function syncServiceRoute(options: SyncServiceOptions): ServiceRoute {
-	const hub = new SyncStreamHub(options);
+export function syncServiceRoute(
+	options: SyncServiceOptions,
+	hub: SyncStreamHub = new SyncStreamHub(options),
+): ServiceRoute {
 	return serviceRoute(FlagSyncService, createSyncService(options), {
 		...SYNC_SERVICE_ROUTE,
 		directStreams: {
