@@ -42,10 +42,14 @@ export interface BenchDaemonOptions {
 	readonly exposeGc?: boolean;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
-	/** Stream caps above the daemon's defaults (`--max-event-streams`, `--max-concurrent-streams`), for fan-out benches. */
+	/**
+	 * Limits above the daemon's defaults for fan-out benches: stream caps, and the header timeout (a client opening
+	 * thousands of streams on a loaded machine can take longer than 5 s to send a connection's first request).
+	 */
 	readonly streamCaps?: {
 		readonly maxEventStreams: number;
 		readonly maxConcurrentStreams: number;
+		readonly headerTimeoutMs: number;
 	};
 }
 
@@ -71,6 +75,8 @@ export async function startBenchDaemon(
 							String(options.streamCaps.maxEventStreams),
 							"--max-concurrent-streams",
 							String(options.streamCaps.maxConcurrentStreams),
+							"--header-timeout-ms",
+							String(options.streamCaps.headerTimeoutMs),
 						]),
 			],
 			nodeArgs: [

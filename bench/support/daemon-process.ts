@@ -63,6 +63,7 @@ async function main(): Promise<void> {
 			"gc-after-ready": { type: "boolean", default: false },
 			"max-event-streams": { type: "string" },
 			"max-concurrent-streams": { type: "string" },
+			"header-timeout-ms": { type: "string" },
 		},
 	});
 	const sources = (values.source ?? []).map((path) =>
@@ -88,6 +89,9 @@ async function main(): Promise<void> {
 			...(values["max-concurrent-streams"] === undefined
 				? {}
 				: { maxConcurrentStreams: Number(values["max-concurrent-streams"]) }),
+			...(values["header-timeout-ms"] === undefined
+				? {}
+				: { headerTimeoutMs: Number(values["header-timeout-ms"]) }),
 		}),
 		{ logger },
 	);
