@@ -3,7 +3,9 @@
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
  * daemon's logger with the RPC's name. Plain unary calls to the methods a service declared synchronous take a direct
- * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router. A request
+ * path (direct-path/: gRPC and the Connect protocol), and plain server-streaming calls to methods with a direct
+ * stream implementation take the direct streaming path (direct-path/direct-stream-path.ts: gRPC, gRPC-web, Connect);
+ * both hand anything unusual back to the router. A request
  * message that is not valid protobuf is answered INVALID_ARGUMENT (parse-error-status.ts), and server streams can
  * be capped (stream-limiter.ts).
  */
