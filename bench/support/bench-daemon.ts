@@ -42,6 +42,15 @@ export interface BenchDaemonOptions {
 	readonly exposeGc?: boolean;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
+	/**
+	 * Limits above the daemon's defaults for fan-out benches: stream caps, and the header timeout (a client opening
+	 * thousands of streams on a loaded machine can take longer than 5 s to send a connection's first request).
+	 */
+	readonly streamCaps?: {
+		readonly maxEventStreams: number;
+		readonly maxConcurrentStreams: number;
+		readonly headerTimeoutMs: number;
+	};
 }
 
 /** Starts the daemon process and waits until it is ready. */
@@ -55,7 +64,21 @@ export async function startBenchDaemon(
 	const child: RunningChild<DaemonReadyLine> =
 		await startChild<DaemonReadyLine>({
 			script: "bench/support/daemon-process.ts",
-			args: ["--source", options.flagFile, ...(gc ? ["--gc-after-ready"] : [])],
+			args: [
+				"--source",
+				options.flagFile,
+				...(gc ? ["--gc-after-ready"] : []),
+				...(options.streamCaps === undefined
+					? []
+					: [
+							"--max-event-streams",
+							String(options.streamCaps.maxEventStreams),
+							"--max-concurrent-streams",
+							String(options.streamCaps.maxConcurrentStreams),
+							"--header-timeout-ms",
+							String(options.streamCaps.headerTimeoutMs),
+						]),
+			],
 			nodeArgs: [
 				...(options.nodeArgs ?? []),
 				...(gc || options.exposeGc === true ? ["--expose-gc"] : []),

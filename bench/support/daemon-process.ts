@@ -61,6 +61,9 @@ async function main(): Promise<void> {
 		options: {
 			source: { type: "string", multiple: true },
 			"gc-after-ready": { type: "boolean", default: false },
+			"max-event-streams": { type: "string" },
+			"max-concurrent-streams": { type: "string" },
+			"header-timeout-ms": { type: "string" },
 		},
 	});
 	const sources = (values.source ?? []).map((path) =>
@@ -80,6 +83,15 @@ async function main(): Promise<void> {
 			syncPort: 0,
 			ofrepPort: 0,
 			sources,
+			...(values["max-event-streams"] === undefined
+				? {}
+				: { maxEventStreams: Number(values["max-event-streams"]) }),
+			...(values["max-concurrent-streams"] === undefined
+				? {}
+				: { maxConcurrentStreams: Number(values["max-concurrent-streams"]) }),
+			...(values["header-timeout-ms"] === undefined
+				? {}
+				: { headerTimeoutMs: Number(values["header-timeout-ms"]) }),
 		}),
 		{ logger },
 	);

@@ -8,7 +8,11 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { formatInt } from "./bench-args.js";
-import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
+import {
+	type BenchDaemon,
+	type BenchDaemonOptions,
+	startBenchDaemon,
+} from "./bench-daemon.js";
 import {
 	type ProfileSummary,
 	summarizeCpuProfile,
@@ -27,6 +31,7 @@ export async function profileDaemonUnder(
 	document: FlagDocument | undefined,
 	what: string,
 	load: (daemon: BenchDaemon) => Promise<void>,
+	streamCaps?: BenchDaemonOptions["streamCaps"],
 ): Promise<DaemonProfile> {
 	const profileDir = mkdtempSync(path.join(os.tmpdir(), "bench-cpu-profile-"));
 	try {
@@ -34,6 +39,7 @@ export async function profileDaemonUnder(
 			flagFile,
 			...(document === undefined ? {} : { document }),
 			nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+			...(streamCaps === undefined ? {} : { streamCaps }),
 		});
 		try {
 			await load(daemon);

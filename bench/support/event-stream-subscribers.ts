@@ -5,9 +5,16 @@
  * arrives relative to a mark set by the benchmark just before it writes the flag file.
  */
 import { setMaxListeners } from "node:events";
+import http2 from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EvaluationServiceV1 } from "@flagd-ts/protocol";
+import {
+	EventStreamRequestSchema,
+	EventStreamResponseSchema,
+} from "@flagd-ts/protocol/evaluation-v1";
 
 export interface SubscriberGroupOptions {
 	readonly port: number;
@@ -95,5 +102,109 @@ export class SubscriberGroup {
 	async close(): Promise<void> {
 		this.controller.abort();
 		await Promise.all(this.loops);
+	}
+}
+
+/**
+ * The same subscribers without a client framework: each is one node:http2 request (gRPC, sessions of
+ * `streamsPerSession` streams) whose response messages are split at their 5-byte envelope headers and decoded with
+ * protobuf-es. It costs the benchmark process a fraction of connect-node's per-stream pipeline, so with thousands of
+ * subscribers the latency it measures is mostly the daemon's.
+ */
+export class LightSubscriberGroup {
+	readonly count: number;
+	readonly sessions: number;
+	private readonly clients: http2.ClientHttp2Session[] = [];
+	private readyCount = 0;
+	private markAt = 0;
+	private pending: number[] = [];
+	private readonly failures: string[] = [];
+	private closing = false;
+
+	constructor(options: SubscriberGroupOptions) {
+		this.count = options.count;
+		const perSession = options.streamsPerSession ?? 1000;
+		this.sessions = Math.max(1, Math.ceil(options.count / perSession));
+		for (let i = 0; i < this.sessions; i++) {
+			const session = http2.connect(`http://127.0.0.1:${options.port}`);
+			session.on("error", (e: Error) => {
+				if (!this.closing) this.failures.push(`session: ${e.message}`);
+			});
+			this.clients.push(session);
+		}
+		const request = Buffer.from(
+			encodeEnvelope(
+				0,
+				toBinary(EventStreamRequestSchema, create(EventStreamRequestSchema)),
+			),
+		);
+		for (let i = 0; i < options.count; i++) {
+			const session = this.clients[i % this.clients.length];
+			if (session === undefined) throw new Error("no session");
+			this.open(session, request);
+		}
+	}
+
+	private open(session: http2.ClientHttp2Session, request: Buffer): void {
+		const stream = session.request({
+			":method": "POST",
+			":path": "/flagd.evaluation.v1.Service/EventStream",
+			"content-type": "application/grpc",
+			te: "trailers",
+		});
+		let buffered: Buffer = Buffer.alloc(0);
+		stream.on("data", (chunk: Buffer) => {
+			buffered =
+				buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+			while (buffered.length >= 5) {
+				const length = buffered.readUInt32BE(1);
+				if (buffered.length < 5 + length) break;
+				const event = fromBinary(
+					EventStreamResponseSchema,
+					buffered.subarray(5, 5 + length),
+				);
+				buffered = buffered.subarray(5 + length);
+				if (event.type === "provider_ready") this.readyCount++;
+				else if (event.type === "configuration_change")
+					this.pending.push(performance.now() - this.markAt);
+			}
+		});
+		stream.on("error", (e: Error) => {
+			if (!this.closing) this.failures.push(e.message);
+		});
+		stream.on("end", () => {
+			if (!this.closing) this.failures.push("stream ended by the server");
+		});
+		stream.end(request);
+	}
+
+	get ready(): number {
+		return this.readyCount;
+	}
+
+	get errors(): readonly string[] {
+		return this.failures;
+	}
+
+	mark(): void {
+		this.markAt = performance.now();
+		this.pending = [];
+	}
+
+	get received(): readonly number[] {
+		return this.pending;
+	}
+
+	async close(): Promise<void> {
+		this.closing = true;
+		await Promise.all(
+			this.clients.map(
+				(session) =>
+					new Promise<void>((resolve) => {
+						session.once("close", () => resolve());
+						session.destroy();
+					}),
+			),
+		);
 	}
 }

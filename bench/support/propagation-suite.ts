@@ -13,14 +13,17 @@ import { stats } from "../harness.js";
 import { formatInt, percentile, waitFor } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
 import { type DaemonProfile, profileDaemonUnder } from "./daemon-profile.js";
-import { SubscriberGroup } from "./event-stream-subscribers.js";
+import {
+	LightSubscriberGroup,
+	SubscriberGroup,
+} from "./event-stream-subscribers.js";
 import { revisionDocument } from "./flag-documents.js";
 import {
 	type MetricsSuite,
 	metricsSuite,
 	type TargetCheck,
 } from "./metrics-report.js";
-import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { loadAverage1m, readCpuTimeMs, readRssBytes } from "./proc-stats.js";
 
 export interface PropagationOptions {
 	readonly smoke: boolean;
@@ -29,6 +32,16 @@ export interface PropagationOptions {
 }
 
 const PROFILE_SUBSCRIBERS = 1000;
+/**
+ * Room for the 10,000-subscriber step and 1,000 streams per HTTP/2 session (defaults: 1,000 and 250), and a 60 s
+ * header timeout: the benchmark process opening 10,000 streams can hold a new connection's first request for longer
+ * than the default 5 s, and the daemon then drops the connection.
+ */
+const STREAM_CAPS = {
+	maxEventStreams: 20_000,
+	maxConcurrentStreams: 1_000,
+	headerTimeoutMs: 60_000,
+};
 const PROFILE_CHANGES = 10;
 
 interface GroupResult {
@@ -46,6 +59,9 @@ interface GroupResult {
 	/** CPU time per change (ms, median): the daemon process (/proc) and this benchmark process (the subscribers). */
 	readonly daemonCpuMs: number[];
 	readonly subscriberCpuMs: number[];
+	/** Daemon RSS (bytes) before the streams were opened and once all had provider_ready. */
+	readonly rssBeforeBytes: number;
+	readonly rssOpenBytes: number;
 }
 
 const PLAN_FULL = [
@@ -58,6 +74,14 @@ const PLAN_SMOKE = [
 	{ subscribers: 1, changes: 3 },
 	{ subscribers: 100, changes: 2 },
 ] as const;
+/** The same daemon, light subscribers (LightSubscriberGroup): what the daemon delivers when the clients cost little. */
+const LIGHT_PLAN_FULL = [
+	{ subscribers: 1000, changes: 20 },
+	{ subscribers: 10_000, changes: 5 },
+] as const;
+const LIGHT_PLAN_SMOKE = [{ subscribers: 100, changes: 2 }] as const;
+
+type Client = "connect" | "light";
 
 async function measureGroup(
 	pid: number,
@@ -66,9 +90,14 @@ async function measureGroup(
 	subscribers: number,
 	changes: number,
 	nextRevision: () => number,
+	client: Client = "connect",
 ): Promise<GroupResult> {
+	const rssBeforeBytes = readRssBytes(pid);
 	const opened = performance.now();
-	const group = new SubscriberGroup({ port, count: subscribers });
+	const group =
+		client === "connect"
+			? new SubscriberGroup({ port, count: subscribers })
+			: new LightSubscriberGroup({ port, count: subscribers });
 	const result: GroupResult = {
 		subscribers,
 		sessions: group.sessions,
@@ -79,6 +108,8 @@ async function measureGroup(
 		openMs: 0,
 		daemonCpuMs: [],
 		subscriberCpuMs: [],
+		rssBeforeBytes,
+		rssOpenBytes: 0,
 	};
 	try {
 		await waitFor(
@@ -88,8 +119,11 @@ async function measureGroup(
 			5,
 		);
 		if (group.errors.length > 0)
-			throw new Error(`subscriber failed: ${group.errors[0]}`);
+			throw new Error(
+				`${subscribers} subscribers, opening: subscriber failed (${group.errors.length} of them, ${group.ready} ready): ${group.errors[0]}`,
+			);
 		const openMs = performance.now() - opened;
+		const rssOpenBytes = readRssBytes(pid);
 		const tmp = `${flagFile}.tmp`;
 		for (let change = 0; change < changes; change++) {
 			const document = JSON.stringify(revisionDocument(nextRevision()));
@@ -105,7 +139,9 @@ async function measureGroup(
 				1,
 			);
 			if (group.errors.length > 0)
-				throw new Error(`subscriber failed: ${group.errors[0]}`);
+				throw new Error(
+					`${subscribers} subscribers, change ${change}: subscriber failed (${group.errors.length} of them): ${group.errors[0]}`,
+				);
 			result.daemonCpuMs.push(readCpuTimeMs(pid) - daemonCpu);
 			const own = process.cpuUsage(ownCpu);
 			result.subscriberCpuMs.push((own.user + own.system) / 1000);
@@ -116,10 +152,15 @@ async function measureGroup(
 			// Pacing, not synchronisation: lets the watcher's trailing events of this rename pass before the next.
 			await new Promise((resolve) => setTimeout(resolve, 30));
 		}
-		return { ...result, openMs };
+		return { ...result, openMs, rssOpenBytes };
 	} finally {
 		await group.close();
 	}
+}
+
+/** Daemon RSS growth per stream while the group's streams were opened (KB = 1,000 bytes). */
+function kbPerStream(g: GroupResult): number {
+	return (g.rssOpenBytes - g.rssBeforeBytes) / g.subscribers / 1000;
 }
 
 /** Runs the benchmark; see the file comment. */
@@ -132,12 +173,14 @@ export async function runPropagation(
 	const flagFile = path.join(dir, "flags.json");
 	let revision = 0;
 	const groups: GroupResult[] = [];
+	const lightGroups: GroupResult[] = [];
 	let profile: DaemonProfile | undefined;
 	let profiled: GroupResult | undefined;
 	try {
 		const daemon = await startBenchDaemon({
 			flagFile,
 			document: revisionDocument(revision),
+			streamCaps: STREAM_CAPS,
 		});
 		try {
 			for (const step of smoke ? PLAN_SMOKE : PLAN_FULL) {
@@ -149,6 +192,19 @@ export async function runPropagation(
 						step.subscribers,
 						step.changes,
 						() => ++revision,
+					),
+				);
+			}
+			for (const step of smoke ? LIGHT_PLAN_SMOKE : LIGHT_PLAN_FULL) {
+				lightGroups.push(
+					await measureGroup(
+						daemon.pid,
+						daemon.ports.evaluation,
+						flagFile,
+						step.subscribers,
+						step.changes,
+						() => ++revision,
+						"light",
 					),
 				);
 			}
@@ -170,13 +226,15 @@ export async function runPropagation(
 						() => ++revision,
 					);
 				},
+				STREAM_CAPS,
 			);
 		}
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
 	const ms = (n: number) => n.toFixed(1);
-	const rows = groups.map((g) => {
+	const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+	const rowOf = (g: GroupResult) => {
 		const all = stats(g.allReceivedMs);
 		return [
 			formatInt(g.subscribers),
@@ -188,12 +246,59 @@ export async function runPropagation(
 			`${ms(all.median)} (${ms(all.min)}–${ms(all.max)})`,
 			formatInt(g.openMs),
 			`${stats(g.daemonCpuMs).median.toFixed(0)} / ${stats(g.subscriberCpuMs).median.toFixed(0)}`,
+			`${mib(g.rssBeforeBytes)} → ${mib(g.rssOpenBytes)}`,
+			g.subscribers >= 1000 ? kbPerStream(g).toFixed(1) : "—",
 		];
-	});
-	const targets: TargetCheck[] = groups.map((g) => {
+	};
+	const rows = groups.map(rowOf);
+	const columns = [
+		"subscribers",
+		"HTTP/2 sessions",
+		"changes",
+		"p50",
+		"p99",
+		"first subscriber (median)",
+		"all subscribers have it: median (min–max)",
+		"open + provider_ready (ms)",
+		"CPU ms per change: daemon / subscribers",
+		"daemon RSS MiB: before open → all open",
+		"KB per open stream",
+	];
+	const lightRows = lightGroups.map(rowOf);
+	const largest = groups.reduce<GroupResult | undefined>(
+		(max, g) =>
+			max === undefined || g.subscribers > max.subscribers ? g : max,
+		undefined,
+	);
+	const memoryTargets: TargetCheck[] =
+		largest === undefined || largest.subscribers < 1000
+			? []
+			: [
+					{
+						name: `daemon memory per open EventStream (RSS growth / ${formatInt(largest.subscribers)} streams)`,
+						target: "≤ 20 KB",
+						measured: `${kbPerStream(largest).toFixed(1)} KB`,
+						met: kbPerStream(largest) <= 20,
+					},
+				];
+	const allTargets: TargetCheck[] = lightGroups
+		.filter((g) => g.subscribers >= 10_000)
+		.map((g) => {
+			const all = stats(g.allReceivedMs).median;
+			return {
+				name: `all ${formatInt(g.subscribers)} subscribers have the change (light subscribers, median)`,
+				target: "≤ 500 ms",
+				measured: `${ms(all)} ms`,
+				met: all <= 500,
+			};
+		});
+	const targets: TargetCheck[] = [
+		...groups.map((g) => ({ g, light: false })),
+		...lightGroups.map((g) => ({ g, light: true })),
+	].map(({ g, light }) => {
 		const p99 = percentile(g.latenciesMs, 99);
 		return {
-			name: `propagation p99, ${formatInt(g.subscribers)} subscriber${g.subscribers === 1 ? "" : "s"}`,
+			name: `propagation p99, ${formatInt(g.subscribers)} subscriber${g.subscribers === 1 ? "" : "s"}${light ? " (light subscribers)" : ""}`,
 			target: "< 50 ms",
 			measured: `${ms(p99)} ms`,
 			met: p99 < 50,
@@ -208,23 +313,19 @@ export async function runPropagation(
 		tables: [
 			{
 				caption:
-					"Latency from the start of the flag-file write to each subscriber's configuration_change (ms)",
-				columns: [
-					"subscribers",
-					"HTTP/2 sessions",
-					"changes",
-					"p50",
-					"p99",
-					"first subscriber (median)",
-					"all subscribers have it: median (min–max)",
-					"open + provider_ready (ms)",
-					"CPU ms per change: daemon / subscribers",
-				],
+					"Latency from the start of the flag-file write to each subscriber's configuration_change (ms); connect-node subscribers",
+				columns,
 				rows,
+			},
+			{
+				caption:
+					"The same with light subscribers (node:http2 + protobuf-es, no client framework: the latency is mostly the daemon's)",
+				columns,
+				rows: lightRows,
 			},
 			...(profile?.tables ?? []),
 		],
-		targets,
+		targets: [...targets, ...allTargets, ...memoryTargets],
 		notes: [
 			...(profile === undefined || profiled === undefined
 				? []
@@ -232,13 +333,15 @@ export async function runPropagation(
 						`Profiled pass (daemon under --cpu-prof): ${formatInt(PROFILE_SUBSCRIBERS)} subscribers, p50 ${ms(percentile(profiled.latenciesMs, 50))} ms, all have it after ${ms(stats(profiled.allReceivedMs).median)} ms (median); the daemon was busy ${formatInt(profile.summary.busyMs)} ms of ${formatInt(profile.summary.wallMs)} ms in total, opening the streams included.`,
 					]),
 			"Subscribers: flagd.evaluation.v1 EventStream over gRPC (connect-node createGrpcTransport), all in the benchmark process, at most 1,000 streams per HTTP/2 session; the daemon is a separate process.",
+			"Light subscribers: one node:http2 gRPC request per subscriber, response envelopes split at their 5-byte headers and decoded with protobuf-es (bench/support/event-stream-subscribers.ts); same sessions layout.",
+			"Memory: the daemon's RSS from /proc/<pid>/status before the group's streams are opened and once every one has provider_ready; KB per open stream = growth ÷ streams (no forced GC, so garbage from opening counts too).",
 			"Each latency includes the file watcher's 20 ms debounce and, for large N, the benchmark process decoding the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
 			smoke
 				? "Smoke: 1 and 100 subscribers with 3/2 changes (the 1,000 and 10,000-subscriber steps run in full mode only)."
 				: "The 10,000-subscriber row answers \"time until all have it\" (column 'all subscribers have it').",
 		],
 		loadAverage: { start: loadStart, end: loadAverage1m() },
-		data: groups.map((g) => ({
+		data: [...groups, ...lightGroups].map((g) => ({
 			...g,
 			latenciesMs: undefined,
 			latencySummaryMs: stats(g.latenciesMs),

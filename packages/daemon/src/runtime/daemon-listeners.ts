@@ -4,13 +4,11 @@
  * requires client certificates when `--sync-client-ca-path` is set.
  * If any bind fails, the ones already bound are closed before the error propagates.
  */
-import { FlagSyncService } from "@flagd-ts/protocol";
 import { createEvaluationHandler } from "../api/evaluation/evaluation-handler.js";
 import { createManagementHandler } from "../api/management/management-handler.js";
 import { OfrepEventStream } from "../api/ofrep/ofrep-event-stream.js";
 import { createOfrepHandler } from "../api/ofrep/ofrep-handler.js";
-import { createSyncService } from "../api/sync/sync-service.js";
-import { SYNC_SERVICE_ROUTE } from "../api/sync/sync-service-route.js";
+import { syncServiceRoute } from "../api/sync/sync-service-route.js";
 import type { DaemonConfig } from "../config/daemon-config.js";
 import { DEFAULTS } from "../config/defaults.js";
 import type { Logger } from "../logging/logger.js";
@@ -20,10 +18,7 @@ import type { FlagStore } from "../store/flag-store.js";
 import { SelectorCache } from "../store/selector-cache.js";
 import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
 import type { RequestTelemetry } from "../telemetry/request-telemetry.js";
-import {
-	createConnectHandler,
-	serviceRoute,
-} from "../transport/connect-handler.js";
+import { createConnectHandler } from "../transport/connect-handler.js";
 import {
 	listenHttp1,
 	listenMultiProtocol,
@@ -153,19 +148,15 @@ export async function bindListeners(
 				createConnectHandler({
 					logger,
 					services: [
-						serviceRoute(
-							FlagSyncService,
-							createSyncService({
-								store,
-								selectors,
-								metrics,
-								staticContext: contexts.staticContext(),
-								disableSyncMetadata: config.disableSyncMetadata,
-								shutdownSignal: options.shutdownSignal,
-								deadlineMs: config.streamDeadlineMs,
-							}),
-							SYNC_SERVICE_ROUTE,
-						),
+						syncServiceRoute({
+							store,
+							selectors,
+							metrics,
+							staticContext: contexts.staticContext(),
+							disableSyncMetadata: config.disableSyncMetadata,
+							shutdownSignal: options.shutdownSignal,
+							deadlineMs: config.streamDeadlineMs,
+						}),
 					],
 					grpc: true,
 					grpcWeb: false,

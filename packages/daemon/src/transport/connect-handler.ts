@@ -3,11 +3,17 @@
  * connect-node prints every failed response write with console.error, which includes each client that simply
  * disconnects from a stream. Here a write to a closed response is expected and ignored; anything else goes to the
  * daemon's logger with the RPC's name. Plain unary calls to the methods a service declared synchronous take a direct
- * path (direct-path/: gRPC and the Connect protocol), which hands anything unusual back to the router. A request
+ * path (direct-path/: gRPC and the Connect protocol), and plain server-streaming calls to methods with a direct
+ * stream implementation take the direct streaming path (direct-path/direct-stream-path.ts: gRPC, gRPC-web, Connect);
+ * both hand anything unusual back to the router. A request
  * message that is not valid protobuf is answered INVALID_ARGUMENT (parse-error-status.ts), and server streams can
  * be capped (stream-limiter.ts).
  */
-import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
+import type {
+	DescMethodServerStreaming,
+	DescMethodUnary,
+	DescService,
+} from "@bufbuild/protobuf";
 import {
 	Code,
 	ConnectError,
@@ -15,9 +21,10 @@ import {
 	createConnectRouter,
 	type ServiceImpl,
 } from "@connectrpc/connect";
-import type {
-	UniversalHandler,
-	UniversalServerRequest,
+import {
+	createMethodSerializationLookup,
+	type UniversalHandler,
+	type UniversalServerRequest,
 } from "@connectrpc/connect/protocol";
 import {
 	compressionBrotli,
@@ -27,6 +34,11 @@ import {
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
 import type { DirectRoute } from "./direct-path/direct-route.js";
+import type { DirectStreamImpl } from "./direct-path/direct-server-stream.js";
+import {
+	createDirectStreamPath,
+	type DirectStreamRoute,
+} from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
 import type { RequestHandler } from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
@@ -42,6 +54,8 @@ export interface ServiceRoute {
 	readonly service: DescService;
 	readonly impl: Partial<ServiceImpl<DescService>>;
 	readonly synchronous: ReadonlySet<string>;
+	/** Server-streaming methods (local names) with an implementation for the direct streaming path. */
+	readonly directStreams: ReadonlyMap<string, DirectStreamImpl>;
 }
 
 export interface ServiceRouteOptions<S extends DescService> {
@@ -50,6 +64,13 @@ export interface ServiceRouteOptions<S extends DescService> {
 	 * direct unary paths serve them. Everything else is served by connect. @default none
 	 */
 	readonly synchronous?: readonly (keyof ServiceImpl<S> & string)[];
+	/**
+	 * Server-streaming methods also implemented for the direct streaming path (direct-path/direct-stream-path.ts):
+	 * plain calls take it, anything else stays with connect and `impl`. @default none
+	 */
+	readonly directStreams?: Partial<
+		Record<keyof ServiceImpl<S> & string, DirectStreamImpl>
+	>;
 }
 
 /**
@@ -71,10 +92,21 @@ export function serviceRoute<S extends DescService>(
 			);
 		}
 	}
+	const directStreams = new Map<string, DirectStreamImpl>();
+	for (const [name, fn] of Object.entries(options.directStreams ?? {})) {
+		const method = service.methods.find((m) => m.localName === name);
+		if (method?.methodKind !== "server_streaming" || fn === undefined) {
+			throw new Error(
+				`serviceRoute(${service.typeName}): "${name}" has a direct stream implementation but is not a server-streaming method`,
+			);
+		}
+		directStreams.set(name, fn as DirectStreamImpl);
+	}
 	return {
 		service,
 		impl: impl as Partial<ServiceImpl<DescService>>,
 		synchronous,
+		directStreams,
 	};
 }
 
@@ -107,8 +139,20 @@ export function createConnectHandler(
 	];
 	const router = createConnectRouter({ ...routerOptions, acceptCompression });
 	const unaryRoutes = new Map<string, DirectRoute>();
+	const streamRoutes = new Map<
+		string,
+		{ method: DescMethodServerStreaming; impl: DirectStreamImpl }
+	>();
 	for (const route of services) {
 		const { service, synchronous } = route;
+		for (const [name, impl] of route.directStreams) {
+			const method = service.methods.find((m) => m.localName === name);
+			if (method?.methodKind === "server_streaming")
+				streamRoutes.set(`/${service.typeName}/${method.name}`, {
+					method: method as DescMethodServerStreaming,
+					impl,
+				});
+		}
 		const impl =
 			streamLimiter === undefined
 				? route.impl
@@ -201,6 +245,24 @@ export function createConnectHandler(
 					routerOptions.requireConnectProtocolHeader === true,
 				jsonOptions: routerOptions.jsonOptions,
 			});
+	const streamPath =
+		!direct || streamRoutes.size === 0
+			? undefined
+			: createDirectStreamPath({
+					...common,
+					routes: directStreamRoutes(
+						streamRoutes,
+						routerOptions.jsonOptions,
+						common.readMaxBytes,
+					),
+					grpc: routerOptions.grpc !== false,
+					grpcWeb: routerOptions.grpcWeb !== false,
+					connect: routerOptions.connect !== false,
+					requireProtocolVersion:
+						routerOptions.requireConnectProtocolHeader === true,
+					jsonOptions: routerOptions.jsonOptions,
+					limiter: streamLimiter,
+				});
 	return (req, res) => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);
@@ -210,12 +272,37 @@ export function createConnectHandler(
 			return;
 		}
 		if (directPath?.(req, res, path) === true) return;
+		if (streamPath?.(req, res, path) === true) return;
 		serve(
 			handler,
 			universalRequestFromNodeRequest(req, res, undefined, undefined),
 			res,
 		);
 	};
+}
+
+/** The stream routes with connect's serialization for each method (see serializedRoutes). */
+function directStreamRoutes(
+	routes: ReadonlyMap<
+		string,
+		{ method: DescMethodServerStreaming; impl: DirectStreamImpl }
+	>,
+	jsonOptions: ConnectRouterOptions["jsonOptions"],
+	readMaxBytes: number,
+): Map<string, DirectStreamRoute> {
+	const out = new Map<string, DirectStreamRoute>();
+	for (const [path, route] of routes) {
+		out.set(path, {
+			...route,
+			serialization: createMethodSerializationLookup(
+				route.method,
+				undefined,
+				jsonOptions,
+				{ readMaxBytes, writeMaxBytes: 0xffffffff },
+			),
+		});
+	}
+	return out;
 }
 
 function pathOf(url: string | undefined): string {

@@ -25,6 +25,7 @@ import {
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
 import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
+import { directEventStream, EventStreamHub } from "./event-stream-hub.js";
 import { createSchemaServiceV1 } from "./schema-service-v1.js";
 import { TYPED_METHOD_NAMES } from "./typed-resolve.js";
 
@@ -45,23 +46,32 @@ export interface EvaluationHandlerOptions {
 
 /**
  * flagd.evaluation.v1 and v2 as the evaluation port registers them. Every unary method evaluates and returns at
- * once, so each is declared synchronous and the direct unary paths serve it; EventStream stays with connect.
+ * once, so each is declared synchronous and the direct unary paths serve it; EventStream takes the direct streaming
+ * path (event-stream-hub.ts), and connect serves the calls that path does not take.
  */
 export function evaluationRoutes(
 	resolver: FlagResolver,
 	streams: EventStreamSettings,
 	telemetry?: RequestTelemetry,
 ): ServiceRoute[] {
+	// Plain EventStream calls (v1 and v2 alike) take the direct streaming path: one hub, one encoding per change.
+	const eventStream = directEventStream(
+		resolver,
+		new EventStreamHub({ store: resolver.store, ...streams }),
+	);
 	return [
 		serviceRoute(
 			EvaluationServiceV1,
 			createEvaluationServiceV1(resolver, streams, telemetry),
-			{ synchronous: [...TYPED_METHOD_NAMES, "resolveAll"] },
+			{
+				synchronous: [...TYPED_METHOD_NAMES, "resolveAll"],
+				directStreams: { eventStream },
+			},
 		),
 		serviceRoute(
 			EvaluationServiceV2,
 			createEvaluationServiceV2(resolver, streams, telemetry),
-			{ synchronous: TYPED_METHOD_NAMES },
+			{ synchronous: TYPED_METHOD_NAMES, directStreams: { eventStream } },
 		),
 		// Deprecated, still served by flagd; ResolveAll is async here (it reshapes the v1 answer).
 		serviceRoute(
@@ -80,7 +90,7 @@ export function createEvaluationHandler(
 		logger: options.logger,
 		services: evaluationRoutes(
 			options.resolver,
-			options.streams,
+			{ logger: options.logger, ...options.streams },
 			options.telemetry,
 		),
 		readMaxBytes:

@@ -13,6 +13,7 @@ import type {
 import type { EvaluationServiceV1 } from "@flagd-ts/protocol";
 import type { AnyFlag } from "@flagd-ts/protocol/evaluation-v1";
 import type { Span } from "@opentelemetry/api";
+import type { Logger } from "../../logging/logger.js";
 import {
 	type FlagResolver,
 	readRequest,
@@ -42,6 +43,8 @@ export interface EventStreamSettings {
 	readonly shutdownSignal: AbortSignal;
 	readonly keepAliveMs: number;
 	readonly deadlineMs: number;
+	/** Where dropped slow streams are reported. @default none */
+	readonly logger?: Logger | undefined;
 }
 
 interface Resolved<T> {

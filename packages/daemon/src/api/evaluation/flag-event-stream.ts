@@ -96,7 +96,8 @@ export async function* flagEventStream(
 	}
 }
 
-function changeData(changes: FlagChanges): JsonObject {
+/** The `data` of a configuration_change: `{flags: {<key>: {type}}}` (shared with event-stream-hub.ts). */
+export function changeData(changes: FlagChanges): JsonObject {
 	// Flag keys come from documents: define properties so a key like "__proto__" stays a plain key.
 	const flags: JsonObject = {};
 	const put = (key: string, type: string) =>
