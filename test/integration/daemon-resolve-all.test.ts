@@ -162,12 +162,13 @@ describe("ResolveAll in binary encodings", () => {
 		"answers like Connect JSON for every context (%s)",
 		async (name) => {
 			const transport = (transports[name] as () => Transport)();
-			for (const context of [
+			const contexts: Record<string, string>[] = [
 				{},
 				{ tier: "gold", targetingKey: "user-1" },
 				{ tier: "silver", targetingKey: "user-2" },
 				{ tier: "gold", targetingKey: "user-3" },
-			]) {
+			];
+			for (const context of contexts) {
 				const json = await answerOf(
 					createConnectTransport({ baseUrl: base, httpVersion: "1.1" }),
 					context,
