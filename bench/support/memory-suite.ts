@@ -1,18 +1,20 @@
 /**
- * Idle memory: the daemon serving one flag beside a bare Node process and a bare `node:http2` server, all three
- * started the same way (bundled with esbuild, plain `node`, no flags) and measured in the same run. RSS (VmRSS from
+ * Idle memory: the daemon serving one flag beside a bare Node process and a bare `node:http2` server, started the
+ * same way (bundled with esbuild, plain `node`, no flags) and measured in the same run, plus the single-file
+ * `flagd start` users run (scripts/bundle-daemon.mjs). RSS (VmRSS from
  * /proc) is read twice per process: shortly after it is ready, and after it has idled long enough for V8's memory
- * reducer to run (it gives back young-generation space grown while starting). The three processes of one run
+ * reducer to run (it gives back young-generation space grown while starting). The processes of one run
  * idle side by side; runs repeat with fresh processes.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stats } from "../harness.js";
 import { formatMiB } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
-import { startChild } from "./child-process.js";
+import { REPO_ROOT, startChild } from "./child-process.js";
 import type { IdleReadyLine } from "./idle-process.js";
 import {
 	type MetricsSuite,
@@ -38,12 +40,13 @@ const ONE_FLAG = {
 	},
 };
 
-type Kind = "node" | "http2" | "daemon";
-const KINDS: readonly Kind[] = ["node", "http2", "daemon"];
+type Kind = "node" | "http2" | "daemon" | "cli";
+const KINDS: readonly Kind[] = ["node", "http2", "daemon", "cli"];
 const LABELS: Record<Kind, string> = {
 	node: "bare Node process",
 	http2: "bare node:http2 server",
-	daemon: "daemon, one flag",
+	daemon: "daemon, one flag (bench daemon process)",
+	cli: "`flagd start`, one flag (single-file build, minified)",
 };
 
 interface Sample {
@@ -56,7 +59,72 @@ interface Running {
 	stop(): Promise<unknown>;
 }
 
-async function start(kind: Kind, dir: string): Promise<Running> {
+/** The single-file `flagd` (scripts/bundle-daemon.mjs), built into `dir` once per run of the benchmark. */
+function buildCli(dir: string): string {
+	const outfile = path.join(dir, "flagd.mjs");
+	execFileSync(
+		process.execPath,
+		["scripts/bundle-daemon.mjs", "--outfile", outfile],
+		{ cwd: REPO_ROOT, stdio: "pipe" },
+	);
+	return outfile;
+}
+
+/** `flagd start` on one flag file, every listener on 127.0.0.1 port 0; ready when it logs so. */
+async function startCli(cli: string, flagFile: string): Promise<Running> {
+	const child = spawn(
+		process.execPath,
+		[
+			cli,
+			"start",
+			"-f",
+			`file:${flagFile}`,
+			"--bind-address",
+			"127.0.0.1",
+			"-p",
+			"0",
+			"-m",
+			"0",
+			"-g",
+			"0",
+			"-r",
+			"0",
+		],
+		{ stdio: ["ignore", "pipe", "inherit"] },
+	);
+	const exited = new Promise<void>((resolve) =>
+		child.once("exit", () => resolve()),
+	);
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => {
+			child.kill("SIGKILL");
+			reject(new Error("flagd start did not become ready within 30 s"));
+		}, 30_000);
+		let seen = "";
+		child.stdout?.on("data", (chunk: Buffer) => {
+			seen += chunk.toString("utf8");
+			if (seen.includes("flagd ready")) {
+				clearTimeout(timer);
+				child.stdout?.resume();
+				resolve();
+			}
+		});
+		child.once("exit", (code) => {
+			clearTimeout(timer);
+			reject(new Error(`flagd start exited with ${code} before ready`));
+		});
+	});
+	return {
+		pid: child.pid as number,
+		stop: async () => {
+			child.kill("SIGTERM");
+			await exited;
+		},
+	};
+}
+
+async function start(kind: Kind, dir: string, cli: string): Promise<Running> {
+	if (kind === "cli") return startCli(cli, path.join(dir, "one-flag.json"));
 	if (kind === "daemon") {
 		const daemon = await startBenchDaemon({
 			flagFile: path.join(dir, "one-flag.json"),
@@ -82,14 +150,17 @@ export async function runMemory(options: MemoryOptions): Promise<MetricsSuite> {
 		node: { earlyRssBytes: [], idleRssBytes: [] },
 		http2: { earlyRssBytes: [], idleRssBytes: [] },
 		daemon: { earlyRssBytes: [], idleRssBytes: [] },
+		cli: { earlyRssBytes: [], idleRssBytes: [] },
 	};
 	const dir = mkdtempSync(path.join(os.tmpdir(), "bench-memory-"));
 	try {
+		writeFileSync(path.join(dir, "one-flag.json"), JSON.stringify(ONE_FLAG));
+		const cli = buildCli(dir);
 		for (let run = 0; run < runs; run++) {
 			const running: Partial<Record<Kind, Running>> = {};
 			try {
 				// One after the other, so start-up work does not overlap; then all three idle together.
-				for (const kind of KINDS) running[kind] = await start(kind, dir);
+				for (const kind of KINDS) running[kind] = await start(kind, dir, cli);
 				await sleep(earlyMs);
 				for (const kind of KINDS)
 					samples[kind].earlyRssBytes.push(
@@ -123,15 +194,15 @@ export async function runMemory(options: MemoryOptions): Promise<MetricsSuite> {
 			? "–"
 			: formatMiB(median(samples[kind].idleRssBytes) - base),
 	]);
-	const daemonIdle = median(samples.daemon.idleRssBytes);
-	const targets: TargetCheck[] = [
-		{
-			name: "idle daemon RSS with one flag",
+	const targets: TargetCheck[] = (["daemon", "cli"] as const).map((kind) => {
+		const idle = median(samples[kind].idleRssBytes);
+		return {
+			name: `idle RSS with one flag: ${LABELS[kind]}`,
 			target: "≤ 55 MiB",
-			measured: `${formatMiB(daemonIdle)} (${formatMiB(median(samples.daemon.earlyRssBytes))} ${earlyMs / 1000} s after ready)`,
-			met: daemonIdle <= IDLE_TARGET_BYTES,
-		},
-	];
+			measured: `${formatMiB(idle)} (${formatMiB(median(samples[kind].earlyRssBytes))} ${earlyMs / 1000} s after ready)`,
+			met: idle <= IDLE_TARGET_BYTES,
+		};
+	});
 	return metricsSuite({
 		suite: "memory",
 		title:
@@ -153,7 +224,7 @@ export async function runMemory(options: MemoryOptions): Promise<MetricsSuite> {
 		],
 		targets,
 		notes: [
-			"All three run as the other daemon benchmarks run the daemon: bundled with esbuild (unminified), plain `node` without flags; the daemon serves one flag from a file through startDaemon() with every listener on 127.0.0.1, port 0.",
+			"The bare processes and the bench daemon process run as the other daemon benchmarks run the daemon: bundled with esbuild (unminified), plain `node` without flags; the daemon serves one flag from a file through startDaemon() with every listener on 127.0.0.1, port 0. The last row is what users run: `node flagd.mjs start` from `scripts/bundle-daemon.mjs` (minified), same flag file and ports.",
 			"RSS = VmRSS from /proc/<pid>/status. Shortly after start V8 still holds young-generation space grown while modules were evaluated; its memory reducer gives it back after some idle seconds, which the second column shows.",
 			...(smoke ? ["Smoke: one run, 2 s idle."] : []),
 		],
