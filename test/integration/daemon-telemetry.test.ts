@@ -422,7 +422,7 @@ describe("daemon OTLP export", () => {
 			};
 			expect(await spansAfter(0)).toBe(true);
 			// The collector now presents a certificate of another CA: exports fail until the CA file says so.
-			otlp.useCertificate({ cert: second.serverCert, key: second.serverKey });
+			otlp.serveCertificate({ cert: second.serverCert, key: second.serverKey });
 			copyFileSync(second.caCertPath, caPath);
 			const before = otlp.spans.length;
 			expect(await spansAfter(before)).toBe(true);

@@ -96,7 +96,7 @@ export class FakeOtlpCollector {
 	}
 
 	/** https only: serves `tls` from now on and drops open connections, so clients handshake again. */
-	useCertificate(tls: { cert: Buffer; key: Buffer }): void {
+	serveCertificate(tls: { cert: Buffer; key: Buffer }): void {
 		(this.#server as https.Server).setSecureContext(tls);
 		this.#server.closeAllConnections();
 	}
