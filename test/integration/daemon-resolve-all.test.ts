@@ -18,6 +18,7 @@ import {
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { isBinaryEncoding } from "../../packages/daemon/src/api/evaluation/resolve-all.js";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { MemorySource, startTestDaemon } from "./daemon-harness.js";
 
@@ -293,6 +294,35 @@ describe("ResolveAll in binary encodings", () => {
 		expect(await count("targetedString", "TARGETING_MATCH")).toBe(
 			targetedBefore + 2,
 		);
+	});
+});
+
+describe("isBinaryEncoding", () => {
+	it("takes the encoded path only for the protobuf binary content types", () => {
+		for (const type of [
+			"application/grpc",
+			"application/grpc+proto",
+			"application/grpc-web",
+			"application/grpc-web+proto",
+			"application/grpc-web-text",
+			"application/grpc-web-text+proto",
+			"application/proto",
+			"application/connect+proto",
+			"Application/GRPC+Proto; charset=utf-8",
+		])
+			expect([type, isBinaryEncoding(type)]).toEqual([type, true]);
+		for (const type of [
+			null,
+			"",
+			"application/json",
+			"application/json; charset=utf-8",
+			"application/grpc+json",
+			"application/grpc-web+json",
+			"application/connect+json",
+			"application/protobuf-ish",
+			"text/plain",
+		])
+			expect([type, isBinaryEncoding(type)]).toEqual([type, false]);
 	});
 });
 

@@ -13,7 +13,7 @@
  * are exactly those of a ResolveAllResponse holding every flag (a map is a repeated field 1; every decoder merges
  * its occurrences). A request thus no longer builds, copies and converts a message tree of every flag (10,000
  * flags: hundreds of thousands of short-lived objects, and a heap grown to hold them), only the bytes.
- * The Connect JSON encodings cannot carry unknown fields and build the full message as before.
+ * The JSON encodings cannot carry unknown fields and build the full message as before.
  */
 import {
 	create,
@@ -106,7 +106,7 @@ export function resolveAll(
 	}
 	const view = resolver.view(request.selector);
 	const metadata = request.selector.reflection as JsonObject;
-	if (isJsonEncoding(ctx.requestHeader.get("content-type"))) {
+	if (!isBinaryEncoding(ctx.requestHeader.get("content-type"))) {
 		const answer = resolveAllJson(resolver, view, request.context, metadata);
 		span?.setAttribute(SPAN_ATTRIBUTES.flagCount, answer.flagCount);
 		return answer;
@@ -130,11 +130,17 @@ export function resolveAll(
 	return { response, flagCount };
 }
 
-/** Whether a request's content type is one of the JSON encodings (Connect, gRPC+json, gRPC-web+json). */
-export function isJsonEncoding(contentType: string | null): boolean {
+/**
+ * Whether a request's content type names a protobuf binary encoding (gRPC, gRPC-web and its text form, Connect
+ * proto): only then is the response serialized by toBinary, which writes unknown fields. Anything else (the JSON
+ * encodings, or a content type this code does not know) gets the full message.
+ */
+export function isBinaryEncoding(contentType: string | null): boolean {
 	return (
 		contentType !== null &&
-		/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType)
+		/^application\/(?:grpc(?:-web(?:-text)?)?(?:\+proto)?|proto|connect\+proto)\s*(?:;|$)/i.test(
+			contentType,
+		)
 	);
 }
 
