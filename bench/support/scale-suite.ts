@@ -64,7 +64,8 @@ function emptyResult(flags: number): SizeResult {
 	};
 }
 
-const RSS_TARGET_BYTES = 120 * 1024 * 1024;
+/** Issue target: 10,000 flags within 100 MiB, after load and after the ResolveAll calls. */
+const RSS_TARGET_BYTES = 100 * 1024 * 1024;
 
 async function measureSize(
 	dir: string,
@@ -209,13 +210,13 @@ export async function runScale(options: ScaleOptions): Promise<MetricsSuite> {
 		targets.push(
 			{
 				name: "daemon RSS with 10,000 flags, loaded",
-				target: "≤ 120 MB (read as 120 MiB)",
+				target: "≤ 100 MiB",
 				measured: formatMiB(rss),
 				met: rss <= RSS_TARGET_BYTES,
 			},
 			{
 				name: `daemon RSS with 10,000 flags, after ${resolveAllCalls} ResolveAll calls`,
-				target: "≤ 120 MB (read as 120 MiB)",
+				target: "≤ 100 MiB",
 				measured: formatMiB(busy),
 				met: busy <= RSS_TARGET_BYTES,
 			},

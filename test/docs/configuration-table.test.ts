@@ -86,7 +86,6 @@ describe("docs/configuration.md and --help", () => {
 			"keep-alive-min-time",
 			"keep-alive-permit-without-stream",
 			"otel-collector-uri",
-			"otel-reload-interval",
 		]);
 	});
 

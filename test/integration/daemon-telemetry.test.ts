@@ -4,7 +4,8 @@
  * close(), telemetry off (nothing sent, nothing logged), collector failures (logged, serving continues),
  * configuration errors, and per-request debug logs with flag key and request id.
  */
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -385,6 +386,51 @@ describe("daemon OTLP export", () => {
 			expect(otlp.spans.some((s) => s.name === "resolveBoolean")).toBe(true);
 		} finally {
 			tls.remove();
+		}
+	});
+
+	it("re-reads a rotated collector CA file every --otel-reload-interval", async () => {
+		const first = createTlsFixtures();
+		const second = createTlsFixtures();
+		const caDir = mkdtempSync(path.join(tmpdir(), "otel-ca-"));
+		const caPath = path.join(caDir, "ca.pem");
+		copyFileSync(first.caCertPath, caPath);
+		try {
+			const otlp = await FakeOtlpCollector.start({
+				cert: first.serverCert,
+				key: first.serverKey,
+			});
+			collectors.push(otlp);
+			const d = await daemon(
+				[new MemorySource("mem://flags", BASIC_FLAGS)],
+				{
+					otelCollectorUri: otlp.url,
+					otelCaPath: caPath,
+					otelReloadIntervalMs: 50,
+				},
+				{ env: { OTEL_BSP_SCHEDULE_DELAY: "20" } },
+			);
+			const clients = clientsFor(d);
+			const spansAfter = async (count: number): Promise<boolean> => {
+				const deadline = Date.now() + 10_000;
+				while (Date.now() < deadline) {
+					await clients.v2.resolveBoolean({ flagKey: "bool-flag" });
+					if (otlp.spans.length > count) return true;
+					await new Promise((resolve) => setTimeout(resolve, 25));
+				}
+				return false;
+			};
+			expect(await spansAfter(0)).toBe(true);
+			// The collector now presents a certificate of another CA: exports fail until the CA file says so.
+			otlp.serveCertificate({ cert: second.serverCert, key: second.serverKey });
+			copyFileSync(second.caCertPath, caPath);
+			const before = otlp.spans.length;
+			expect(await spansAfter(before)).toBe(true);
+			await d.close();
+		} finally {
+			first.remove();
+			second.remove();
+			rmSync(caDir, { recursive: true, force: true });
 		}
 	});
 

@@ -95,6 +95,12 @@ export class FakeOtlpCollector {
 		return this.points.filter((p) => p.metric === name);
 	}
 
+	/** https only: serves `tls` from now on and drops open connections, so clients handshake again. */
+	serveCertificate(tls: { cert: Buffer; key: Buffer }): void {
+		(this.#server as https.Server).setSecureContext(tls);
+		this.#server.closeAllConnections();
+	}
+
 	async close(): Promise<void> {
 		this.#server.closeAllConnections();
 		await new Promise<void>((resolve, reject) =>

@@ -17,15 +17,8 @@ export class TypedResults {
 	private readonly value: JsonValue;
 	private readonly reason: EvaluationReason;
 	private readonly metadata: FlagMetadata;
-	private readonly byType: Record<RequestedType, EvaluationResult | undefined> =
-		{
-			any: undefined,
-			boolean: undefined,
-			string: undefined,
-			number: undefined,
-			integer: undefined,
-			object: undefined,
-		};
+	/** Built on the first `get`: most variants of most flags are never asked for (a daemon keeps thousands). */
+	private byType: Partial<Record<RequestedType, EvaluationResult>> | undefined;
 
 	constructor(options: {
 		flagKey: string;
@@ -43,9 +36,10 @@ export class TypedResults {
 
 	/** The result for a requested type (a TYPE_MISMATCH error value when the variant's value does not fit). */
 	get(type: RequestedType): EvaluationResult {
-		const cached = this.byType[type];
+		const cached = this.byType?.[type];
 		if (cached !== undefined) return cached;
 		const result = this.build(type);
+		this.byType ??= {};
 		this.byType[type] = result;
 		return result;
 	}

@@ -345,9 +345,8 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		kind: "duration",
 		valueName: "duration",
 		defaultText: "1h",
-		description: "How often flagd re-reads the collector's TLS files.",
-		limitation:
-			"Accepted and validated, not applied: the TLS files are read once at start.",
+		description:
+			"How often flagd re-reads the collector's TLS files (--otel-ca-path, --otel-cert-path, --otel-key-path); 0 = never.",
 	},
 	{
 		name: "log-format",

@@ -15,7 +15,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 	h: 3_600_000,
 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00B5s|\u03BCs|ms|s|m|h)/y;
 
 /** Returns the duration in ms, or undefined when the text is not a non-negative duration. */
 export function parseDurationMs(text: string): number | undefined {

@@ -9,12 +9,6 @@
  * the source's other flags are served and the source counts as synced. A problem of the document itself (not a
  * flag document, no `flags`) rejects the whole payload, and so does any finding under `--strict-validation`.
  */
-import {
-	type FlagDocument,
-	type ParseResult,
-	parseFlagDocument,
-	type ValidationIssue,
-} from "@flagd-ts/evaluator";
 import { DaemonError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import { redactUri } from "../logging/redact-uri.js";
@@ -27,10 +21,16 @@ import {
 } from "./flag-view.js";
 import { SELECT_ALL, type Selector } from "./selector.js";
 import {
-	createStoredFlag,
-	flagIdentity,
-	type StoredFlag,
-} from "./stored-flag.js";
+	changedFlagKeys,
+	compileFlags,
+	describe,
+	logInvalidFlags,
+	parsePayload,
+	type StoreUpdate,
+} from "./store-payload.js";
+import type { StoredFlag } from "./stored-flag.js";
+
+export type { StoreUpdate } from "./store-payload.js";
 
 export interface FlagStoreOptions {
 	/** Source ids (URIs) in priority order: later wins. */
@@ -40,13 +40,6 @@ export interface FlagStoreOptions {
 	readonly strictValidation?: boolean;
 	/** Distinct selector views kept cached. @default 256 */
 	readonly maxCachedViews?: number;
-}
-
-/** One snapshot from a source (structurally a SyncPayload). */
-export interface StoreUpdate {
-	readonly source: string;
-	readonly content: string | unknown;
-	readonly format: "json" | "yaml";
 }
 
 /** Outcome of applying one update: a value, never an exception (C20). */
@@ -85,15 +78,6 @@ interface SourceState {
 	invalidFlagKeys: readonly string[];
 	ready: boolean;
 }
-
-/** A flag left out of a payload, and why. */
-interface InvalidFlag {
-	readonly key: string;
-	readonly reason: string;
-}
-
-/** How many invalid flags one log line names; the rest are counted. */
-const MAX_NAMED_FLAGS = 10;
 
 /** See the file comment. */
 export class FlagStore {
@@ -189,15 +173,16 @@ export class FlagStore {
 				invalidFlagKeys: state.invalidFlagKeys,
 			};
 		}
-		const parsed = this.#parse(update);
+		const parsed = parsePayload(update, this.#strict, this.#logger);
 		if (!parsed.ok) return this.#reject(update.source, parsed.message);
-		const { flags, invalid } = this.#compile(
+		const { flags, invalid } = compileFlags(
 			parsed.document,
 			update.source,
 			state.priority,
 		);
 		const problems = [...parsed.invalidFlags, ...invalid];
-		if (problems.length > 0) this.#logInvalidFlags(update.source, problems);
+		if (problems.length > 0)
+			logInvalidFlags(this.#logger, update.source, problems);
 		const invalidFlagKeys = [...new Set(problems.map((p) => p.key))];
 		const changedKeys = changedFlagKeys(state.flags, flags);
 		const changedKeyCount = changedKeys.length;
@@ -276,93 +261,6 @@ export class FlagStore {
 		};
 	}
 
-	#parse(update: StoreUpdate):
-		| {
-				ok: true;
-				document: FlagDocument;
-				invalidFlags: readonly InvalidFlag[];
-		  }
-		| { ok: false; message: string } {
-		let result: ParseResult;
-		try {
-			result = parseFlagDocument(update.content, {
-				format: update.format,
-				strict: this.#strict,
-				skipInvalidFlags: true,
-			});
-		} catch (e: unknown) {
-			return { ok: false, message: `cannot parse payload: ${describe(e)}` };
-		}
-		if (result.ok) {
-			if (result.warnings.length > 0)
-				this.#logWarnings(update.source, result.warnings);
-			const invalidFlags = (result.invalidFlags ?? []).map((issue) => ({
-				key: issue.flagKey ?? "",
-				reason: `${issue.path}: ${issue.message}`,
-			}));
-			return { ok: true, document: result.document, invalidFlags };
-		}
-		const first = result.errors
-			.slice(0, 3)
-			.map((issue) => `${issue.path || "/"}: ${issue.message}`)
-			.join("; ");
-		const more =
-			result.errors.length > 3 ? ` (+${result.errors.length - 3} more)` : "";
-		return { ok: false, message: `invalid flag document: ${first}${more}` };
-	}
-
-	/** flagd only warns about schema findings (unless strict); say so once per payload, naming the source. */
-	#logWarnings(source: string, warnings: readonly ValidationIssue[]): void {
-		const first = warnings
-			.slice(0, 3)
-			.map((issue) => `${issue.path || "/"}: ${issue.message}`)
-			.join("; ");
-		const more = warnings.length > 3 ? ` (+${warnings.length - 3} more)` : "";
-		const label = redactUri(source);
-		this.#logger.warn(
-			{ source: label, warnings: warnings.length },
-			`source ${label}: flag document has validation warnings: ${first}${more}`,
-		);
-	}
-
-	/** One line per payload naming the flags left out (bounded), so a typo is found without --debug. */
-	#logInvalidFlags(source: string, invalid: readonly InvalidFlag[]): void {
-		const named = invalid
-			.slice(0, MAX_NAMED_FLAGS)
-			.map((flag) => `"${flag.key}" (${flag.reason})`)
-			.join("; ");
-		const more =
-			invalid.length > MAX_NAMED_FLAGS
-				? ` (+${invalid.length - MAX_NAMED_FLAGS} more)`
-				: "";
-		this.#logger.warn(
-			{ source, invalidFlags: invalid.length },
-			`source ${source}: ${invalid.length === 1 ? "1 invalid flag is" : `${invalid.length} invalid flags are`} not served: ${named}${more}`,
-		);
-	}
-
-	/** Compiles each flag on its own: one that fails to compile is left out like any other invalid flag. */
-	#compile(
-		document: FlagDocument,
-		source: string,
-		priority: number,
-	): { flags: Map<string, StoredFlag>; invalid: InvalidFlag[] } {
-		const flags = new Map<string, StoredFlag>();
-		const invalid: InvalidFlag[] = [];
-		for (const definition of document.flags) {
-			try {
-				const flag = createStoredFlag(definition, source, priority);
-				flags.set(flagIdentity(flag.flagSetId, flag.key), flag);
-			} catch (e: unknown) {
-				invalid.push({
-					key: definition.key,
-					reason: `cannot compile: ${describe(e)}`,
-				});
-			}
-		}
-		return { flags, invalid };
-	}
-
 	/**
 	 * A rejected payload. Logged here when the source has good flags to keep; a source's first payload is the
 	 * caller's to report (the daemon treats it as a startup failure), so it is not logged twice.
@@ -430,26 +328,4 @@ export class FlagStore {
 			}
 		}
 	}
-}
-
-/** Flags added, removed or with a different fingerprint between two snapshots of one source. */
-function changedFlagKeys(
-	before: ReadonlyMap<string, StoredFlag>,
-	after: ReadonlyMap<string, StoredFlag>,
-): string[] {
-	const name = (flag: StoredFlag): string =>
-		flag.flagSetId === undefined ? flag.key : `${flag.flagSetId}/${flag.key}`;
-	const changed: string[] = [];
-	for (const [identity, flag] of after) {
-		if (before.get(identity)?.fingerprint !== flag.fingerprint)
-			changed.push(name(flag));
-	}
-	for (const [identity, flag] of before) {
-		if (!after.has(identity)) changed.push(name(flag));
-	}
-	return changed;
-}
-
-function describe(e: unknown): string {
-	return e instanceof Error ? e.message : String(e);
 }

@@ -4,7 +4,6 @@
  * push of flagd's instruments. Nothing is registered globally, so an embedding application's own OTel setup and
  * several daemons in one process do not interfere.
  */
-import { readFileSync } from "node:fs";
 import {
 	type Attributes,
 	type Context,
@@ -21,8 +20,8 @@ import {
 	BasicTracerProvider,
 	BatchSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { DaemonError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
+import { CollectorTlsFiles } from "./collector-tls-files.js";
 import type { DaemonMetrics } from "./daemon-metrics.js";
 import { type DaemonTracing, TRACER_NAMES } from "./daemon-tracing.js";
 import {
@@ -50,7 +49,15 @@ export function startOtelSdk(
 	metrics: DaemonMetrics,
 	logger: Logger,
 ): OtelSdk {
-	const agentOptions = readTlsFiles(config);
+	const tlsFiles = new CollectorTlsFiles({
+		caPath: config.caPath,
+		certPath: config.certPath,
+		keyPath: config.keyPath,
+		reloadIntervalMs: config.tlsReloadIntervalMs,
+		logger,
+	});
+	tlsFiles.start();
+	const agentOptions = (): CollectorTls => tlsFiles.current;
 	const resource = resourceFromAttributes({
 		...config.resourceAttributes,
 		"service.name": config.serviceName,
@@ -95,6 +102,7 @@ export function startOtelSdk(
 	return {
 		tracing,
 		async shutdown() {
+			tlsFiles.stop();
 			metrics.setObserver(undefined);
 			const results = await Promise.allSettled([
 				tracerProvider.shutdown(),
@@ -112,44 +120,12 @@ export function startOtelSdk(
 	};
 }
 
-function readTlsFiles(config: TelemetryConfig): {
-	ca?: Buffer;
-	cert?: Buffer;
-	key?: Buffer;
-} {
-	const read = (
-		path: string | undefined,
-		option: string,
-	): Buffer | undefined => {
-		if (path === undefined) return undefined;
-		try {
-			return readFileSync(path);
-		} catch (e: unknown) {
-			throw new DaemonError(
-				"CONFIG_INVALID",
-				`${option}: cannot read ${path}: ${String(e)}`,
-				{
-					cause: e,
-				},
-			);
-		}
-	};
-	const ca = read(config.caPath, "--otel-ca-path");
-	const cert = read(config.certPath, "--otel-cert-path");
-	const key = read(config.keyPath, "--otel-key-path");
-	return {
-		...(ca === undefined ? {} : { ca }),
-		...(cert === undefined ? {} : { cert }),
-		...(key === undefined ? {} : { key }),
-	};
-}
-
 function startMetricsPush(parts: {
 	config: TelemetryConfig;
 	url: string;
 	metrics: DaemonMetrics;
 	logger: Logger;
-	agentOptions: CollectorTls;
+	agentOptions: () => CollectorTls;
 	resource: ReturnType<typeof resourceFromAttributes>;
 }): MeterProvider {
 	const { metrics, config } = parts;

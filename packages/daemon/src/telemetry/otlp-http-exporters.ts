@@ -34,7 +34,8 @@ export interface CollectorTls {
 export interface OtlpHttpExporterOptions {
 	/** Full signal URL, e.g. http://collector:4318/v1/traces. */
 	readonly url: string;
-	readonly tls: CollectorTls;
+	/** The TLS material to use now; a different object makes the next request use a new connection pool. */
+	readonly tls: () => CollectorTls;
 	readonly logger: Logger;
 	/** Per-request timeout. @default 10_000 (OTLP exporter default) */
 	readonly timeoutMs?: number;
@@ -43,17 +44,37 @@ export interface OtlpHttpExporterOptions {
 /** Posts one JSON body; resolves on 2xx, rejects with an Error naming the status otherwise. */
 class OtlpHttpPoster {
 	readonly #url: URL;
-	readonly #agent: http.Agent;
+	readonly #tls: () => CollectorTls;
+	#agent: http.Agent;
+	#agentTls: CollectorTls;
 	readonly #timeoutMs: number;
 	readonly #pending = new Set<Promise<void>>();
 
 	constructor(options: OtlpHttpExporterOptions) {
 		this.#url = new URL(options.url);
 		this.#timeoutMs = options.timeoutMs ?? 10_000;
-		this.#agent =
-			this.#url.protocol === "https:"
-				? new https.Agent({ keepAlive: true, ...options.tls })
-				: new http.Agent({ keepAlive: true });
+		this.#tls = options.tls;
+		this.#agentTls = options.tls();
+		this.#agent = this.#createAgent(this.#agentTls);
+	}
+
+	#createAgent(tls: CollectorTls): http.Agent {
+		return this.#url.protocol === "https:"
+			? new https.Agent({ keepAlive: true, ...tls })
+			: new http.Agent({ keepAlive: true });
+	}
+
+	/** The agent for the current TLS material: reloaded files get a new pool, kept-alive old connections close. */
+	#currentAgent(): http.Agent {
+		const tls = this.#tls();
+		if (tls !== this.#agentTls) {
+			const old = this.#agent;
+			this.#agentTls = tls;
+			this.#agent = this.#createAgent(tls);
+			// Requests in flight on the old pool finish first; then its kept-alive sockets close.
+			void Promise.allSettled([...this.#pending]).then(() => old.destroy());
+		}
+		return this.#agent;
 	}
 
 	post(body: Uint8Array): Promise<void> {
@@ -79,7 +100,7 @@ class OtlpHttpPoster {
 		return new Promise<void>((resolve, reject) => {
 			const req = request(this.#url, {
 				method: "POST",
-				agent: this.#agent,
+				agent: this.#currentAgent(),
 				timeout: this.#timeoutMs,
 				headers: {
 					"Content-Type": "application/json",

@@ -59,6 +59,7 @@ describe("resolveTelemetryConfig", () => {
 			caPath: undefined,
 			certPath: undefined,
 			keyPath: undefined,
+			tlsReloadIntervalMs: 3_600_000,
 		});
 		expect(warnings).toEqual([]);
 	});

@@ -23,10 +23,12 @@ export interface TelemetryConfig {
 	readonly metricExportIntervalMs: number;
 	/** Delay between span batch exports (OTEL_BSP_SCHEDULE_DELAY). @default 5_000 */
 	readonly spanExportDelayMs: number;
-	/** PEM files for TLS to the collector (read once at start). */
+	/** PEM files for TLS to the collector (read at start, then every `tlsReloadIntervalMs`). */
 	readonly caPath: string | undefined;
 	readonly certPath: string | undefined;
 	readonly keyPath: string | undefined;
+	/** How often the TLS files are re-read (`--otel-reload-interval`); 0 = never. @default 3_600_000 */
+	readonly tlsReloadIntervalMs: number;
 }
 
 export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
@@ -34,6 +36,7 @@ export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
 const DEFAULT_SERVICE_NAME = "flagd";
 const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
 const DEFAULT_SPAN_EXPORT_DELAY_MS = 5_000;
+const DEFAULT_TLS_RELOAD_INTERVAL_MS = 3_600_000;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 /** See the file comment. Throws DaemonError CONFIG_INVALID for an unusable URI or TLS half-configuration. */
@@ -108,6 +111,8 @@ export function resolveTelemetryConfig(
 		caPath: config.otelCaPath,
 		certPath: config.otelCertPath,
 		keyPath: config.otelKeyPath,
+		tlsReloadIntervalMs:
+			config.otelReloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS,
 	};
 }
 

@@ -6,7 +6,6 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type {
 	EvaluationResult,
-	FlagValueType,
 	JsonObject,
 	JsonValue,
 } from "@flagd-ts/evaluator";
@@ -21,16 +20,12 @@ import {
 import {
 	NO_REQUEST_TELEMETRY,
 	type RequestTelemetry,
-	SPAN_ATTRIBUTES,
 	traceRequest,
 } from "../../telemetry/request-telemetry.js";
 import { evaluationError, toConnectError } from "../connect-errors.js";
-import { notReadyError } from "../not-ready.js";
 import { type FlagEvent, flagEventStream } from "./flag-event-stream.js";
-import {
-	eventStreamMessage,
-	resolveAllMessage,
-} from "./prototype-safe-messages.js";
+import { eventStreamMessage } from "./prototype-safe-messages.js";
+import { resolveAll } from "./resolve-all.js";
 import {
 	createTypedResolve,
 	type TypedMethodName,
@@ -81,7 +76,7 @@ export function createEvaluationServiceV1(
 		>),
 		resolveAll: (req, ctx) =>
 			quiet
-				? resolveAll(resolver, req.context, ctx, undefined)
+				? resolveAll(resolver, req.context, ctx, undefined).response
 				: traceRequest(
 						telemetry,
 						tracer,
@@ -93,11 +88,11 @@ export function createEvaluationServiceV1(
 								{
 									api: API,
 									requestId,
-									flagCount: Object.keys(all.flags).length,
+									flagCount: all.flagCount,
 								},
 								"flags evaluated (resolveAll)",
 							);
-							return all;
+							return all.response;
 						},
 					),
 		eventStream: (_req, ctx) => eventStream(resolver, ctx, streams),
@@ -124,115 +119,6 @@ function renderV1<T>(
 		variant: result.variant,
 		metadata,
 	};
-}
-
-type AnyFlagInit = Pick<AnyFlag, "reason" | "variant" | "metadata"> & {
-	value: AnyFlag["value"];
-};
-
-function resolveAll(
-	resolver: FlagResolver,
-	bodyContext: JsonObject | undefined,
-	ctx: HandlerContext,
-	span: Span | undefined,
-): { flags: Record<string, AnyFlagInit>; metadata: JsonObject } {
-	if (!resolver.store.isReady()) throw notReadyError();
-	let request: ReturnType<typeof readRequest>;
-	try {
-		request = readRequest(resolver, bodyContext, ctx.requestHeader);
-	} catch (e: unknown) {
-		throw toConnectError(e);
-	}
-	const flags: Record<string, AnyFlagInit> = {};
-	for (const [key, flag] of resolver.view(request.selector).byKey) {
-		const definition = flag.compiled.definition;
-		if (definition.defaultVariant === null) continue; // v1 skips code-default flags
-		const type = typeOfValue(definition.variants[definition.defaultVariant]);
-		if (type === undefined) continue;
-		const result = resolver.evaluate(flag, type, request.context);
-		const entry = renderAnyFlag(result, type);
-		if (entry === undefined) continue;
-		// Keys come from documents: define the property so "__proto__" stays a plain map key.
-		Object.defineProperty(flags, key, {
-			value: entry,
-			enumerable: true,
-			writable: true,
-			configurable: true,
-		});
-	}
-	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, Object.keys(flags).length);
-	return resolveAllMessage({
-		flags,
-		metadata: request.selector.reflection as JsonObject,
-	}) as { flags: Record<string, AnyFlagInit>; metadata: JsonObject };
-}
-
-function renderAnyFlag(
-	result: EvaluationResult,
-	type: FlagValueType,
-): AnyFlagInit | undefined {
-	const metadata = result.metadata as JsonObject;
-	if (result.errorCode !== undefined) {
-		return {
-			reason: "ERROR",
-			variant: "",
-			value: anyValue(type, undefined),
-			metadata,
-		};
-	}
-	if (result.reason === "DISABLED") {
-		return {
-			reason: "DISABLED",
-			variant: "",
-			value: anyValue(type, undefined),
-			metadata,
-		};
-	}
-	if (result.value === undefined || result.variant === undefined)
-		return undefined;
-	return {
-		reason: result.reason,
-		variant: result.variant,
-		value: anyValue(type, result.value),
-		metadata,
-	};
-}
-
-/** The AnyFlag oneof for a value of a type; `undefined` gives the type's zero value. */
-function anyValue(
-	type: FlagValueType,
-	value: JsonValue | undefined,
-): AnyFlag["value"] {
-	switch (type) {
-		case "boolean":
-			return {
-				case: "boolValue",
-				value: (value as boolean | undefined) ?? false,
-			};
-		case "string":
-			return {
-				case: "stringValue",
-				value: (value as string | undefined) ?? "",
-			};
-		case "number":
-		case "integer":
-			return { case: "doubleValue", value: (value as number | undefined) ?? 0 };
-		case "object":
-			return {
-				case: "objectValue",
-				value: (value as JsonObject | undefined) ?? {},
-			} as AnyFlag["value"];
-	}
-}
-
-/** ResolveAll resolves each flag with the type of its default variant's value. */
-function typeOfValue(value: JsonValue | undefined): FlagValueType | undefined {
-	if (typeof value === "boolean") return "boolean";
-	if (typeof value === "string") return "string";
-	if (typeof value === "number") return "number";
-	if (value !== null && typeof value === "object" && !Array.isArray(value))
-		return "object";
-	return undefined;
 }
 
 /** Shared by v1 and v2: their EventStream messages have the same shape. */

@@ -1,0 +1,325 @@
+/**
+ * flagd.evaluation.v1 ResolveAll: every flag of the selector's view, each resolved with the type of its default
+ * variant's value (flags without a default variant, or whose default value has no AnyFlag type, are left out).
+ *
+ * Binary encodings (gRPC, gRPC-web, Connect proto) are answered from bytes encoded once:
+ * - A flag without targeting resolves the same for every context. Those flags are encoded once per view (store
+ *   version + selector, FlagSetAnswerCache) by protobuf-es as a ResolveAllResponse holding only them.
+ * - A targeted flag is evaluated per request; its result is one of the evaluator's shared, frozen result objects
+ *   (one per variant and reason), so each result's encoded map entry is cached beside it (WeakMap) and a request
+ *   encodes nothing new for it. Per-request error results are encoded per request.
+ * The parts are handed to protobuf-es as unknown fields of the response: it writes each as its tag followed by the
+ * stored bytes, and the stored bytes are the encoded `flags` entries minus their first tag byte, so the wire bytes
+ * are exactly those of a ResolveAllResponse holding every flag (a map is a repeated field 1; every decoder merges
+ * its occurrences). A request thus no longer builds, copies and converts a message tree of every flag (10,000
+ * flags: hundreds of thousands of short-lived objects, and a heap grown to hold them), only the bytes.
+ * The JSON encodings cannot carry unknown fields and build the full message as before.
+ */
+import {
+	create,
+	type JsonObject,
+	type JsonValue,
+	toBinary,
+	type UnknownField,
+} from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+	type EvaluationResult,
+	evaluateFlag,
+	type FlagValueType,
+} from "@flagd-ts/evaluator";
+import {
+	type AnyFlag,
+	AnyFlagSchema,
+	type ResolveAllResponse,
+	ResolveAllResponseSchema,
+} from "@flagd-ts/protocol/evaluation-v1";
+import type { Span } from "@opentelemetry/api";
+import {
+	type FlagResolver,
+	readRequest,
+} from "../../resolver/flag-resolver.js";
+import { FlagSetAnswerCache } from "../../store/flag-set-answer-cache.js";
+import type { FlagView } from "../../store/flag-view.js";
+import type { StoredFlag } from "../../store/stored-flag.js";
+import { SPAN_ATTRIBUTES } from "../../telemetry/request-telemetry.js";
+import { toConnectError } from "../connect-errors.js";
+import { notReadyError } from "../not-ready.js";
+import { resolveAllMessage } from "./prototype-safe-messages.js";
+
+type AnyFlagInit = Pick<AnyFlag, "reason" | "variant" | "metadata"> & {
+	value: AnyFlag["value"];
+};
+
+/** The tag of a `flags` map entry (field 1, length-delimited): the first byte of every encoded entry. */
+const FLAGS_ENTRY_TAG = (1 << 3) | WireType.LengthDelimited;
+
+/** What a view's ResolveAll answer needs beyond the request: its static part, encoded, and what is left to do. */
+interface ViewAnswer {
+	/** The static flags' entries as one unknown field; undefined when there are none. */
+	readonly staticEntries: UnknownField | undefined;
+	/** How many static flags the answer holds. */
+	readonly staticCount: number;
+	/** Static flags' results (also those left out of the answer), for the evaluation metrics. */
+	readonly staticResults: readonly StoredResult[];
+	/** Flags with targeting, evaluated per request. */
+	readonly targeted: readonly TypedFlag[];
+}
+
+interface TypedFlag {
+	readonly flag: StoredFlag;
+	readonly type: FlagValueType;
+}
+
+interface StoredResult {
+	readonly key: string;
+	readonly result: EvaluationResult;
+}
+
+/** Encoded entries of shared result objects (see the file comment); they live as long as their compiled flag. */
+const encodedResults = new WeakMap<EvaluationResult, UnknownField>();
+
+const viewAnswers = new FlagSetAnswerCache<ViewAnswer>(buildViewAnswer);
+
+/** A ResolveAll answer: the response (a message, or a message init for connect) and how many flags it holds. */
+export interface ResolveAllAnswer {
+	readonly response:
+		| ResolveAllResponse
+		| { flags: Record<string, object>; metadata: JsonObject };
+	readonly flagCount: number;
+}
+
+/** Serves one ResolveAll request (see the file comment). */
+export function resolveAll(
+	resolver: FlagResolver,
+	bodyContext: JsonObject | undefined,
+	ctx: HandlerContext,
+	span: Span | undefined,
+): ResolveAllAnswer {
+	if (!resolver.store.isReady()) throw notReadyError();
+	let request: ReturnType<typeof readRequest>;
+	try {
+		request = readRequest(resolver, bodyContext, ctx.requestHeader);
+	} catch (e: unknown) {
+		throw toConnectError(e);
+	}
+	const view = resolver.view(request.selector);
+	const metadata = request.selector.reflection as JsonObject;
+	if (!isBinaryEncoding(ctx.requestHeader.get("content-type"))) {
+		const answer = resolveAllJson(resolver, view, request.context, metadata);
+		span?.setAttribute(SPAN_ATTRIBUTES.flagCount, answer.flagCount);
+		return answer;
+	}
+	const answer = viewAnswers.get(view);
+	for (const { key, result } of answer.staticResults)
+		recordEvaluation(resolver, key, result);
+	const entries: UnknownField[] = [];
+	if (answer.staticEntries !== undefined) entries.push(answer.staticEntries);
+	let flagCount = answer.staticCount;
+	for (const { flag, type } of answer.targeted) {
+		const result = resolver.evaluate(flag, type, request.context);
+		const entry = encodedEntry(flag.key, result, type);
+		if (entry === undefined) continue;
+		entries.push(entry);
+		flagCount++;
+	}
+	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, flagCount);
+	const response = create(ResolveAllResponseSchema, { metadata });
+	if (entries.length > 0) response.$unknown = entries;
+	return { response, flagCount };
+}
+
+/**
+ * Whether a request's content type names a protobuf binary encoding (gRPC, gRPC-web and its text form, Connect
+ * proto): only then is the response serialized by toBinary, which writes unknown fields. Anything else (the JSON
+ * encodings, or a content type this code does not know) gets the full message.
+ */
+export function isBinaryEncoding(contentType: string | null): boolean {
+	return (
+		contentType !== null &&
+		/^application\/(?:grpc(?:-web(?:-text)?)?(?:\+proto)?|proto|connect\+proto)\s*(?:;|$)/i.test(
+			contentType,
+		)
+	);
+}
+
+function buildViewAnswer(view: FlagView): ViewAnswer {
+	const staticResults: StoredResult[] = [];
+	const targeted: TypedFlag[] = [];
+	const staticFlags: Record<string, object> = {};
+	let staticCount = 0;
+	for (const [key, flag] of view.byKey) {
+		const type = resolveAllType(flag);
+		if (type === undefined) continue;
+		if (flag.compiled.targeting !== undefined) {
+			targeted.push({ flag, type });
+			continue;
+		}
+		// No targeting: the result does not depend on the context (nor on the clock).
+		const result = evaluateFlag(flag.compiled, type, {});
+		staticResults.push({ key, result });
+		const entry = renderAnyFlag(result, type);
+		if (entry === undefined) continue;
+		defineKey(staticFlags, key, create(AnyFlagSchema, entry));
+		staticCount++;
+	}
+	return {
+		staticEntries: staticCount === 0 ? undefined : encodeEntries(staticFlags),
+		staticCount,
+		staticResults,
+		targeted,
+	};
+}
+
+/** The encoded map entry of one flag's result; cached for the evaluator's shared result objects. */
+function encodedEntry(
+	key: string,
+	result: EvaluationResult,
+	type: FlagValueType,
+): UnknownField | undefined {
+	const cached = encodedResults.get(result);
+	if (cached !== undefined) return cached;
+	const entry = renderAnyFlag(result, type);
+	if (entry === undefined) return undefined;
+	const flags: Record<string, object> = {};
+	defineKey(flags, key, create(AnyFlagSchema, entry));
+	const encoded = encodeEntries(flags);
+	// Error results are mostly built per evaluation: caching them would only hold memory.
+	if (result.errorCode === undefined) encodedResults.set(result, encoded);
+	return encoded;
+}
+
+/** protobuf-es encodes the entries; the unknown field stores them without the tag protobuf-es writes back. */
+function encodeEntries(flags: Record<string, object>): UnknownField {
+	const message = create(ResolveAllResponseSchema);
+	// Assigned after create(), which would copy the map by assignment and lose a "__proto__" key.
+	message.flags = flags as ResolveAllResponse["flags"];
+	const bytes = toBinary(ResolveAllResponseSchema, message);
+	if (bytes[0] !== FLAGS_ENTRY_TAG)
+		throw new Error("ResolveAll entries must start with the flags tag");
+	return {
+		no: 1,
+		wireType: WireType.LengthDelimited,
+		data: bytes.subarray(1),
+	};
+}
+
+/** Connect JSON: the full message, built per request (see the file comment). */
+function resolveAllJson(
+	resolver: FlagResolver,
+	view: FlagView,
+	context: JsonObject,
+	metadata: JsonObject,
+): ResolveAllAnswer {
+	const flags: Record<string, AnyFlagInit> = {};
+	let count = 0;
+	for (const [key, flag] of view.byKey) {
+		const type = resolveAllType(flag);
+		if (type === undefined) continue;
+		const result = resolver.evaluate(flag, type, context);
+		const entry = renderAnyFlag(result, type);
+		if (entry === undefined) continue;
+		defineKey(flags, key, entry);
+		count++;
+	}
+	return { response: resolveAllMessage({ flags, metadata }), flagCount: count };
+}
+
+function recordEvaluation(
+	resolver: FlagResolver,
+	key: string,
+	result: EvaluationResult,
+): void {
+	resolver.metrics.recordEvaluation(
+		key,
+		result.reason,
+		result.variant,
+		result.errorCode,
+	);
+}
+
+/** The type a flag resolves with in ResolveAll; undefined leaves it out (v1 skips code-default flags). */
+function resolveAllType(flag: StoredFlag): FlagValueType | undefined {
+	const definition = flag.compiled.definition;
+	if (definition.defaultVariant === null) return undefined;
+	return typeOfValue(definition.variants[definition.defaultVariant]);
+}
+
+/** Keys come from documents: define the property so "__proto__" stays a plain map key. */
+function defineKey(target: object, key: string, value: unknown): void {
+	Object.defineProperty(target, key, {
+		value,
+		enumerable: true,
+		writable: true,
+		configurable: true,
+	});
+}
+
+function renderAnyFlag(
+	result: EvaluationResult,
+	type: FlagValueType,
+): AnyFlagInit | undefined {
+	const metadata = result.metadata as JsonObject;
+	if (result.errorCode !== undefined) {
+		return {
+			reason: "ERROR",
+			variant: "",
+			value: anyValue(type, undefined),
+			metadata,
+		};
+	}
+	if (result.reason === "DISABLED") {
+		return {
+			reason: "DISABLED",
+			variant: "",
+			value: anyValue(type, undefined),
+			metadata,
+		};
+	}
+	if (result.value === undefined || result.variant === undefined)
+		return undefined;
+	return {
+		reason: result.reason,
+		variant: result.variant,
+		value: anyValue(type, result.value),
+		metadata,
+	};
+}
+
+/** The AnyFlag oneof for a value of a type; `undefined` gives the type's zero value. */
+function anyValue(
+	type: FlagValueType,
+	value: JsonValue | undefined,
+): AnyFlag["value"] {
+	switch (type) {
+		case "boolean":
+			return {
+				case: "boolValue",
+				value: (value as boolean | undefined) ?? false,
+			};
+		case "string":
+			return {
+				case: "stringValue",
+				value: (value as string | undefined) ?? "",
+			};
+		case "number":
+		case "integer":
+			return { case: "doubleValue", value: (value as number | undefined) ?? 0 };
+		case "object":
+			return {
+				case: "objectValue",
+				value: (value as JsonObject | undefined) ?? {},
+			} as AnyFlag["value"];
+	}
+}
+
+/** ResolveAll resolves each flag with the type of its default variant's value. */
+function typeOfValue(value: JsonValue | undefined): FlagValueType | undefined {
+	if (typeof value === "boolean") return "boolean";
+	if (typeof value === "string") return "string";
+	if (typeof value === "number") return "number";
+	if (value !== null && typeof value === "object" && !Array.isArray(value))
+		return "object";
+	return undefined;
+}
