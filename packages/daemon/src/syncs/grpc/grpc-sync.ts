@@ -32,6 +32,10 @@ export interface GrpcSyncOptions {
 	readonly tls?: boolean | undefined;
 	/** PEM CA certificate(s) to trust instead of the system roots. @default system roots */
 	readonly certPath?: string | undefined;
+	/** PEM client certificate for an upstream that requires one (mutual TLS); needs `clientKeyPath`. */
+	readonly clientCertPath?: string | undefined;
+	/** PEM private key of `clientCertPath`. */
+	readonly clientKeyPath?: string | undefined;
 	/** Extra gRPC metadata on every call (e.g. `authorization`). @default {} */
 	readonly headers?: Readonly<Record<string, string>> | undefined;
 	/** Sent as `provider_id`. @default "" */
@@ -69,6 +73,17 @@ export class GrpcSync implements SyncSource {
 			source: options.uri,
 			sync: "grpc",
 		});
+		const hasCert = (options.clientCertPath ?? "") !== "";
+		if (hasCert !== ((options.clientKeyPath ?? "") !== ""))
+			throw new DaemonError(
+				"CONFIG_INVALID",
+				`grpc source "${options.uri}": clientCertPath and clientKeyPath go together`,
+			);
+		if (hasCert && !this.target.tls)
+			throw new DaemonError(
+				"CONFIG_INVALID",
+				`grpc source "${options.uri}": a client certificate needs TLS (grpcs:// or tls: true)`,
+			);
 		const max = options.maxMsgSizeBytes ?? DEFAULT_MAX_MSG_SIZE_BYTES;
 		if (!(Number.isInteger(max) && max > 0))
 			throw new DaemonError(
@@ -79,21 +94,17 @@ export class GrpcSync implements SyncSource {
 
 	async init(_signal: AbortSignal): Promise<void> {
 		if (this.client !== undefined) return;
-		let ca: Buffer | undefined;
-		if (this.options.certPath !== undefined && this.options.certPath !== "") {
-			try {
-				ca = await readFile(this.options.certPath);
-			} catch (error: unknown) {
-				throw new DaemonError(
-					"SOURCE_UNAVAILABLE",
-					`grpc source "${this.uri}": cannot read certPath "${this.options.certPath}": ${describeError(error)}`,
-					{ cause: error },
-				);
-			}
-		}
+		const ca = await this.readPem("certPath", this.options.certPath);
+		const cert = await this.readPem(
+			"clientCertPath",
+			this.options.clientCertPath,
+		);
+		const key = await this.readPem("clientKeyPath", this.options.clientKeyPath);
 		const { socketPath } = this.target;
 		const nodeOptions = {
 			...(ca !== undefined ? { ca } : {}),
+			...(cert !== undefined ? { cert } : {}),
+			...(key !== undefined ? { key } : {}),
 			...(socketPath !== undefined
 				? { createConnection: () => netConnect(socketPath) }
 				: {}),
@@ -110,6 +121,22 @@ export class GrpcSync implements SyncSource {
 		});
 		this.sessions = sessions;
 		this.client = createClient(FlagSyncService, transport);
+	}
+
+	private async readPem(
+		field: string,
+		path: string | undefined,
+	): Promise<Buffer | undefined> {
+		if (path === undefined || path === "") return undefined;
+		try {
+			return await readFile(path);
+		} catch (error: unknown) {
+			throw new DaemonError(
+				"SOURCE_UNAVAILABLE",
+				`grpc source "${this.uri}": cannot read ${field} "${path}": ${describeError(error)}`,
+				{ cause: error },
+			);
+		}
 	}
 
 	isReady(): boolean {
@@ -273,9 +300,18 @@ export class GrpcSync implements SyncSource {
 		);
 	}
 
-	/** connect reports an oversized message as resource_exhausted, or as a failed decompression when compressed. */
+	/**
+	 * connect reports an oversized message as resource_exhausted, or as a failed decompression when compressed; a
+	 * TLS alert about certificates usually means the upstream requires a client certificate.
+	 */
 	private describe(error: unknown): string {
 		const text = describeError(error);
+		if (/certificate required|alert (bad|unknown|handshake)|certificate_required/i.test(text))
+			return `${text} (the upstream refused the TLS handshake: it may require a client certificate${
+				(this.options.clientCertPath ?? "") === ""
+					? "; set clientCertPath and clientKeyPath"
+					: " signed by a CA it trusts"
+			})`;
 		if (/resource_exhausted|decompression failed|readMaxBytes/i.test(text))
 			return `${text} (a snapshot may exceed maxMsgSizeBytes=${this.options.maxMsgSizeBytes ?? DEFAULT_MAX_MSG_SIZE_BYTES})`;
 		return text;
