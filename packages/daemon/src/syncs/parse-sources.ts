@@ -142,9 +142,14 @@ function parseEntry(
 	text("clientKeyPath", (v) => {
 		config.clientKeyPath = v;
 	});
-	if ((own(entry, "clientCertPath") === undefined) !== (own(entry, "clientKeyPath") === undefined))
+	if (
+		(own(entry, "clientCertPath") === undefined) !==
+		(own(entry, "clientKeyPath") === undefined)
+	)
 		problem(
-			own(entry, "clientCertPath") === undefined ? "clientCertPath" : "clientKeyPath",
+			own(entry, "clientCertPath") === undefined
+				? "clientCertPath"
+				: "clientKeyPath",
 			"clientCertPath and clientKeyPath go together (a client certificate needs its key)",
 		);
 	text("providerID", (v) => {

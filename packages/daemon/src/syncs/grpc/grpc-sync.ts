@@ -5,7 +5,8 @@
  * Only a failure before the very first snapshot rejects the iteration, as flagd exits on it.
  */
 import { readFile } from "node:fs/promises";
-import { connect as netConnect } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { type Client, createClient } from "@connectrpc/connect";
 import {
 	createGrpcTransport,
@@ -63,6 +64,7 @@ export class GrpcSync implements SyncSource {
 	private client: Client<typeof FlagSyncService> | undefined;
 	private sessions: Http2SessionManager | undefined;
 	private syncContext: Record<string, unknown> | undefined;
+	private transportError: Error | undefined;
 
 	constructor(options: GrpcSyncOptions) {
 		this.uri = options.uri;
@@ -101,13 +103,29 @@ export class GrpcSync implements SyncSource {
 		);
 		const key = await this.readPem("clientKeyPath", this.options.clientKeyPath);
 		const { socketPath } = this.target;
-		const nodeOptions = {
+		const tlsFiles = {
 			...(ca !== undefined ? { ca } : {}),
 			...(cert !== undefined ? { cert } : {}),
 			...(key !== undefined ? { key } : {}),
-			...(socketPath !== undefined
-				? { createConnection: () => netConnect(socketPath) }
-				: {}),
+		};
+		const nodeOptions = {
+			...tlsFiles,
+			createConnection: (authority: URL) =>
+				this.observed(
+					socketPath !== undefined
+						? netConnect(socketPath)
+						: this.target.tls
+							? tlsConnect({
+									...tlsFiles,
+									host: authority.hostname,
+									port: Number(authority.port || 443),
+									ALPNProtocols: ["h2"],
+									...(isIP(authority.hostname) === 0
+										? { servername: authority.hostname }
+										: {}),
+								})
+							: netConnect(Number(authority.port || 80), authority.hostname),
+				),
 		};
 		const sessions = new Http2SessionManager(
 			this.target.baseUrl,
@@ -121,6 +139,29 @@ export class GrpcSync implements SyncSource {
 		});
 		this.sessions = sessions;
 		this.client = createClient(FlagSyncService, transport);
+	}
+
+	/**
+	 * Keeps what the socket saw: connect reports a connection the upstream ended during or right after the TLS
+	 * handshake only as a cancelled stream, while the socket saw the reason (an alert, or an upstream that closed
+	 * the connection after the handshake without a word, as Node does for an untrusted client certificate).
+	 */
+	private observed(socket: Socket): Socket {
+		this.transportError = undefined;
+		let handshaken = false;
+		socket.once("secureConnect", () => {
+			handshaken = true;
+		});
+		socket.once("end", () => {
+			if (handshaken && !this.ready && this.transportError === undefined)
+				this.transportError = new Error(
+					"the upstream closed the connection right after the TLS handshake",
+				);
+		});
+		socket.on("error", (error) => {
+			this.transportError = error;
+		});
+		return socket;
 	}
 
 	private async readPem(
@@ -305,8 +346,16 @@ export class GrpcSync implements SyncSource {
 	 * TLS alert about certificates usually means the upstream requires a client certificate.
 	 */
 	private describe(error: unknown): string {
-		const text = describeError(error);
-		if (/certificate required|alert (bad|unknown|handshake)|certificate_required/i.test(text))
+		const transport =
+			this.transportError === undefined
+				? ""
+				: ` (connection: ${describeError(this.transportError)})`;
+		const text = `${describeError(error)}${transport}`;
+		if (
+			/certificate required|alert (bad|unknown|handshake)|certificate_required|right after the TLS handshake/i.test(
+				text,
+			)
+		)
 			return `${text} (the upstream refused the TLS handshake: it may require a client certificate${
 				(this.options.clientCertPath ?? "") === ""
 					? "; set clientCertPath and clientKeyPath"
