@@ -20,9 +20,10 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The provider's default transport: connect-web's Connect transport (JSON format, as flagd's own web provider
- * uses) for ResolveAll (unary POST) and EventStream (server streaming), adapted by {@link fromConnectTransport}.
- * Every request is sent with `cache: "no-store"`: flags must reflect the server's current state.
+ * The provider's default transport: connect-web's Connect transport in the binary format (`application/proto`;
+ * flagd's own web provider uses JSON, which cannot carry a `__proto__` key through protobuf-es) for ResolveAll
+ * (unary POST) and EventStream (server streaming), adapted by {@link fromConnectTransport}, which reads both key
+ * for key. Every request is sent with `cache: "no-store"`: flags must reflect the server's current state.
  */
 export function createFetchTransport(
 	options: FetchTransportOptions,
@@ -44,8 +45,9 @@ export function createFetchTransport(
 		createConnectTransport({
 			baseUrl: options.baseUrl,
 			fetch: noStoreFetch,
-			useBinaryFormat: false,
+			useBinaryFormat: true,
 			interceptors: [...(options.interceptors ?? [])],
 		}),
+		{ binaryFormat: true },
 	);
 }
