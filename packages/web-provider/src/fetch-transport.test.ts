@@ -263,13 +263,78 @@ describe("createFetchTransport: EventStream", () => {
 		});
 	});
 
-	it("refuses the maxMessageBytes option, which connect-web cannot honour, by name", () => {
+	it("fails a stream whose message announces more than maxMessageBytes, and stops reading endless bytes", async () => {
+		const limited = createFetchTransport({
+			baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			maxMessageBytes: 64 * 1024,
+		});
+		let serverSawClose: Promise<void> = Promise.resolve();
+		route = (req, _body, res) => {
+			res.writeHead(200, { "content-type": "application/connect+proto" });
+			res.write(ready);
+			// A message announcing 1 GiB, then bytes for as long as the client reads.
+			const header = Buffer.from([0, 0x40, 0, 0, 0]);
+			res.write(header);
+			const chunk = Buffer.alloc(16 * 1024, 0x61);
+			const pump = () => {
+				while (!res.destroyed && res.write(chunk)) {}
+				if (!res.destroyed) res.once("drain", pump);
+			};
+			serverSawClose = new Promise((resolve) =>
+				req.socket.once("close", () => resolve()),
+			);
+			pump();
+		};
+		const messages: unknown[] = [];
+		const error = await failure(
+			(async () => {
+				for await (const m of limited.eventStream(call())) messages.push(m);
+			})(),
+		);
+		expect(messages).toEqual([{ type: "provider_ready", data: {} }]);
+		expect(error).toMatchObject({
+			code: "resource_exhausted",
+			message: "message larger than maxMessageBytes=65536",
+		});
+		// The client let go of the connection: the endless writer stops.
+		await serverSawClose;
+	});
+
+	it("fails a ResolveAll response larger than maxMessageBytes, and accepts one within it", async () => {
+		const limited = createFetchTransport({
+			baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			maxMessageBytes: 1024,
+		});
+		const big = Buffer.from(
+			toBinary(
+				ResolveAllResponseSchema,
+				create(ResolveAllResponseSchema, {
+					metadata: { pad: "x".repeat(4096) },
+				}),
+			),
+		);
+		route = (_req, _body, res) =>
+			res.writeHead(200, { "content-type": "application/proto" }).end(big);
+		expect(await failure(limited.resolveAll({}, call()))).toMatchObject({
+			code: "resource_exhausted",
+		});
+		route = (_req, _body, res) =>
+			res
+				.writeHead(200, { "content-type": "application/proto" })
+				.end(EMPTY_RESOLVE_ALL);
+		await expect(limited.resolveAll({}, call())).resolves.toEqual({
+			flags: {},
+			metadata: {},
+		});
+	});
+
+	it("refuses a maxMessageBytes that is not a positive integer, by name", () => {
 		expect(() =>
 			createFetchTransport({
 				baseUrl: "http://127.0.0.1:1",
-				maxMessageBytes: 1024,
-			} as never),
-		).toThrow(/"maxMessageBytes"/);
+				maxMessageBytes: 0,
+			}),
+		).toThrow(/"maxMessageBytes" must be a positive integer/);
 	});
 
 	it("ends the stream when the signal aborts", async () => {
