@@ -2,7 +2,8 @@
  * `--request-timeout` on HTTP/2 (Go's ReadTimeout): a client that opens a stream and never finishes its body, or
  * trickles it, is answered DEADLINE_EXCEEDED in its own protocol and its stream is reset, on every HTTP/2 port,
  * through both the direct unary paths and connect. Raw node:http2 clients, since no RPC client stalls a body on
- * purpose. HTTP/1.1 gets the same limit from Node's `requestTimeout`, checked here too.
+ * purpose. HTTP/1.1 gets the same limit from Node's `requestTimeout`, checked here too. Also the keepalive PING
+ * policy the sync port enforces (`--keep-alive-min-time`, default 30 s).
  */
 import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -218,6 +219,47 @@ describe("HTTP/2 request body deadline", () => {
 			expect(answer).toMatch(/^HTTP\/1\.1 408/);
 		} finally {
 			socket.destroy();
+		}
+	});
+});
+
+describe("keepalive PING policy on the sync port (--keep-alive-min-time)", () => {
+	it("ends a connection that pings faster than the minimum time with GOAWAY ENHANCE_YOUR_CALM too_many_pings; the evaluation port does not police pings", async () => {
+		const session = http2.connect(`http://127.0.0.1:${daemon.ports.sync}`);
+		session.on("error", () => {});
+		const evaluation = http2.connect(
+			`http://127.0.0.1:${daemon.ports.evaluation}`,
+		);
+		evaluation.on("error", () => {});
+		try {
+			await once(session, "connect", ANSWER_WITHIN_MS, "the sync connection");
+			const goaway = new Promise<{ code: number; data: string }>((resolve) =>
+				session.once("goaway", (code: number, _last: number, data?: Buffer) =>
+					resolve({ code, data: data?.toString() ?? "" }),
+				),
+			);
+			const ping = (s: http2.ClientHttp2Session) =>
+				new Promise<boolean>((resolve) => {
+					if (s.closed || s.destroyed) resolve(false);
+					else s.ping((error) => resolve(error === null));
+				});
+			// The daemon's default minimum time is 30 s: four pings in a row are three strikes.
+			for (let i = 0; i < 4; i++) await ping(session);
+			expect(await goaway).toEqual({
+				code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM,
+				data: "too_many_pings",
+			});
+			if (evaluation.connecting)
+				await once(
+					evaluation,
+					"connect",
+					ANSWER_WITHIN_MS,
+					"the evaluation connection",
+				);
+			for (let i = 0; i < 10; i++) expect(await ping(evaluation)).toBe(true);
+		} finally {
+			session.destroy();
+			evaluation.destroy();
 		}
 	});
 });
