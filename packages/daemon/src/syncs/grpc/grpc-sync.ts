@@ -47,12 +47,17 @@ export interface GrpcSyncOptions {
 	readonly maxMsgSizeBytes?: number | undefined;
 	/** Reconnect delays. @default 1 s doubling to 60 s, 50 % jitter */
 	readonly backoff?: BackoffOptions | undefined;
-	/** HTTP/2 keepalive PING interval, to notice dead connections. @default 30000 ms */
+	/**
+	 * HTTP/2 keepalive PING interval, to notice dead connections. Above flagd's (and this daemon's) default
+	 * `--keep-alive-min-time` of 30 s with a margin, so network jitter never makes an upstream count a strike.
+	 * @default 45000 ms
+	 */
 	readonly pingIntervalMs?: number | undefined;
 	readonly logger?: Logger | undefined;
 }
 
 const DEFAULT_MAX_MSG_SIZE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PING_INTERVAL_MS = 45_000;
 
 export class GrpcSync implements SyncSource {
 	readonly uri: string;
@@ -129,7 +134,9 @@ export class GrpcSync implements SyncSource {
 		};
 		const sessions = new Http2SessionManager(
 			this.target.baseUrl,
-			{ pingIntervalMs: this.options.pingIntervalMs ?? 30_000 },
+			{
+				pingIntervalMs: this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+			},
 			nodeOptions,
 		);
 		const transport = createGrpcTransport({
