@@ -83,8 +83,6 @@ describe("docs/configuration.md and --help", () => {
 
 	it("names what is not done, for the options that have limits", () => {
 		expect(limited.map((f) => f.name).sort()).toEqual([
-			"keep-alive-min-time",
-			"keep-alive-permit-without-stream",
 			"otel-collector-uri",
 		]);
 	});

@@ -175,6 +175,46 @@ describe("slow, silent and broken connections", () => {
 			);
 		},
 	);
+	it.each([
+		[
+			"sync",
+			"/flagd.sync.v1.FlagSyncService/SyncFlags",
+			() => daemon.ports.sync,
+		],
+		[
+			"evaluation",
+			"/flagd.evaluation.v1.Service/EventStream",
+			() => daemon.ports.evaluation,
+		],
+	])(
+		"releases an HTTP/2 connection to the %s port that broke the protocol while a stream was open",
+		async (_name, path, port) => {
+			// Node 20 sends GOAWAY but emits nothing and keeps the stream open; the daemon's liveness PING (every
+			// idle timeout while streams are open) goes unanswered and ends the connection.
+			const socket = await connectRaw(port() as number);
+			try {
+				const frames = new FrameReader(socket);
+				const emptyMessage = frame(0, 0x01, 1, Buffer.alloc(5)); // DATA, END_STREAM: one empty message
+				socket.write(
+					Buffer.concat([
+						PREFACE,
+						EMPTY_SETTINGS,
+						openGrpcStream(1, path),
+						emptyMessage,
+					]),
+				);
+				await frames.waitFor(
+					(f) => f.type === 0 && f.streamId === 1,
+					"the stream's first message",
+				);
+				socket.end(DATA_ON_STREAM_0);
+				await frames.waitFor((f) => f.type === GOAWAY, "GOAWAY");
+				await closedByServer(socket, CLOSE_WITHIN_MS);
+			} finally {
+				socket.destroy();
+			}
+		},
+	);
 });
 
 describe("HTTP/2 streams per connection", () => {

@@ -19,6 +19,55 @@ export interface TlsFixtures {
 	remove(): void;
 }
 
+/** A client certificate (extendedKeyUsage clientAuth) signed by the fixtures' CA, for mutual TLS. */
+export interface ClientCertificate {
+	readonly certPath: string;
+	readonly keyPath: string;
+}
+
+/** Issues a client certificate for `commonName` from the CA of `fixtures`. */
+export function createClientCertificate(
+	fixtures: TlsFixtures,
+	commonName: string,
+): ClientCertificate {
+	const p = (name: string): string => path.join(fixtures.dir, name);
+	const openssl = (...args: string[]): void => {
+		execFileSync("openssl", args, { stdio: "pipe" });
+	};
+	const base = `client-${commonName.replace(/[^a-z0-9-]/gi, "_")}`;
+	openssl(
+		"req",
+		"-newkey",
+		"rsa:2048",
+		"-nodes",
+		"-keyout",
+		p(`${base}.key`),
+		"-out",
+		p(`${base}.csr`),
+		"-subj",
+		`/CN=${commonName}`,
+	);
+	writeFileSync(p(`${base}.cnf`), "extendedKeyUsage=clientAuth\n");
+	openssl(
+		"x509",
+		"-req",
+		"-in",
+		p(`${base}.csr`),
+		"-CA",
+		p("ca.crt"),
+		"-CAkey",
+		p("ca.key"),
+		"-CAcreateserial",
+		"-out",
+		p(`${base}.crt`),
+		"-days",
+		"2",
+		"-extfile",
+		p(`${base}.cnf`),
+	);
+	return { certPath: p(`${base}.crt`), keyPath: p(`${base}.key`) };
+}
+
 /** Creates a CA and a server certificate valid for `localhost`, `127.0.0.1` and `extraDnsNames`. */
 export function createTlsFixtures(
 	extraDnsNames: readonly string[] = [],

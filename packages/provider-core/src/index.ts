@@ -21,6 +21,7 @@ export {
 	type SupervisorEventName,
 	type SupervisorHandlers,
 } from "./event-stream-supervisor.js";
+export { losslessEventStream } from "./lossless-event-stream.js";
 export {
 	checkOptionValue,
 	type OptionCheck,
@@ -50,3 +51,10 @@ export {
 	type ParsedStatusCodes,
 	parseStatusCodeNames,
 } from "./status-code-names.js";
+export {
+	defineKey,
+	mapEntries,
+	structEntries,
+	structToJson,
+	valueToJson,
+} from "./struct-to-json.js";

@@ -10,7 +10,7 @@ import type {
 	FlagValueType,
 	StreamMessage,
 } from "@flagd-ts/provider-core";
-import { losslessEventStream } from "./lossless-event-stream.js";
+import { losslessEventStream } from "@flagd-ts/provider-core";
 
 /** Header carrying `providerId` on every call (informational; flagd's evaluation API does not read it). */
 export const PROVIDER_ID_HEADER = "flagd-provider-id";

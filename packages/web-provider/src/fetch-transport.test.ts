@@ -1,5 +1,5 @@
 /**
- * The default transport (connect-web, Connect JSON) against a raw HTTP server on 127.0.0.1. The daemon cannot be
+ * The default transport (connect-web, Connect binary format) against a raw HTTP server on 127.0.0.1. The daemon cannot be
  * made to send malformed frames, HTML error pages or end-of-stream errors on demand, so these protocol edge cases
  * use this small server (a real socket and real fetch, no mocks); the daemon tests in test/integration cover the
  * happy paths. They pin the errors the provider sees (codes of the catalogue) whatever the client library does.
@@ -10,7 +10,13 @@ import {
 	type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { encodeEnvelope as encodeFrame } from "@connectrpc/connect/protocol";
+import {
+	EventStreamResponseSchema,
+	ResolveAllRequestSchema,
+	ResolveAllResponseSchema,
+} from "@flagd-ts/protocol/evaluation-v1";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { isFlagdWebError } from "./errors.js";
 import { createFetchTransport } from "./fetch-transport.js";
@@ -71,24 +77,30 @@ async function drain(stream: AsyncIterable<unknown>): Promise<unknown[]> {
 	return out;
 }
 
+/** A binary ResolveAll response (test data: what a server sends). */
+const EMPTY_RESOLVE_ALL = Buffer.from(
+	toBinary(ResolveAllResponseSchema, create(ResolveAllResponseSchema)),
+);
+
 describe("createFetchTransport: ResolveAll", () => {
-	it("POSTs Connect JSON with the context, the selector and the timeout header", async () => {
+	it("POSTs Connect binary with the context, the selector and the timeout header", async () => {
 		route = (_req, _body, res) =>
 			res
-				.writeHead(200, { "content-type": "application/json" })
-				.end('{"flags":{}}');
+				.writeHead(200, { "content-type": "application/proto" })
+				.end(EMPTY_RESOLVE_ALL);
 		await expect(
 			transport.resolveAll({ email: "a@b.c" }, call(750)),
-		).resolves.toEqual({});
+		).resolves.toEqual({ flags: {}, metadata: {} });
 		const request = seen.at(-1);
 		expect(request?.url).toBe("/prefix/flagd.evaluation.v1.Service/ResolveAll");
-		expect(request?.headers["content-type"]).toBe("application/json");
+		expect(request?.headers["content-type"]).toBe("application/proto");
 		expect(request?.headers["connect-protocol-version"]).toBe("1");
 		expect(request?.headers["connect-timeout-ms"]).toBe("750");
 		expect(request?.headers["flagd-selector"]).toBe("flagSetId=a");
-		expect(JSON.parse(request?.body.toString() ?? "")).toEqual({
-			context: { email: "a@b.c" },
-		});
+		expect(
+			fromBinary(ResolveAllRequestSchema, request?.body ?? Buffer.alloc(0))
+				.context,
+		).toEqual({ email: "a@b.c" });
 	});
 
 	it("turns a Connect error body into its code and message", async () => {
@@ -110,11 +122,11 @@ describe("createFetchTransport: ResolveAll", () => {
 		);
 	});
 
-	it("reports invalid JSON in a 200 response as internal", async () => {
+	it("reports a 200 response that is not protobuf as internal", async () => {
 		route = (_req, _body, res) =>
 			res
-				.writeHead(200, { "content-type": "application/json" })
-				.end("{not json");
+				.writeHead(200, { "content-type": "application/proto" })
+				.end(Buffer.from([0xff, 0xff, 0xff]));
 		expect((await failure(transport.resolveAll({}, call()))).code).toBe(
 			"internal",
 		);
@@ -143,9 +155,9 @@ describe("createFetchTransport: ResolveAll", () => {
 			baseUrl: "http://flags.invalid",
 			fetch: async (input) => {
 				urls.push(String(input));
-				return new Response('{"flags":{}}', {
+				return new Response(EMPTY_RESOLVE_ALL, {
 					status: 200,
-					headers: { "content-type": "application/json" },
+					headers: { "content-type": "application/proto" },
 				});
 			},
 		});
@@ -156,24 +168,30 @@ describe("createFetchTransport: ResolveAll", () => {
 	});
 });
 
-/** A Connect envelope with flags 0 around `json` (test data: the frames a server sends). */
-function encodeEnvelope(json: string): Uint8Array {
-	return encodeFrame(0, new TextEncoder().encode(json));
+/** A Connect envelope with flags 0 around `bytes` (test data: the frames a server sends). */
+function encodeEnvelope(bytes: Uint8Array): Uint8Array {
+	return encodeFrame(0, bytes);
 }
 
 describe("createFetchTransport: EventStream", () => {
 	const ready = Buffer.from(
-		encodeEnvelope('{"type":"provider_ready","data":{}}'),
+		encodeEnvelope(
+			toBinary(
+				EventStreamResponseSchema,
+				create(EventStreamResponseSchema, { type: "provider_ready", data: {} }),
+			),
+		),
 	);
+	// The end-of-stream frame is JSON in both Connect formats.
 	const end = (json: string): Buffer => {
-		const b = Buffer.from(encodeEnvelope(json));
+		const b = Buffer.from(encodeEnvelope(new TextEncoder().encode(json)));
 		b[0] = 2;
 		return b;
 	};
 
 	it("sends an enveloped empty request and yields messages until the end-of-stream frame", async () => {
 		route = (_req, _body, res) => {
-			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.writeHead(200, { "content-type": "application/connect+proto" });
 			res.write(ready);
 			res.end(
 				end('{"error":{"code":"unavailable","message":"shutting down"}}'),
@@ -191,27 +209,27 @@ describe("createFetchTransport: EventStream", () => {
 			message: "shutting down",
 		});
 		const request = seen.at(-1);
-		expect(request?.headers["content-type"]).toBe("application/connect+json");
-		expect([...(request?.body ?? [])]).toEqual([0, 0, 0, 0, 2, 123, 125]);
+		expect(request?.headers["content-type"]).toBe("application/connect+proto");
+		expect([...(request?.body ?? [])]).toEqual([0, 0, 0, 0, 0]);
 	});
 
 	it("ends the iteration on a clean end of stream; a stream cut before its end is a failure", async () => {
 		route = (_req, _body, res) =>
 			res
-				.writeHead(200, { "content-type": "application/connect+json" })
+				.writeHead(200, { "content-type": "application/connect+proto" })
 				.end(Buffer.concat([ready, end("{}")]));
 		expect(await drain(transport.eventStream(call()))).toEqual([
 			{ type: "provider_ready", data: {} },
 		]);
 		route = (_req, _body, res) =>
 			res
-				.writeHead(200, { "content-type": "application/connect+json" })
+				.writeHead(200, { "content-type": "application/connect+proto" })
 				.end(ready);
 		expect(
 			(await failure(drain(transport.eventStream(call())))).message,
 		).toMatch(/EndStreamResponse/);
 		route = (req, _body, res) => {
-			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.writeHead(200, { "content-type": "application/connect+proto" });
 			res.write(ready.subarray(0, 7));
 			req.socket.destroy();
 		};
@@ -222,21 +240,20 @@ describe("createFetchTransport: EventStream", () => {
 		).toBe(true);
 	});
 
-	it("rejects compressed frames, frames that are not JSON and non-Connect answers", async () => {
+	it("rejects compressed frames, frames that are not protobuf and non-Connect answers", async () => {
 		const cases: Buffer[] = [
 			Buffer.from([1, 0, 0, 0, 2, 123, 125]),
-			Buffer.from(encodeEnvelope("{not json")),
+			Buffer.from(encodeEnvelope(new Uint8Array([0xff, 0xff, 0xff]))),
 		];
 		const codes: string[] = [];
 		for (const frame of cases) {
 			route = (_req, _body, res) =>
 				res
-					.writeHead(200, { "content-type": "application/connect+json" })
+					.writeHead(200, { "content-type": "application/connect+proto" })
 					.end(frame);
 			codes.push((await failure(drain(transport.eventStream(call())))).code);
 		}
-		// connect-es reports a message that does not decode as invalid_argument.
-		expect(codes).toEqual(["internal", "invalid_argument"]);
+		expect(codes).toEqual(["internal", "internal"]);
 		route = (_req, _body, res) =>
 			res.writeHead(200, { "content-type": "text/html" }).end("<html></html>");
 		// connect-es: a 200 with a foreign content type is `unknown` (Connect protocol).
@@ -246,18 +263,83 @@ describe("createFetchTransport: EventStream", () => {
 		});
 	});
 
-	it("refuses the maxMessageBytes option, which connect-web cannot honour, by name", () => {
+	it("fails a stream whose message announces more than maxMessageBytes, and stops reading endless bytes", async () => {
+		const limited = createFetchTransport({
+			baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			maxMessageBytes: 64 * 1024,
+		});
+		let serverSawClose: Promise<void> = Promise.resolve();
+		route = (req, _body, res) => {
+			res.writeHead(200, { "content-type": "application/connect+proto" });
+			res.write(ready);
+			// A message announcing 1 GiB, then bytes for as long as the client reads.
+			const header = Buffer.from([0, 0x40, 0, 0, 0]);
+			res.write(header);
+			const chunk = Buffer.alloc(16 * 1024, 0x61);
+			const pump = () => {
+				while (!res.destroyed && res.write(chunk)) {}
+				if (!res.destroyed) res.once("drain", pump);
+			};
+			serverSawClose = new Promise((resolve) =>
+				req.socket.once("close", () => resolve()),
+			);
+			pump();
+		};
+		const messages: unknown[] = [];
+		const error = await failure(
+			(async () => {
+				for await (const m of limited.eventStream(call())) messages.push(m);
+			})(),
+		);
+		expect(messages).toEqual([{ type: "provider_ready", data: {} }]);
+		expect(error).toMatchObject({
+			code: "resource_exhausted",
+			message: "message larger than maxMessageBytes=65536",
+		});
+		// The client let go of the connection: the endless writer stops.
+		await serverSawClose;
+	});
+
+	it("fails a ResolveAll response larger than maxMessageBytes, and accepts one within it", async () => {
+		const limited = createFetchTransport({
+			baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			maxMessageBytes: 1024,
+		});
+		const big = Buffer.from(
+			toBinary(
+				ResolveAllResponseSchema,
+				create(ResolveAllResponseSchema, {
+					metadata: { pad: "x".repeat(4096) },
+				}),
+			),
+		);
+		route = (_req, _body, res) =>
+			res.writeHead(200, { "content-type": "application/proto" }).end(big);
+		expect(await failure(limited.resolveAll({}, call()))).toMatchObject({
+			code: "resource_exhausted",
+		});
+		route = (_req, _body, res) =>
+			res
+				.writeHead(200, { "content-type": "application/proto" })
+				.end(EMPTY_RESOLVE_ALL);
+		await expect(limited.resolveAll({}, call())).resolves.toEqual({
+			flags: {},
+			metadata: {},
+		});
+	});
+
+	it("refuses a maxMessageBytes that is not a positive integer, by name", () => {
 		expect(() =>
 			createFetchTransport({
 				baseUrl: "http://127.0.0.1:1",
-				maxMessageBytes: 1024,
-			} as never),
-		).toThrow(/"maxMessageBytes"/);
+				maxMessageBytes: 0,
+			}),
+		).toThrow(/"maxMessageBytes" must be a positive integer/);
 	});
 
 	it("ends the stream when the signal aborts", async () => {
 		route = (_req, _body, res) => {
-			res.writeHead(200, { "content-type": "application/connect+json" });
+			res.writeHead(200, { "content-type": "application/connect+proto" });
 			res.write(ready);
 		};
 		const controller = new AbortController();

@@ -9,6 +9,7 @@ import {
 	ResolveAllResponseSchema,
 	Service,
 } from "@flagd-ts/protocol/evaluation-v1";
+import { losslessEventStream } from "@flagd-ts/provider-core";
 import {
 	FlagdWebError,
 	type FlagdWebErrorCode,
@@ -19,6 +20,17 @@ import type {
 	EventStreamMessage,
 	FlagdWebTransport,
 } from "./flagd-web-transport.js";
+import { losslessResolveAll } from "./lossless-resolve-all.js";
+
+/** Settings of {@link fromConnectTransport}. */
+export interface FromConnectTransportOptions {
+	/**
+	 * The transport uses the binary format (connect-web's `useBinaryFormat: true`, or gRPC-web): then ResolveAll and
+	 * EventStream are read key for key, so a flag or object key named `__proto__` arrives as a key (the JSON format
+	 * cannot carry it through protobuf-es). @default false
+	 */
+	readonly binaryFormat?: boolean;
+}
 
 /**
  * Adapts a connect-es `Transport` to the provider's transport. The default (`createFetchTransport`) passes
@@ -26,11 +38,21 @@ import type {
  * interceptors for auth, or `createRouterTransport` in tests. ResolveAll responses are handed on in their
  * protojson form, EventStream messages as `{ type, data }`, failures as `FlagdWebError`.
  */
-export function fromConnectTransport(transport: Transport): FlagdWebTransport {
+export function fromConnectTransport(
+	transport: Transport,
+	options: FromConnectTransportOptions = {},
+): FlagdWebTransport {
 	const client = createClient(Service, transport);
+	const binary = options.binaryFormat === true;
 	return {
 		async resolveAll(context, call) {
 			try {
+				if (binary)
+					return await losslessResolveAll(
+						transport,
+						context,
+						callOptions(call),
+					);
 				const response = await client.resolveAll(
 					{ context },
 					callOptions(call),
@@ -41,17 +63,20 @@ export function fromConnectTransport(transport: Transport): FlagdWebTransport {
 			}
 		},
 		eventStream(call) {
-			return eventStream(client, call);
+			return eventStream(
+				binary
+					? losslessEventStream(transport, "v1", callOptions(call))
+					: client.eventStream({}, callOptions(call)),
+			);
 		},
 	};
 }
 
 async function* eventStream(
-	client: ReturnType<typeof createClient<typeof Service>>,
-	call: CallOptions,
+	messages: AsyncIterable<{ type: string; data?: EventStreamMessage["data"] }>,
 ): AsyncGenerator<EventStreamMessage> {
 	try {
-		for await (const message of client.eventStream({}, callOptions(call))) {
+		for await (const message of messages) {
 			yield { type: message.type, data: message.data };
 		}
 	} catch (e: unknown) {

@@ -26,7 +26,10 @@ export type {
 	JsonObject,
 	JsonValue,
 } from "./flagd-web-transport.js";
-export { fromConnectTransport } from "./from-connect-transport.js";
+export {
+	type FromConnectTransportOptions,
+	fromConnectTransport,
+} from "./from-connect-transport.js";
 export {
 	defaultOfrepCacheKey,
 	type KeyValueStorage,

@@ -28,6 +28,7 @@ describe("listener options", () => {
 		expect(resolve([])).toMatchObject({
 			headerTimeoutMs: 5_000,
 			idleTimeoutMs: 60_000,
+			requestTimeoutMs: 60_000,
 			maxConcurrentStreams: 250,
 			maxEventStreams: 1_000,
 			maxSyncStreams: 1_000,
@@ -42,6 +43,8 @@ describe("listener options", () => {
 					"--header-timeout",
 					"2s",
 					"--idle-timeout=0",
+					"--request-timeout",
+					"30s",
 					"--max-concurrent-streams",
 					"100",
 					"-c",
@@ -56,6 +59,7 @@ describe("listener options", () => {
 		).toMatchObject({
 			headerTimeoutMs: 2_000,
 			idleTimeoutMs: 0,
+			requestTimeoutMs: 30_000,
 			maxConcurrentStreams: 100,
 			maxEventStreams: 50,
 			maxSyncStreams: 7,

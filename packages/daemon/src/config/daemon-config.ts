@@ -89,6 +89,8 @@ export interface DaemonConfig {
 	readonly headerTimeoutMs?: number;
 	/** A connection with no request or stream in flight is closed after this (`--idle-timeout`); 0 disables. @default 60_000 */
 	readonly idleTimeoutMs?: number;
+	/** A whole request, header and body, must arrive within this (`--request-timeout`); 0 disables. @default 60_000 */
+	readonly requestTimeoutMs?: number;
 	/** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (`--max-concurrent-streams`). @default 250 */
 	readonly maxConcurrentStreams?: number;
 	/** Open EventStreams (v1 and v2 together) the evaluation service accepts (`--max-event-streams`). @default 1_000 */

@@ -252,6 +252,14 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 			"A connection with no request or stream in flight is closed after this long; 0 disables.",
 	},
 	{
+		name: "request-timeout",
+		kind: "duration",
+		valueName: "duration",
+		defaultText: "1m",
+		description:
+			"A whole request, header and body, must arrive within this on every port (HTTP/2: per stream, answered DEADLINE_EXCEEDED); 0 disables.",
+	},
+	{
 		name: "max-concurrent-streams",
 		kind: "count",
 		valueName: "count",
@@ -281,18 +289,14 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 		valueName: "duration",
 		defaultText: "30s",
 		description:
-			"Minimum interval between client keepalive pings the sync service accepts (flagd answers faster pings with GOAWAY).",
-		limitation:
-			"Accepted and validated, not enforced: pings are accepted at any interval.",
+			"Minimum interval between client keepalive pings the sync service accepts; a client pinging faster gets GOAWAY ENHANCE_YOUR_CALM too_many_pings; 0 accepts any rate.",
 	},
 	{
 		name: "keep-alive-permit-without-stream",
 		kind: "boolean",
 		defaultText: "true",
 		description:
-			"Accept client keepalive pings on sync connections without an active stream.",
-		limitation:
-			"Accepted and validated, not enforced: pings without an active stream are always accepted.",
+			"Accept client keepalive pings on sync connections without an active stream (false: repeated pings without a stream get GOAWAY too_many_pings).",
 	},
 	{
 		name: "metrics-exporter",

@@ -40,6 +40,7 @@ export const DEFAULTS = {
 	ofrepSseMaxConnections: 10_000,
 	headerTimeoutMs: 5_000,
 	idleTimeoutMs: 60_000,
+	requestTimeoutMs: 60_000,
 	maxConcurrentStreams: 250,
 	maxEventStreams: 1_000,
 	maxSyncStreams: 1_000,

@@ -228,6 +228,11 @@ function buildConfig(reader: OptionReader): DaemonConfig {
 			parseDuration,
 			DEFAULTS.idleTimeoutMs,
 		),
+		requestTimeoutMs: reader.scalar(
+			"request-timeout",
+			parseDuration,
+			DEFAULTS.requestTimeoutMs,
+		),
 		maxConcurrentStreams: reader.scalar(
 			"max-concurrent-streams",
 			parsePositiveCount,

@@ -97,6 +97,7 @@ export async function bindListeners(
 		limits: {
 			headerTimeoutMs: config.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
 			idleTimeoutMs: config.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+			requestTimeoutMs: config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
 			maxConcurrentStreams:
 				config.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams,
 		},
@@ -171,6 +172,14 @@ export async function bindListeners(
 				{
 					...base,
 					name: "sync",
+					limits: {
+						...base.limits,
+						// flagd's gRPC sync server enforces grpc-go's keepalive policy with these options.
+						pingPolicy: {
+							minTimeMs: config.keepAliveMinTimeMs,
+							permitWithoutStream: config.keepAlivePermitWithoutStream,
+						},
+					},
 					port: config.syncPort,
 					socketPath: config.syncSocketPath,
 					tls:

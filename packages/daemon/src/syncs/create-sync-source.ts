@@ -97,6 +97,8 @@ export async function createSyncSource(
 				uri: config.uri,
 				tls: config.tls,
 				certPath: config.certPath,
+				clientCertPath: config.clientCertPath,
+				clientKeyPath: config.clientKeyPath,
 				headers: config.headers,
 				providerId: config.providerId,
 				selector: config.selector,

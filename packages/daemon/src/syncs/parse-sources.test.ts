@@ -121,4 +121,27 @@ describe("parseSources (--sources JSON)", () => {
 			"sources[1].incrementalUpdates: is not supported by this daemon (each gRPC message is a full snapshot)",
 		]);
 	});
+
+	it("reads a gRPC source's client certificate and key, and wants both", () => {
+		const { sources, problems } = parseSourcesResult([
+			{
+				uri: "grpcs://up:8015",
+				provider: "grpc",
+				clientCertPath: "/certs/edge.crt",
+				clientKeyPath: "/certs/edge.key",
+			},
+			{ uri: "grpcs://up2:8015", provider: "grpc", clientCertPath: "/c.crt" },
+		]);
+		expect(sources).toEqual([
+			{
+				uri: "grpcs://up:8015",
+				provider: "grpc",
+				clientCertPath: "/certs/edge.crt",
+				clientKeyPath: "/certs/edge.key",
+			},
+		]);
+		expect(problems).toEqual([
+			"sources[1].clientKeyPath: clientCertPath and clientKeyPath go together (a client certificate needs its key)",
+		]);
+	});
 });

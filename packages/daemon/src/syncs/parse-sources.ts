@@ -31,6 +31,8 @@ const KNOWN_FIELDS = new Set([
 	"timeoutS",
 	"tls",
 	"certPath",
+	"clientCertPath",
+	"clientKeyPath",
 	"providerID",
 	"selector",
 	"maxMsgSize",
@@ -134,6 +136,22 @@ function parseEntry(
 	text("certPath", (v) => {
 		config.certPath = v;
 	});
+	text("clientCertPath", (v) => {
+		config.clientCertPath = v;
+	});
+	text("clientKeyPath", (v) => {
+		config.clientKeyPath = v;
+	});
+	if (
+		(own(entry, "clientCertPath") === undefined) !==
+		(own(entry, "clientKeyPath") === undefined)
+	)
+		problem(
+			own(entry, "clientCertPath") === undefined
+				? "clientCertPath"
+				: "clientKeyPath",
+			"clientCertPath and clientKeyPath go together (a client certificate needs its key)",
+		);
 	text("providerID", (v) => {
 		config.providerId = v;
 	});

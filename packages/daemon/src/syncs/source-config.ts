@@ -31,6 +31,10 @@ export interface SourceConfig {
 	readonly tls?: boolean;
 	/** grpc: CA certificate path; system roots when unset. */
 	readonly certPath?: string;
+	/** grpc: PEM client certificate presented to an upstream that requires one (mutual TLS). Ours, not flagd's. */
+	readonly clientCertPath?: string;
+	/** grpc: PEM private key of `clientCertPath`. */
+	readonly clientKeyPath?: string;
 	/** grpc: sent as `provider_id`. */
 	readonly providerId?: string;
 	/** grpc: selector sent upstream. */

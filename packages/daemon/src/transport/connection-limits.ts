@@ -14,6 +14,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import type net from "node:net";
+import { enforcePingPolicy, type PingPolicy } from "./ping-policy.js";
 
 export interface ConnectionLimits {
 	/**
@@ -27,6 +28,13 @@ export interface ConnectionLimits {
 	readonly maxConcurrentStreams: number;
 	/** Request header limit in bytes (HTTP/1.1 header size, HTTP/2 header list size); 0 = Node's default. */
 	readonly maxHeaderBytes: number;
+	/**
+	 * A whole request, header and body, must arrive within this (Go's `ReadTimeout`): HTTP/1.1 through Node's
+	 * `requestTimeout`, HTTP/2 per stream ({@link withRequestBodyDeadline}); 0 disables. @default 60_000
+	 */
+	readonly requestTimeoutMs: number;
+	/** Client keepalive PING policy (grpc-go's EnforcementPolicy); undefined = pings accepted at any rate. */
+	readonly pingPolicy?: PingPolicy | undefined;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -34,10 +42,9 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 	idleTimeoutMs: 60_000,
 	maxConcurrentStreams: 250,
 	maxHeaderBytes: 0,
+	requestTimeoutMs: 60_000,
 };
 
-/** A whole HTTP/1.1 request (header and body) must arrive within this (Node's `requestTimeout`). */
-const REQUEST_TIMEOUT_MS = 60_000;
 /** After GOAWAY, an idle HTTP/2 connection gets this long to close before its socket is destroyed. */
 const GOAWAY_GRACE_MS = 1_000;
 /** Header fields per HTTP/2 request (Node's default is 128; real requests send a few dozen). */
@@ -52,6 +59,12 @@ function checkingIntervalMs(limits: ConnectionLimits): number {
 	return Math.max(10, Math.min(1_000, Math.floor(limits.headerTimeoutMs / 4)));
 }
 
+/** Node rejects a `requestTimeout` below `headersTimeout`; 0 (disabled) stays 0. */
+function requestTimeoutOf(limits: ConnectionLimits): number {
+	if (limits.requestTimeoutMs <= 0) return 0;
+	return Math.max(limits.requestTimeoutMs, limits.headerTimeoutMs);
+}
+
 /**
  * Applies the HTTP/1.1 limits to a server (http, https, or an HTTP/2 secure server with `allowHTTP1`). Set as
  * properties, not constructor options, because Http2SecureServer ignores them as options.
@@ -62,7 +75,7 @@ export function applyHttp1Limits(
 ): void {
 	const target = server as http.Server;
 	target.headersTimeout = limits.headerTimeoutMs;
-	target.requestTimeout = Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs);
+	target.requestTimeout = requestTimeoutOf(limits);
 	target.keepAliveTimeout = limits.idleTimeoutMs;
 	// Read by Node when the server starts listening (setupConnectionsTracking).
 	(
@@ -79,7 +92,7 @@ export function http1ServerOptions(
 			? { maxHeaderSize: limits.maxHeaderBytes }
 			: {}),
 		headersTimeout: limits.headerTimeoutMs,
-		requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headerTimeoutMs),
+		requestTimeout: requestTimeoutOf(limits),
 		keepAliveTimeout: limits.idleTimeoutMs,
 		connectionsCheckingInterval: checkingIntervalMs(limits),
 	};
@@ -112,7 +125,11 @@ export function tlsServerOptions(limits: ConnectionLimits): {
 /**
  * Bounds one HTTP/2 session: its first request must arrive within the header timeout, it is closed (GOAWAY) once
  * it has had no open stream for the idle timeout, and `socket` (the connection under it) is destroyed when the
- * session errors, closes, or does not finish closing in time.
+ * session errors, closes, or does not finish closing in time. While streams are open, the session is PINGed
+ * every idle timeout and dropped when a PING goes unanswered ({@link LIVENESS_ACK_MIN_MS}): that reclaims a peer
+ * that vanished without FIN, and a connection Node 20 silently ended after a protocol error (it sends GOAWAY but
+ * emits no event and keeps the descriptor), whose streams would otherwise stay open forever. Client PINGs are
+ * checked against `limits.pingPolicy` when set.
  */
 export function guardHttp2Session(
 	session: http2.ServerHttp2Session,
@@ -152,12 +169,20 @@ export function guardHttp2Session(
 		session.on("timeout", onIdle);
 		session.setTimeout(limits.idleTimeoutMs);
 	}
+	const liveness = livenessProbe(session, limits, drop);
+	const pings =
+		limits.pingPolicy === undefined
+			? undefined
+			: enforcePingPolicy(session, limits.pingPolicy, () => openStreams);
 	session.on("stream", (stream: http2.ServerHttp2Stream) => {
 		sawStream = true;
 		clearTimeout(firstRequest);
 		openStreams++;
+		pings?.streamOpened();
+		if (openStreams === 1) liveness.start();
 		stream.once("close", () => {
 			openStreams--;
+			if (openStreams === 0) liveness.stop();
 			if (openStreams === 0 && firedWhileBusy && !session.destroyed) {
 				firedWhileBusy = false;
 				session.setTimeout(limits.idleTimeoutMs);
@@ -168,8 +193,47 @@ export function guardHttp2Session(
 	session.on("error", drop);
 	session.once("close", () => {
 		clearTimeout(firstRequest);
+		liveness.stop();
 		socket?.destroy();
 	});
+}
+
+/** A liveness PING unanswered for this long (or for one idle timeout, if longer) ends the connection. */
+const LIVENESS_ACK_MIN_MS = 2_000;
+
+/** PINGs a session every idle timeout while started; `drop` when the previous PING is still unanswered. */
+function livenessProbe(
+	session: http2.ServerHttp2Session,
+	limits: ConnectionLimits,
+	drop: () => void,
+): { start(): void; stop(): void } {
+	let timer: NodeJS.Timeout | undefined;
+	let pendingSince: number | undefined;
+	const ackWithinMs = Math.max(limits.idleTimeoutMs, LIVENESS_ACK_MIN_MS);
+	const tick = () => {
+		if (session.destroyed || session.closed) return;
+		if (pendingSince !== undefined) {
+			if (performance.now() - pendingSince >= ackWithinMs) drop();
+			return;
+		}
+		const sentAt = performance.now();
+		const sent = session.ping((error) => {
+			if (pendingSince === sentAt) pendingSince = undefined;
+			if (error !== null && !session.destroyed) drop();
+		});
+		if (sent) pendingSince = sentAt;
+	};
+	return {
+		start() {
+			if (limits.idleTimeoutMs <= 0 || timer !== undefined) return;
+			timer = setInterval(tick, limits.idleTimeoutMs);
+			timer.unref();
+		},
+		stop() {
+			clearInterval(timer);
+			timer = undefined;
+		},
+	};
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 	tlsServerOptions,
 } from "./connection-limits.js";
 import { sniff } from "./protocol-sniff.js";
+import { withRequestBodyDeadline } from "./request-body-deadline.js";
 
 /** A request of either HTTP version, as the listeners hand it to handlers. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -84,6 +85,7 @@ export function listenMultiProtocol(
 	target: ListenTarget,
 ): Promise<RunningListener> {
 	const limits = limitsOf(target);
+	handler = withRequestBodyDeadline(handler, limits.requestTimeoutMs);
 	if (target.tls !== undefined) {
 		const server = http2.createSecureServer(
 			{
@@ -128,6 +130,7 @@ export function listenHttp2(
 	target: ListenTarget,
 ): Promise<RunningListener> {
 	const limits = limitsOf(target);
+	handler = withRequestBodyDeadline(handler, limits.requestTimeoutMs);
 	const server =
 		target.tls === undefined
 			? http2.createServer(http2ServerOptions(limits), handler)

@@ -119,18 +119,68 @@ export function eventStreamMessage(
 	return message;
 }
 
-/** ResolveAll's response with every flag key kept (see the file comment). */
+/**
+ * `data` of `structField` (a Struct field of `message`) carried again as an unknown field with every key (see the
+ * file comment): decoders merge it into the known field, or (read as `bytes`) keep it, being last.
+ */
+function carryStruct(
+	message: Message,
+	fieldNumber: number,
+	json: JsonObject,
+): void {
+	message.$unknown = [
+		...(message.$unknown ?? []),
+		{
+			no: fieldNumber,
+			wireType: WireType.LengthDelimited,
+			data: new BinaryWriter()
+				.bytes(toBinary(StructSchema, structFromJson(json)))
+				.finish(),
+		},
+	];
+}
+
+/** An AnyFlag message whose object value and metadata keep `__proto__` keys on the binary wire. */
+function anyFlagMessage(init: Record<string, unknown>): Message {
+	const flag = create(AnyFlagSchema, init as never);
+	const value = init.value as { case?: string; value?: unknown } | undefined;
+	const objectValue = AnyFlagSchema.fields.find(
+		(f) => f.localName === "objectValue",
+	);
+	const metadata = AnyFlagSchema.fields.find((f) => f.localName === "metadata");
+	if (
+		value?.case === "objectValue" &&
+		objectValue !== undefined &&
+		hasProtoKey(value.value)
+	)
+		carryStruct(flag, objectValue.number, value.value as JsonObject);
+	if (metadata !== undefined && hasProtoKey(init.metadata))
+		carryStruct(flag, metadata.number, init.metadata as JsonObject);
+	return flag;
+}
+
+/** ResolveAll's response with every flag key, object value key and metadata key kept (see the file comment). */
 export function resolveAllMessage(init: {
 	flags: Record<string, object>;
 	metadata: JsonObject;
 }): ResolveAllResponse | typeof init {
-	if (!Object.hasOwn(init.flags, PROTO)) return init;
+	if (!hasProtoKey(init.flags) && !hasProtoKey(init.metadata)) return init;
 	const message = create(ResolveAllResponseSchema, {
 		metadata: init.metadata,
 	});
+	if (hasProtoKey(init.metadata)) {
+		const field = ResolveAllResponseSchema.fields.find(
+			(f) => f.localName === "metadata",
+		);
+		if (field !== undefined) carryStruct(message, field.number, init.metadata);
+	}
 	const flags: ResolveAllResponse["flags"] = {};
 	for (const key of Object.keys(init.flags))
-		defineKey(flags, key, create(AnyFlagSchema, init.flags[key] as never));
+		defineKey(
+			flags,
+			key,
+			anyFlagMessage(init.flags[key] as Record<string, unknown>),
+		);
 	message.flags = flags;
 	return message;
 }

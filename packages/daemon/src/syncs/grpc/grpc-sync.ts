@@ -5,7 +5,8 @@
  * Only a failure before the very first snapshot rejects the iteration, as flagd exits on it.
  */
 import { readFile } from "node:fs/promises";
-import { connect as netConnect } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { type Client, createClient } from "@connectrpc/connect";
 import {
 	createGrpcTransport,
@@ -32,6 +33,10 @@ export interface GrpcSyncOptions {
 	readonly tls?: boolean | undefined;
 	/** PEM CA certificate(s) to trust instead of the system roots. @default system roots */
 	readonly certPath?: string | undefined;
+	/** PEM client certificate for an upstream that requires one (mutual TLS); needs `clientKeyPath`. */
+	readonly clientCertPath?: string | undefined;
+	/** PEM private key of `clientCertPath`. */
+	readonly clientKeyPath?: string | undefined;
 	/** Extra gRPC metadata on every call (e.g. `authorization`). @default {} */
 	readonly headers?: Readonly<Record<string, string>> | undefined;
 	/** Sent as `provider_id`. @default "" */
@@ -42,12 +47,17 @@ export interface GrpcSyncOptions {
 	readonly maxMsgSizeBytes?: number | undefined;
 	/** Reconnect delays. @default 1 s doubling to 60 s, 50 % jitter */
 	readonly backoff?: BackoffOptions | undefined;
-	/** HTTP/2 keepalive PING interval, to notice dead connections. @default 30000 ms */
+	/**
+	 * HTTP/2 keepalive PING interval, to notice dead connections. Above flagd's (and this daemon's) default
+	 * `--keep-alive-min-time` of 30 s with a margin, so network jitter never makes an upstream count a strike.
+	 * @default 45000 ms
+	 */
 	readonly pingIntervalMs?: number | undefined;
 	readonly logger?: Logger | undefined;
 }
 
 const DEFAULT_MAX_MSG_SIZE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PING_INTERVAL_MS = 45_000;
 
 export class GrpcSync implements SyncSource {
 	readonly uri: string;
@@ -59,6 +69,7 @@ export class GrpcSync implements SyncSource {
 	private client: Client<typeof FlagSyncService> | undefined;
 	private sessions: Http2SessionManager | undefined;
 	private syncContext: Record<string, unknown> | undefined;
+	private transportError: Error | undefined;
 
 	constructor(options: GrpcSyncOptions) {
 		this.uri = options.uri;
@@ -69,6 +80,17 @@ export class GrpcSync implements SyncSource {
 			source: options.uri,
 			sync: "grpc",
 		});
+		const hasCert = (options.clientCertPath ?? "") !== "";
+		if (hasCert !== ((options.clientKeyPath ?? "") !== ""))
+			throw new DaemonError(
+				"CONFIG_INVALID",
+				`grpc source "${options.uri}": clientCertPath and clientKeyPath go together`,
+			);
+		if (hasCert && !this.target.tls)
+			throw new DaemonError(
+				"CONFIG_INVALID",
+				`grpc source "${options.uri}": a client certificate needs TLS (grpcs:// or tls: true)`,
+			);
 		const max = options.maxMsgSizeBytes ?? DEFAULT_MAX_MSG_SIZE_BYTES;
 		if (!(Number.isInteger(max) && max > 0))
 			throw new DaemonError(
@@ -79,28 +101,42 @@ export class GrpcSync implements SyncSource {
 
 	async init(_signal: AbortSignal): Promise<void> {
 		if (this.client !== undefined) return;
-		let ca: Buffer | undefined;
-		if (this.options.certPath !== undefined && this.options.certPath !== "") {
-			try {
-				ca = await readFile(this.options.certPath);
-			} catch (error: unknown) {
-				throw new DaemonError(
-					"SOURCE_UNAVAILABLE",
-					`grpc source "${this.uri}": cannot read certPath "${this.options.certPath}": ${describeError(error)}`,
-					{ cause: error },
-				);
-			}
-		}
+		const ca = await this.readPem("certPath", this.options.certPath);
+		const cert = await this.readPem(
+			"clientCertPath",
+			this.options.clientCertPath,
+		);
+		const key = await this.readPem("clientKeyPath", this.options.clientKeyPath);
 		const { socketPath } = this.target;
-		const nodeOptions = {
+		const tlsFiles = {
 			...(ca !== undefined ? { ca } : {}),
-			...(socketPath !== undefined
-				? { createConnection: () => netConnect(socketPath) }
-				: {}),
+			...(cert !== undefined ? { cert } : {}),
+			...(key !== undefined ? { key } : {}),
+		};
+		const nodeOptions = {
+			...tlsFiles,
+			createConnection: (authority: URL) =>
+				this.observed(
+					socketPath !== undefined
+						? netConnect(socketPath)
+						: this.target.tls
+							? tlsConnect({
+									...tlsFiles,
+									host: authority.hostname,
+									port: Number(authority.port || 443),
+									ALPNProtocols: ["h2"],
+									...(isIP(authority.hostname) === 0
+										? { servername: authority.hostname }
+										: {}),
+								})
+							: netConnect(Number(authority.port || 80), authority.hostname),
+				),
 		};
 		const sessions = new Http2SessionManager(
 			this.target.baseUrl,
-			{ pingIntervalMs: this.options.pingIntervalMs ?? 30_000 },
+			{
+				pingIntervalMs: this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+			},
 			nodeOptions,
 		);
 		const transport = createGrpcTransport({
@@ -110,6 +146,45 @@ export class GrpcSync implements SyncSource {
 		});
 		this.sessions = sessions;
 		this.client = createClient(FlagSyncService, transport);
+	}
+
+	/**
+	 * Keeps what the socket saw: connect reports a connection the upstream ended during or right after the TLS
+	 * handshake only as a cancelled stream, while the socket saw the reason (an alert, or an upstream that closed
+	 * the connection after the handshake without a word, as Node does for an untrusted client certificate).
+	 */
+	private observed(socket: Socket): Socket {
+		this.transportError = undefined;
+		let handshaken = false;
+		socket.once("secureConnect", () => {
+			handshaken = true;
+		});
+		socket.once("end", () => {
+			if (handshaken && !this.ready && this.transportError === undefined)
+				this.transportError = new Error(
+					"the upstream closed the connection right after the TLS handshake",
+				);
+		});
+		socket.on("error", (error) => {
+			this.transportError = error;
+		});
+		return socket;
+	}
+
+	private async readPem(
+		field: string,
+		path: string | undefined,
+	): Promise<Buffer | undefined> {
+		if (path === undefined || path === "") return undefined;
+		try {
+			return await readFile(path);
+		} catch (error: unknown) {
+			throw new DaemonError(
+				"SOURCE_UNAVAILABLE",
+				`grpc source "${this.uri}": cannot read ${field} "${path}": ${describeError(error)}`,
+				{ cause: error },
+			);
+		}
 	}
 
 	isReady(): boolean {
@@ -273,9 +348,26 @@ export class GrpcSync implements SyncSource {
 		);
 	}
 
-	/** connect reports an oversized message as resource_exhausted, or as a failed decompression when compressed. */
+	/**
+	 * connect reports an oversized message as resource_exhausted, or as a failed decompression when compressed; a
+	 * TLS alert about certificates usually means the upstream requires a client certificate.
+	 */
 	private describe(error: unknown): string {
-		const text = describeError(error);
+		const transport =
+			this.transportError === undefined
+				? ""
+				: ` (connection: ${describeError(this.transportError)})`;
+		const text = `${describeError(error)}${transport}`;
+		if (
+			/certificate required|alert (bad|unknown|handshake)|certificate_required|right after the TLS handshake/i.test(
+				text,
+			)
+		)
+			return `${text} (the upstream refused the TLS handshake: it may require a client certificate${
+				(this.options.clientCertPath ?? "") === ""
+					? "; set clientCertPath and clientKeyPath"
+					: " signed by a CA it trusts"
+			})`;
 		if (/resource_exhausted|decompression failed|readMaxBytes/i.test(text))
 			return `${text} (a snapshot may exceed maxMsgSizeBytes=${this.options.maxMsgSizeBytes ?? DEFAULT_MAX_MSG_SIZE_BYTES})`;
 		return text;

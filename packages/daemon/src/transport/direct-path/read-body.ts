@@ -1,7 +1,8 @@
 /**
  * Reads a request body for a direct path: buffered while it stays within `maxBytes`; the moment it grows past
  * that, or at the end when `accept` declines it, the request goes to connect with the bytes already read (and the
- * rest still to come), so connect words the answer.
+ * rest still to come), so connect words the answer. A body that fails (the request body deadline) goes to connect
+ * too, which answers with the failure.
  */
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import type { DirectPathOptions } from "./direct-route.js";
@@ -23,12 +24,20 @@ export function readBody(
 		if (received > maxBytes) {
 			req.off("data", onData);
 			req.off("end", onEnd);
+			req.off("error", onError);
 			req.pause();
 			options.fallback(req, res, chunks, true);
 		}
 	};
+	const onError = () => {
+		req.off("data", onData);
+		req.off("end", onEnd);
+		// `rest`: reading on from the failed request rethrows its error, which connect answers.
+		options.fallback(req, res, chunks, true);
+	};
 	const onEnd = () => {
 		req.off("data", onData);
+		req.off("error", onError);
 		const body =
 			chunks.length === 1
 				? (chunks[0] as Buffer)
@@ -38,4 +47,5 @@ export function readBody(
 	};
 	req.on("data", onData);
 	req.once("end", onEnd);
+	req.once("error", onError);
 }

@@ -5,7 +5,7 @@
  * (`/flagd.evaluation.v{1,2}.Service/EventStream`, same bytes on the wire) through a descriptor that declares `data`
  * as `bytes`, decodes those bytes with protobuf-es (`fromBinary(StructSchema, …)`) and converts the Struct with
  * `structToJson`, which recovers the entry protobuf-es moved into a map object's prototype. The descriptor is
- * binary-only: both of this package's transports use the binary format.
+ * binary-only: the providers call it over binary-format transports.
  */
 import {
 	create,
@@ -24,7 +24,8 @@ import {
 	createClient,
 	type Transport,
 } from "@connectrpc/connect";
-import type { ApiVersion, StreamMessage } from "@flagd-ts/provider-core";
+import type { StreamMessage } from "./event-stream-supervisor-options.js";
+import type { ApiVersion } from "./options.js";
 import { structToJson } from "./struct-to-json.js";
 
 const services = new Map<ApiVersion, DescService>();

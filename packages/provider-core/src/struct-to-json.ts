@@ -11,44 +11,58 @@ import type { Struct, Value } from "@bufbuild/protobuf/wkt";
 const PROTO = "__proto__";
 
 /**
- * The entries of a Struct's `fields` map as protobuf-es decoded it, including a `__proto__` entry. The map object
- * was created as `{}`, so its prototype is `Object.prototype` unless an entry named `__proto__` was assigned to it:
- * then the prototype IS that entry's value (the last one, as protobuf's "last map entry wins" asks). Own keys are
- * real entries, even one named `__proto__` (a map built with `Object.defineProperty`), which then wins.
+ * The entries of a map field as protobuf-es decoded it, including a `__proto__` entry. The map object was created
+ * as `{}`, so its prototype is `Object.prototype` unless an entry named `__proto__` was assigned to it: then the
+ * prototype IS that entry's value (the last one, as protobuf's "last map entry wins" asks), a message of
+ * `valueTypeName`. Own keys are real entries, even one named `__proto__` (a map built with `Object.defineProperty`),
+ * which then wins.
  */
-export function structEntries(fields: Struct["fields"]): [string, Value][] {
-	const entries = Object.entries(fields);
-	const proto: unknown = Object.getPrototypeOf(fields);
+export function mapEntries<T extends object>(
+	map: Readonly<Record<string, T>>,
+	valueTypeName: string,
+): [string, T][] {
+	const entries = Object.entries(map);
+	const proto: unknown = Object.getPrototypeOf(map);
 	if (
 		proto !== Object.prototype &&
 		proto !== null &&
-		isValueMessage(proto) &&
-		!Object.hasOwn(fields, PROTO)
+		isMessage(proto, valueTypeName) &&
+		!Object.hasOwn(map, PROTO)
 	)
-		entries.push([PROTO, proto]);
+		entries.push([PROTO, proto as T]);
 	return entries;
 }
 
-/** Whether `v` is a `google.protobuf.Value` message (what protobuf-es stores as a Struct map value). */
-function isValueMessage(v: unknown): v is Value {
+/** The entries of a Struct's `fields` map, `__proto__` included ({@link mapEntries}). */
+export function structEntries(fields: Struct["fields"]): [string, Value][] {
+	return mapEntries(fields, "google.protobuf.Value");
+}
+
+/** Whether `v` is a protobuf-es message of type `typeName`. */
+function isMessage(v: unknown, typeName: string): boolean {
 	return (
 		typeof v === "object" &&
 		v !== null &&
 		Object.hasOwn(v, "$typeName") &&
-		(v as { $typeName: unknown }).$typeName === "google.protobuf.Value"
+		(v as { $typeName: unknown }).$typeName === typeName
 	);
+}
+
+/** Sets `key` as an own data property, whatever its name (assignment would treat `__proto__` specially). */
+export function defineKey(target: object, key: string, value: unknown): void {
+	Object.defineProperty(target, key, {
+		value,
+		enumerable: true,
+		writable: true,
+		configurable: true,
+	});
 }
 
 /** The JSON form of a decoded Struct, every level's keys own properties (`__proto__` included). */
 export function structToJson(struct: Struct): JsonObject {
 	const json: JsonObject = {};
 	for (const [key, value] of structEntries(struct.fields))
-		Object.defineProperty(json, key, {
-			value: valueToJson(value),
-			enumerable: true,
-			writable: true,
-			configurable: true,
-		});
+		defineKey(json, key, valueToJson(value));
 	return json;
 }
 
