@@ -82,9 +82,7 @@ describe("docs/configuration.md and --help", () => {
 	const limited = flags.filter((f) => f.limitation !== undefined);
 
 	it("names what is not done, for the options that have limits", () => {
-		expect(limited.map((f) => f.name).sort()).toEqual([
-			"otel-collector-uri",
-		]);
+		expect(limited.map((f) => f.name).sort()).toEqual(["otel-collector-uri"]);
 	});
 
 	it.each(limited.map((f) => [f.name, f] as const))(

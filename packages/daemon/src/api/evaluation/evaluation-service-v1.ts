@@ -10,13 +10,8 @@ import type {
 	JsonValue,
 } from "@flagd-ts/evaluator";
 import type { EvaluationServiceV1 } from "@flagd-ts/protocol";
-import type { AnyFlag } from "@flagd-ts/protocol/evaluation-v1";
-import type { Span } from "@opentelemetry/api";
 import type { Logger } from "../../logging/logger.js";
-import {
-	type FlagResolver,
-	readRequest,
-} from "../../resolver/flag-resolver.js";
+import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import {
 	NO_REQUEST_TELEMETRY,
 	type RequestTelemetry,
