@@ -3,8 +3,8 @@
  * connect-node gRPC transport, up to 1,000 streams multiplexed per HTTP/2 session). The daemon runs in its own
  * process with a file source. Each change is written atomically (temp file + rename in the same directory, as
  * editors and ConfigMap mounts do); the clock starts just before the temp file is written. Latency of one
- * delivery = arrival at a subscriber − that start, so it includes the daemon's file watcher debounce (20 ms),
- * re-read, parse, diff, fan-out and the client-side decoding of every earlier delivery in this process.
+ * delivery = arrival at a subscriber − that start, so it includes the daemon's file watcher (a complete JSON
+ * document is read at its first event; anything else waits for the 20 ms debounce), re-read, parse, diff, fan-out and the client-side decoding of every earlier delivery in this process.
  */
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -335,7 +335,7 @@ export async function runPropagation(
 			"Subscribers: flagd.evaluation.v1 EventStream over gRPC (connect-node createGrpcTransport), all in the benchmark process, at most 1,000 streams per HTTP/2 session; the daemon is a separate process.",
 			"Light subscribers: one node:http2 gRPC request per subscriber, response envelopes split at their 5-byte headers and decoded with protobuf-es (bench/support/event-stream-subscribers.ts); same sessions layout.",
 			"Memory: the daemon's RSS from /proc/<pid>/status before the group's streams are opened and once every one has provider_ready; KB per open stream = growth ÷ streams (no forced GC, so garbage from opening counts too).",
-			"Each latency includes the file watcher's 20 ms debounce and, for large N, the benchmark process decoding the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
+			"Each latency includes the file watcher (a complete JSON document is taken at its first event, so no 20 ms debounce for the atomic renames used here) and, for large N, the benchmark process decoding the earlier deliveries (one event loop for all subscribers). The CPU column (from /proc/<pid>/stat for the daemon, 10 ms resolution; process.cpuUsage() for the subscribers) shows which side the time goes to.",
 			smoke
 				? "Smoke: 1 and 100 subscribers with 3/2 changes (the 1,000 and 10,000-subscriber steps run in full mode only)."
 				: "The 10,000-subscriber row answers \"time until all have it\" (column 'all subscribers have it').",

@@ -129,8 +129,8 @@ describe("npm pack contents", () => {
 		const generated = pkg("protocol").files.filter((f) =>
 			/_pb\.(js|d\.ts)$/.test(f),
 		);
-		// evaluation v1, v2 and sync v1; .js and .d.ts; ESM and CommonJS.
-		expect(generated).toHaveLength(3 * 2 * 2);
+		// evaluation v1, v2, sync v1 and the deprecated schema.v1; .js and .d.ts; ESM and CommonJS.
+		expect(generated).toHaveLength(4 * 2 * 2);
 	});
 
 	it.each(PACKAGE_DIRS)(

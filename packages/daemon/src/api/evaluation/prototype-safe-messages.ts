@@ -48,7 +48,7 @@ function hasProtoKey(value: unknown): boolean {
 }
 
 /** Sets `key` as an own data property, whatever its name (assignment would treat `__proto__` specially). */
-function defineKey(target: object, key: string, value: unknown): void {
+export function defineKey(target: object, key: string, value: unknown): void {
 	Object.defineProperty(target, key, {
 		value,
 		enumerable: true,
@@ -141,7 +141,7 @@ function carryStruct(
 }
 
 /** An AnyFlag message whose object value and metadata keep `__proto__` keys on the binary wire. */
-function anyFlagMessage(init: Record<string, unknown>): Message {
+export function anyFlagMessage(init: Record<string, unknown>): Message {
 	const flag = create(AnyFlagSchema, init as never);
 	const value = init.value as { case?: string; value?: unknown } | undefined;
 	const objectValue = AnyFlagSchema.fields.find(

@@ -31,7 +31,6 @@ import {
 } from "@flagd-ts/evaluator";
 import {
 	type AnyFlag,
-	AnyFlagSchema,
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
@@ -46,7 +45,11 @@ import type { StoredFlag } from "../../store/stored-flag.js";
 import { SPAN_ATTRIBUTES } from "../../telemetry/request-telemetry.js";
 import { toConnectError } from "../connect-errors.js";
 import { notReadyError } from "../not-ready.js";
-import { resolveAllMessage } from "./prototype-safe-messages.js";
+import {
+	anyFlagMessage,
+	defineKey,
+	resolveAllMessage,
+} from "./prototype-safe-messages.js";
 
 type AnyFlagInit = Pick<AnyFlag, "reason" | "variant" | "metadata"> & {
 	value: AnyFlag["value"];
@@ -161,7 +164,12 @@ function buildViewAnswer(view: FlagView): ViewAnswer {
 		staticResults.push({ key, result });
 		const entry = renderAnyFlag(result, type);
 		if (entry === undefined) continue;
-		defineKey(staticFlags, key, create(AnyFlagSchema, entry));
+		// anyFlagMessage keeps "__proto__" keys of object values and metadata (create() would lose them).
+		defineKey(
+			staticFlags,
+			key,
+			anyFlagMessage(entry as Record<string, unknown>),
+		);
 		staticCount++;
 	}
 	return {
@@ -183,7 +191,7 @@ function encodedEntry(
 	const entry = renderAnyFlag(result, type);
 	if (entry === undefined) return undefined;
 	const flags: Record<string, object> = {};
-	defineKey(flags, key, create(AnyFlagSchema, entry));
+	defineKey(flags, key, anyFlagMessage(entry as Record<string, unknown>));
 	const encoded = encodeEntries(flags);
 	// Error results are mostly built per evaluation: caching them would only hold memory.
 	if (result.errorCode === undefined) encodedResults.set(result, encoded);
@@ -244,16 +252,6 @@ function resolveAllType(flag: StoredFlag): FlagValueType | undefined {
 	const definition = flag.compiled.definition;
 	if (definition.defaultVariant === null) return undefined;
 	return typeOfValue(definition.variants[definition.defaultVariant]);
-}
-
-/** Keys come from documents: define the property so "__proto__" stays a plain map key. */
-function defineKey(target: object, key: string, value: unknown): void {
-	Object.defineProperty(target, key, {
-		value,
-		enumerable: true,
-		writable: true,
-		configurable: true,
-	});
 }
 
 function renderAnyFlag(
