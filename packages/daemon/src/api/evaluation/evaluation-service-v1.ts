@@ -51,6 +51,11 @@ export function createEvaluationServiceV1(
 	resolver: FlagResolver,
 	streams: EventStreamSettings,
 	telemetry: RequestTelemetry = NO_REQUEST_TELEMETRY,
+	/**
+	 * ResolveAll answers with a full message whatever the encoding, for a caller that reshapes it (schema.v1);
+	 * otherwise binary answers carry pre-encoded entries (resolve-all.ts). @default false
+	 */
+	fullResolveAll = false,
 ): ServiceImpl<typeof EvaluationServiceV1> {
 	const quiet =
 		telemetry.tracing === undefined && telemetry.requestLogger === undefined;
@@ -71,14 +76,21 @@ export function createEvaluationServiceV1(
 		>),
 		resolveAll: (req, ctx) =>
 			quiet
-				? resolveAll(resolver, req.context, ctx, undefined).response
+				? resolveAll(resolver, req.context, ctx, undefined, fullResolveAll)
+						.response
 				: traceRequest(
 						telemetry,
 						tracer,
 						"resolveAll",
 						ctx.requestHeader,
 						(span, requestId) => {
-							const all = resolveAll(resolver, req.context, ctx, span);
+							const all = resolveAll(
+								resolver,
+								req.context,
+								ctx,
+								span,
+								fullResolveAll,
+							);
 							telemetry.requestLogger?.debug(
 								{
 									api: API,

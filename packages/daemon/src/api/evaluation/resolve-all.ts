@@ -99,6 +99,8 @@ export function resolveAll(
 	bodyContext: JsonObject | undefined,
 	ctx: HandlerContext,
 	span: Span | undefined,
+	/** Always build the full message (the JSON path), e.g. for a caller that reshapes it. @default false */
+	fullMessage = false,
 ): ResolveAllAnswer {
 	if (!resolver.store.isReady()) throw notReadyError();
 	let request: ReturnType<typeof readRequest>;
@@ -109,7 +111,7 @@ export function resolveAll(
 	}
 	const view = resolver.view(request.selector);
 	const metadata = request.selector.reflection as JsonObject;
-	if (!isBinaryEncoding(ctx.requestHeader.get("content-type"))) {
+	if (fullMessage || !isBinaryEncoding(ctx.requestHeader.get("content-type"))) {
 		const answer = resolveAllJson(resolver, view, request.context, metadata);
 		span?.setAttribute(SPAN_ATTRIBUTES.flagCount, answer.flagCount);
 		return answer;

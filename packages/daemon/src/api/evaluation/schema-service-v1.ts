@@ -48,6 +48,7 @@ export function createSchemaServiceV1(
 		withoutHeaderContext,
 		{ ...streams, deadlineMs: 0 },
 		telemetry,
+		true, // withoutMetadata() reshapes ResolveAll's full message
 	);
 	const { resolveAll, ...rest } = v1 as Required<
 		ServiceImpl<typeof EvaluationServiceV1>
