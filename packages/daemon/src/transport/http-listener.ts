@@ -6,11 +6,8 @@
  * (connection-limits.ts) and, with TLS, can require client certificates.
  */
 import { existsSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, {
-	type Http2ServerRequest,
-	type Http2ServerResponse,
-} from "node:http2";
+import http from "node:http";
+import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
 import { DaemonError } from "../errors.js";
@@ -27,12 +24,13 @@ import {
 import { sniff } from "./protocol-sniff.js";
 import { withRequestBodyDeadline } from "./request-body-deadline.js";
 
-/** A request of either HTTP version, as the listeners hand it to handlers. */
-export type NodeRequest = IncomingMessage | Http2ServerRequest;
-/** A response of either HTTP version. */
-export type NodeResponse = ServerResponse | Http2ServerResponse;
+import type {
+	NodeRequest,
+	NodeResponse,
+	RequestHandler,
+} from "./request-handler.js";
 
-export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
+export type { NodeRequest, NodeResponse, RequestHandler };
 
 /** Where and how one listener binds. */
 export interface ListenTarget {

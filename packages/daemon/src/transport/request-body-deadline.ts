@@ -10,7 +10,7 @@
  */
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { NodeRequest, RequestHandler } from "./http-listener.js";
+import type { NodeRequest, RequestHandler } from "./request-handler.js";
 
 /** After failing the body, the handler gets this long to answer before the stream is reset without an answer. */
 const ANSWER_GRACE_MS = 1_000;
