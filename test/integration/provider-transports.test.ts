@@ -69,6 +69,9 @@ async function evaluate(options: FlagdProviderOptions): Promise<boolean> {
 	const provider = new FlagdProvider({
 		env: {},
 		logger: quietLogger,
+		// These tests are about the transports, not the deadline: the default 500 ms is too short for the first
+		// connection (and the gRPC/TLS handshakes) when every core of a CI machine is busy.
+		deadlineMs: 10_000,
 		...options,
 	});
 	providers.push(provider);
@@ -303,11 +306,16 @@ describe("shutdown leaves nothing running", () => {
 			const { exitCode, out, err } = await runTsChild(
 				"test/support/provider-exit-child.ts",
 				[String(plain.port), transport, httpVersion],
-				{ cwd: path.resolve(__dirname, "..", ".."), timeoutMs: 15_000 },
+				{
+					cwd: path.resolve(__dirname, "..", ".."),
+					startupMs: 120_000,
+					// After onClose() nothing may keep the process alive: Node exits as soon as its loop is empty.
+					exitAfter: { output: "closed", ms: 5_000 },
+				},
 			);
 			expect({ exitCode, err }).toEqual({ exitCode: 0, err: "" });
 			expect(out.trim()).toBe("closed true");
 		},
-		20_000,
+		130_000,
 	);
 });

@@ -14,6 +14,8 @@ const provider = new FlagdProvider({
 	transport,
 	httpVersion,
 	keepAliveTime: 50,
+	// Not a deadline test: the first connection may take over the default 500 ms on a busy machine.
+	deadlineMs: 10_000,
 	env: {},
 });
 await provider.initialize();

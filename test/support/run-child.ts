@@ -1,7 +1,9 @@
 /**
  * Runs a TypeScript script in a child Node process (under tsx) and collects how it ended, for the tests that check
- * nothing (a timer, a socket, a stream) keeps a process alive: the child is killed after `timeoutMs`, reported as
- * exit code null.
+ * nothing (a timer, a socket, a stream) keeps a process alive. Two budgets: `startupMs` catches a child that never
+ * gets to its point (tsx compiling the sources takes seconds on a busy machine, so it is generous), and once the
+ * child has printed `exitAfter.output`, it must exit within `exitAfter.ms` — the check that matters, measured from
+ * the moment it applies rather than from the spawn. A child killed by either budget is reported as exit code null.
  */
 import { spawn } from "node:child_process";
 
@@ -12,10 +14,18 @@ export interface ChildOutcome {
 	readonly err: string;
 }
 
+export interface RunChildOptions {
+	readonly cwd: string;
+	/** Kill the child if it has not printed `exitAfter.output` (or exited) by then. */
+	readonly startupMs: number;
+	/** Once stdout contains `output`, the child must exit within `ms`. */
+	readonly exitAfter?: { readonly output: string; readonly ms: number };
+}
+
 export function runTsChild(
 	script: string,
 	args: readonly string[],
-	options: { readonly cwd: string; readonly timeoutMs: number },
+	options: RunChildOptions,
 ): Promise<ChildOutcome> {
 	const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
 		cwd: options.cwd,
@@ -23,17 +33,29 @@ export function runTsChild(
 	});
 	let out = "";
 	let err = "";
-	child.stdout.on("data", (d: Buffer) => {
-		out += d.toString();
-	});
-	child.stderr.on("data", (d: Buffer) => {
-		err += d.toString();
-	});
 	return new Promise((resolve) => {
-		const killer = setTimeout(() => {
+		const kill = (): void => {
 			child.kill("SIGKILL");
 			resolve({ exitCode: null, out, err });
-		}, options.timeoutMs);
+		};
+		let killer = setTimeout(kill, options.startupMs);
+		let exitClockStarted = false;
+		child.stdout.on("data", (d: Buffer) => {
+			out += d.toString();
+			const { exitAfter } = options;
+			if (
+				exitAfter !== undefined &&
+				!exitClockStarted &&
+				out.includes(exitAfter.output)
+			) {
+				exitClockStarted = true;
+				clearTimeout(killer);
+				killer = setTimeout(kill, exitAfter.ms);
+			}
+		});
+		child.stderr.on("data", (d: Buffer) => {
+			err += d.toString();
+		});
 		child.on("exit", (code) => {
 			clearTimeout(killer);
 			resolve({ exitCode: code, out, err });
