@@ -26,10 +26,15 @@ import { expectPageShowsSamples } from "../support/edge-doc-page.js";
 import {
 	type DetailsJson,
 	EDGE_FLAGS,
-	EDGE_FLAGS_CHANGED,
 	EXPECTED_BY_TYPE,
 } from "../support/edge-flags.js";
 import { CODEGEN_PROBE_PATH } from "../support/edge-probe.js";
+import {
+	expectChangeSeen,
+	expectTargetingEvaluated,
+	expectUnreachableAnswer,
+	getJson,
+} from "../support/edge-requests.js";
 import {
 	type ConsumerProject,
 	stageConsumer,
@@ -107,30 +112,6 @@ addEventListener("fetch", (event) => event.respondWith(${GLOBAL_NAME}.handle(eve
 	};
 }
 
-async function getJson<T>(fn: EdgeFunction, pathAndQuery: string): Promise<T> {
-	const response = await fn.fetch(pathAndQuery);
-	const text = await response.text();
-	if (!response.ok)
-		throw new Error(`${pathAndQuery}: ${response.status} ${text}`);
-	return JSON.parse(text) as T;
-}
-
-async function evaluateUntil(
-	fn: EdgeFunction,
-	pathAndQuery: string,
-	done: (d: DetailsJson) => boolean,
-	timeoutMs: number,
-): Promise<DetailsJson> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const details = await getJson<DetailsJson>(fn, pathAndQuery);
-		if (done(details)) return details;
-		if (Date.now() > deadline)
-			throw new Error(`${pathAndQuery}: still ${JSON.stringify(details)}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
-
 describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 	let consumer: ConsumerProject | undefined;
 	let source: MemorySource;
@@ -191,7 +172,7 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 
 		it("runs in a context that forbids code generation", async () => {
 			const probe = await getJson<{ codeGeneration: string; message?: string }>(
-				fn,
+				fn.fetch,
 				CODEGEN_PROBE_PATH,
 			);
 			expect(probe.codeGeneration).toBe("blocked");
@@ -201,16 +182,16 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 		it.each(EXPECTED_BY_TYPE)(
 			"evaluates %s, then answers it from the cache",
 			async (query, value, variant) => {
-				const first = await getJson<DetailsJson>(fn, `/${query}`);
+				const first = await getJson<DetailsJson>(fn.fetch, `/${query}`);
 				expect(first).toMatchObject({ value, variant, reason: "STATIC" });
-				const again = await getJson<DetailsJson>(fn, `/${query}`);
+				const again = await getJson<DetailsJson>(fn.fetch, `/${query}`);
 				expect(again).toMatchObject({ value, variant, reason: "CACHED" });
 			},
 		);
 
 		it("evaluates targeting on the daemon", async () => {
 			const details = await getJson<DetailsJson>(
-				fn,
+				fn.fetch,
 				"/targeted-flag?type=string&user=vip-7",
 			);
 			expect(details).toMatchObject({
@@ -220,28 +201,14 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 		});
 
 		it("drops the cached answer when the event stream reports a change", async () => {
-			await getJson<DetailsJson>(fn, "/string-flag?type=string");
-			const cached = await getJson<DetailsJson>(fn, "/string-flag?type=string");
+			await getJson<DetailsJson>(fn.fetch, "/string-flag?type=string");
+			const cached = await getJson<DetailsJson>(
+				fn.fetch,
+				"/string-flag?type=string",
+			);
 			expect(cached).toMatchObject({ value: "#cc0000", reason: "CACHED" });
-			source.push(EDGE_FLAGS_CHANGED);
-			try {
-				// Only the change event can end this: without it the cached red answer would be served forever.
-				const changed = await evaluateUntil(
-					fn,
-					"/string-flag?type=string",
-					(d) => d.value === "#0000cc",
-					30_000,
-				);
-				expect(changed).toMatchObject({ variant: "blue", reason: "STATIC" });
-			} finally {
-				source.push(EDGE_FLAGS);
-				await evaluateUntil(
-					fn,
-					"/string-flag?type=string",
-					(d) => d.value === "#cc0000",
-					30_000,
-				);
-			}
+			// Only the change event can end this: without it the cached red answer would be served forever.
+			await expectChangeSeen(fn.fetch, source);
 		}, 90_000);
 	});
 
@@ -255,58 +222,22 @@ describeEdge("@flagd-ts/provider in Vercel's edge-runtime", () => {
 		it.each(EXPECTED_BY_TYPE)(
 			"evaluates %s locally",
 			async (query, value, variant) => {
-				const details = await getJson<DetailsJson>(fn, `/${query}`);
+				const details = await getJson<DetailsJson>(fn.fetch, `/${query}`);
 				expect(details).toMatchObject({ value, variant, reason: "STATIC" });
 			},
 		);
 
 		it("runs targeting rules with the interpreted evaluator (no code generation)", async () => {
-			const gold = await getJson<DetailsJson>(
-				fn,
-				"/targeted-flag?type=string&user=vip-7",
-			);
-			expect(gold).toMatchObject({ value: "GOLD", reason: "TARGETING_MATCH" });
-			const standard = await getJson<DetailsJson>(
-				fn,
-				"/targeted-flag?type=string&user=someone",
-			);
-			expect(standard).toMatchObject({ value: "STANDARD", reason: "DEFAULT" });
+			await expectTargetingEvaluated(fn.fetch);
 		});
 
 		it("applies a change from the sync stream", async () => {
-			source.push(EDGE_FLAGS_CHANGED);
-			try {
-				const changed = await evaluateUntil(
-					fn,
-					"/string-flag?type=string",
-					(d) => d.value === "#0000cc",
-					30_000,
-				);
-				expect(changed).toMatchObject({ variant: "blue", reason: "STATIC" });
-			} finally {
-				source.push(EDGE_FLAGS);
-				await evaluateUntil(
-					fn,
-					"/string-flag?type=string",
-					(d) => d.value === "#cc0000",
-					30_000,
-				);
-			}
+			await expectChangeSeen(fn.fetch, source);
 		}, 90_000);
 	});
 
 	it("answers 503 with a clear error within the deadline when the daemon is unreachable", async () => {
 		const [closedPort = 0] = await pickFreePorts(1);
-		const fn = start(closedPort);
-		const started = Date.now();
-		const response = await fn.fetch("/bool-flag?type=boolean");
-		const elapsedMs = Date.now() - started;
-		expect(response.status).toBe(503);
-		const body = (await response.json()) as { error: string };
-		expect(body.error).toMatch(
-			new RegExp(`no connection within deadlineMs=${DEADLINE_MS}`),
-		);
-		expect(elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-		expect(elapsedMs).toBeLessThan(DEADLINE_MS + 8_000);
+		await expectUnreachableAnswer(start(closedPort).fetch, DEADLINE_MS);
 	}, 60_000);
 });

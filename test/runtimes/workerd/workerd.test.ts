@@ -23,10 +23,16 @@ import { expectPageShowsSamples } from "../support/edge-doc-page.js";
 import {
 	type DetailsJson,
 	EDGE_FLAGS,
-	EDGE_FLAGS_CHANGED,
 	EXPECTED_BY_TYPE,
 } from "../support/edge-flags.js";
 import { CODEGEN_PROBE_PATH } from "../support/edge-probe.js";
+import {
+	type EdgeFetch,
+	expectChangeSeen,
+	expectTargetingEvaluated,
+	expectUnreachableAnswer,
+	getJson,
+} from "../support/edge-requests.js";
 import {
 	type ConsumerProject,
 	stageConsumer,
@@ -86,29 +92,13 @@ function startMiniflare(
 	});
 }
 
-async function getJson<T>(mf: Miniflare, pathAndQuery: string): Promise<T> {
-	const response = await mf.dispatchFetch(`http://worker.test${pathAndQuery}`);
-	const text = await response.text();
-	if (!response.ok)
-		throw new Error(`${pathAndQuery}: ${response.status} ${text}`);
-	return JSON.parse(text) as T;
-}
-
-/** Re-evaluates until `done` holds; each round is a full request, bounded by the provider's deadline. */
-async function evaluateUntil(
-	mf: Miniflare,
-	pathAndQuery: string,
-	done: (d: DetailsJson) => boolean,
-	timeoutMs: number,
-): Promise<DetailsJson> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const details = await getJson<DetailsJson>(mf, pathAndQuery);
-		if (done(details)) return details;
-		if (Date.now() > deadline)
-			throw new Error(`${pathAndQuery}: still ${JSON.stringify(details)}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
+/** Requests to a Worker as the shared checks send them. */
+function fetcher(mf: Miniflare): EdgeFetch {
+	// miniflare's Response is undici's, which is the global Response's implementation in Node.
+	return (pathAndQuery) =>
+		mf.dispatchFetch(
+			`http://worker.test${pathAndQuery}`,
+		) as unknown as Promise<Response>;
 }
 
 /** The daemon's open sync streams (its `feature_flag_flagd_sync_active_streams` gauge, summed over labels). */
@@ -189,7 +179,7 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 
 		it("runs in an isolate that forbids code generation", async () => {
 			const probe = await getJson<{ codeGeneration: string; message?: string }>(
-				mf,
+				fetcher(mf),
 				CODEGEN_PROBE_PATH,
 			);
 			expect(probe.codeGeneration).toBe("blocked");
@@ -199,7 +189,7 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		it.each(EXPECTED_BY_TYPE)(
 			"evaluates %s over RPC",
 			async (query, value, variant) => {
-				const details = await getJson<DetailsJson>(mf, `/${query}`);
+				const details = await getJson<DetailsJson>(fetcher(mf), `/${query}`);
 				expect(details).toMatchObject({ value, variant, reason: "STATIC" });
 				expect(details.errorCode).toBeUndefined();
 			},
@@ -207,7 +197,7 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 
 		it("evaluates targeting on the daemon", async () => {
 			const details = await getJson<DetailsJson>(
-				mf,
+				fetcher(mf),
 				"/targeted-flag?type=string&user=vip-7",
 			);
 			expect(details).toMatchObject({
@@ -218,27 +208,16 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		});
 
 		it("answers every request from the daemon (never CACHED) and shows a change on the next request", async () => {
-			const first = await getJson<DetailsJson>(mf, "/string-flag?type=string");
-			const second = await getJson<DetailsJson>(mf, "/string-flag?type=string");
+			const first = await getJson<DetailsJson>(
+				fetcher(mf),
+				"/string-flag?type=string",
+			);
+			const second = await getJson<DetailsJson>(
+				fetcher(mf),
+				"/string-flag?type=string",
+			);
 			expect([first.reason, second.reason]).toEqual(["STATIC", "STATIC"]);
-			source.push(EDGE_FLAGS_CHANGED);
-			try {
-				const changed = await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#0000cc",
-					30_000,
-				);
-				expect(changed).toMatchObject({ variant: "blue", reason: "STATIC" });
-			} finally {
-				source.push(EDGE_FLAGS);
-				await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#cc0000",
-					30_000,
-				);
-			}
+			await expectChangeSeen(fetcher(mf), source);
 		}, 90_000);
 	});
 
@@ -255,7 +234,7 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 
 		it("runs in an isolate that forbids code generation", async () => {
 			const probe = await getJson<{ codeGeneration: string }>(
-				mf,
+				fetcher(mf),
 				CODEGEN_PROBE_PATH,
 			);
 			expect(probe.codeGeneration).toBe("blocked");
@@ -264,35 +243,21 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		it.each(EXPECTED_BY_TYPE)(
 			"evaluates %s, then answers it from the cache",
 			async (query, value, variant) => {
-				await getJson<DetailsJson>(mf, `/${query}`);
-				const again = await getJson<DetailsJson>(mf, `/${query}`);
+				await getJson<DetailsJson>(fetcher(mf), `/${query}`);
+				const again = await getJson<DetailsJson>(fetcher(mf), `/${query}`);
 				expect(again).toMatchObject({ value, variant, reason: "CACHED" });
 			},
 		);
 
 		it("drops the cached answer when the event stream reports a change", async () => {
-			await getJson<DetailsJson>(mf, "/string-flag?type=string");
-			const cached = await getJson<DetailsJson>(mf, "/string-flag?type=string");
+			await getJson<DetailsJson>(fetcher(mf), "/string-flag?type=string");
+			const cached = await getJson<DetailsJson>(
+				fetcher(mf),
+				"/string-flag?type=string",
+			);
 			expect(cached).toMatchObject({ value: "#cc0000", reason: "CACHED" });
-			source.push(EDGE_FLAGS_CHANGED);
-			try {
-				// Only the change event can end this: without it the cached red answer would be served forever.
-				const changed = await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#0000cc",
-					30_000,
-				);
-				expect(changed).toMatchObject({ variant: "blue", reason: "STATIC" });
-			} finally {
-				source.push(EDGE_FLAGS);
-				await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#cc0000",
-					30_000,
-				);
-			}
+			// Only the change event can end this: without it the cached red answer would be served forever.
+			await expectChangeSeen(fetcher(mf), source);
 		}, 90_000);
 	});
 
@@ -312,46 +277,17 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		it.each(EXPECTED_BY_TYPE)(
 			"evaluates %s locally",
 			async (query, value, variant) => {
-				const details = await getJson<DetailsJson>(mf, `/${query}`);
+				const details = await getJson<DetailsJson>(fetcher(mf), `/${query}`);
 				expect(details).toMatchObject({ value, variant, reason: "STATIC" });
 			},
 		);
 
 		it("runs targeting rules with the interpreted evaluator (no code generation in workerd)", async () => {
-			const details = await getJson<DetailsJson>(
-				mf,
-				"/targeted-flag?type=string&user=vip-7",
-			);
-			expect(details).toMatchObject({
-				value: "GOLD",
-				reason: "TARGETING_MATCH",
-			});
-			const other = await getJson<DetailsJson>(
-				mf,
-				"/targeted-flag?type=string&user=someone",
-			);
-			expect(other).toMatchObject({ value: "STANDARD", reason: "DEFAULT" });
+			await expectTargetingEvaluated(fetcher(mf));
 		});
 
 		it("applies a change from the sync stream", async () => {
-			source.push(EDGE_FLAGS_CHANGED);
-			try {
-				const changed = await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#0000cc",
-					30_000,
-				);
-				expect(changed).toMatchObject({ variant: "blue", reason: "STATIC" });
-			} finally {
-				source.push(EDGE_FLAGS);
-				await evaluateUntil(
-					mf,
-					"/string-flag?type=string",
-					(d) => d.value === "#cc0000",
-					30_000,
-				);
-			}
+			await expectChangeSeen(fetcher(mf), source);
 		}, 90_000);
 	});
 
@@ -365,7 +301,10 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		);
 		await mf.ready;
 		// Answered from flags that came over the sync stream: the stream was open during this request ...
-		const details = await getJson<DetailsJson>(mf, "/bool-flag?type=boolean");
+		const details = await getJson<DetailsJson>(
+			fetcher(mf),
+			"/bool-flag?type=boolean",
+		);
 		expect(details).toMatchObject({ value: true, reason: "STATIC" });
 		// ... and workerd ends it once the response is done, although the provider never closed it.
 		const deadline = Date.now() + 30_000;
@@ -380,18 +319,6 @@ describeWorkerd("@flagd-ts/provider in workerd (miniflare)", () => {
 		const [closedPort = 0] = await pickFreePorts(1);
 		const mf = open(startMiniflare(plainBundle, vars(closedPort)));
 		await mf.ready;
-		const started = Date.now();
-		const response = await mf.dispatchFetch(
-			"http://worker.test/bool-flag?type=boolean",
-		);
-		const elapsedMs = Date.now() - started;
-		expect(response.status).toBe(503);
-		const body = (await response.json()) as { error: string };
-		expect(body.error).toMatch(
-			new RegExp(`no connection within deadlineMs=${DEADLINE_MS}`),
-		);
-		// The provider gives up at its deadline; the rest is a loaded machine's scheduling.
-		expect(elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-		expect(elapsedMs).toBeLessThan(DEADLINE_MS + 8_000);
+		await expectUnreachableAnswer(fetcher(mf), DEADLINE_MS);
 	}, 60_000);
 });
