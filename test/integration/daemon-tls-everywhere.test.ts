@@ -3,12 +3,9 @@
  * timeout, and client certificates required on the sync port with `--sync-client-ca-path`. Certificates are made
  * with openssl at test time: a CA, a server certificate and a client certificate signed by it.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import https from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -20,6 +17,11 @@ import {
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
+import {
+	createClientCertificate,
+	createTlsFixtures,
+	type TlsFixtures,
+} from "../support/tls-fixtures.js";
 import { closedByServer, connectRaw, once } from "./connection-test-kit.js";
 import {
 	BASIC_FLAGS,
@@ -28,84 +30,23 @@ import {
 } from "./daemon-harness.js";
 
 describe("TLS on every port, client certificates on the sync port", () => {
-	let dir: string;
+	let tls: TlsFixtures;
 	let daemon: RunningDaemon;
 	let ca: Buffer;
 	let clientKey: Buffer;
 	let clientCert: Buffer;
 
 	beforeAll(async () => {
-		dir = mkdtempSync(join(tmpdir(), "daemon-mtls-"));
-		const run = (args: string[]) =>
-			execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-		const ec = [
-			"-newkey",
-			"ec",
-			"-pkeyopt",
-			"ec_paramgen_curve:prime256v1",
-			"-nodes",
-		];
-		run([
-			"req",
-			"-x509",
-			...ec,
-			"-keyout",
-			"ca.key",
-			"-out",
-			"ca.crt",
-			"-days",
-			"1",
-			"-subj",
-			"/CN=test-ca",
-		]);
-		writeFileSync(
-			join(dir, "server.cnf"),
-			"subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-		);
-		writeFileSync(join(dir, "client.cnf"), "extendedKeyUsage=clientAuth\n");
-		for (const [name, subject] of [
-			["server", "/CN=localhost"],
-			["client", "/CN=edge-daemon"],
-		] as const) {
-			run([
-				"req",
-				...ec,
-				"-keyout",
-				`${name}.key`,
-				"-out",
-				`${name}.csr`,
-				"-subj",
-				subject,
-			]);
-			run([
-				"x509",
-				"-req",
-				"-in",
-				`${name}.csr`,
-				"-CA",
-				"ca.crt",
-				"-CAkey",
-				"ca.key",
-				"-CAcreateserial",
-				"-out",
-				`${name}.crt`,
-				"-days",
-				"1",
-				"-extfile",
-				`${name}.cnf`,
-			]);
-		}
-		ca = readFileSync(join(dir, "ca.crt"));
-		clientKey = readFileSync(join(dir, "client.key"));
-		clientCert = readFileSync(join(dir, "client.crt"));
+		tls = createTlsFixtures();
+		const client = createClientCertificate(tls, "edge-daemon");
+		ca = readFileSync(tls.caCertPath);
+		clientKey = readFileSync(client.keyPath);
+		clientCert = readFileSync(client.certPath);
 		daemon = await startTestDaemon(
 			[new MemorySource("mem:mtls", BASIC_FLAGS)],
 			{
-				tls: {
-					certPath: join(dir, "server.crt"),
-					keyPath: join(dir, "server.key"),
-				},
-				syncClientCaPath: join(dir, "ca.crt"),
+				tls: { certPath: tls.serverCertPath, keyPath: tls.serverKeyPath },
+				syncClientCaPath: tls.caCertPath,
 				headerTimeoutMs: 500,
 			},
 		);
@@ -114,7 +55,7 @@ describe("TLS on every port, client certificates on the sync port", () => {
 
 	afterAll(async () => {
 		await daemon.close();
-		rmSync(dir, { recursive: true, force: true });
+		tls.remove();
 	});
 
 	function httpsRequest(

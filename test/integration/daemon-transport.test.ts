@@ -4,8 +4,7 @@
  * each followed by a proof that the daemon keeps serving.
  */
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +27,10 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import {
+	createTlsFixtures,
+	type TlsFixtures,
+} from "../support/tls-fixtures.js";
+import {
 	BASIC_FLAGS,
 	MemorySource,
 	startTestDaemon,
@@ -43,64 +46,17 @@ afterAll(() => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
+let fixtures: TlsFixtures | undefined;
+
+afterAll(() => fixtures?.remove());
+
+/** A CA and a server certificate for localhost/127.0.0.1 signed by it. */
 function makeCertificates(): { ca: Buffer; certPath: string; keyPath: string } {
-	const run = (args: string[]) =>
-		execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-	const ec = [
-		"-newkey",
-		"ec",
-		"-pkeyopt",
-		"ec_paramgen_curve:prime256v1",
-		"-nodes",
-	];
-	run([
-		"req",
-		"-x509",
-		...ec,
-		"-keyout",
-		"ca.key",
-		"-out",
-		"ca.crt",
-		"-days",
-		"1",
-		"-subj",
-		"/CN=test-ca",
-	]);
-	run([
-		"req",
-		...ec,
-		"-keyout",
-		"server.key",
-		"-out",
-		"server.csr",
-		"-subj",
-		"/CN=localhost",
-	]);
-	writeFileSync(
-		join(dir, "ext.cnf"),
-		"subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-	);
-	run([
-		"x509",
-		"-req",
-		"-in",
-		"server.csr",
-		"-CA",
-		"ca.crt",
-		"-CAkey",
-		"ca.key",
-		"-CAcreateserial",
-		"-out",
-		"server.crt",
-		"-days",
-		"1",
-		"-extfile",
-		"ext.cnf",
-	]);
+	fixtures = createTlsFixtures();
 	return {
-		ca: readFileSync(join(dir, "ca.crt")),
-		certPath: join(dir, "server.crt"),
-		keyPath: join(dir, "server.key"),
+		ca: readFileSync(fixtures.caCertPath),
+		certPath: fixtures.serverCertPath,
+		keyPath: fixtures.serverKeyPath,
 	};
 }
 
