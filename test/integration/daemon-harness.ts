@@ -73,18 +73,7 @@ export class MemorySource implements SyncSource {
 	}
 }
 
-/** Polls `condition` every 5 ms until it holds, failing after `timeoutMs`. */
-export async function waitFor(
-	condition: () => boolean | Promise<boolean>,
-	timeoutMs = 2_000,
-	what = "condition",
-): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 5));
-	}
-}
+export { waitFor } from "../support/wait-for.js";
 
 /** The flags most tests evaluate: one of each type, a targeted one, a disabled one and a code-default one. */
 export const BASIC_FLAGS = {

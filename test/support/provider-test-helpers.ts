@@ -34,16 +34,4 @@ export const quietLogger: Logger = {
 	debug: () => {},
 };
 
-/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs`. */
-export async function waitFor(
-	condition: () => boolean,
-	timeoutMs = 5000,
-	what = "condition",
-): Promise<void> {
-	const started = Date.now();
-	while (!condition()) {
-		if (Date.now() - started > timeoutMs)
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 10));
-	}
-}
+export { waitFor } from "./wait-for.js";

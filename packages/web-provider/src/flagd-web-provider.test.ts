@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import type { Logger } from "@openfeature/web-sdk";
+import { waitFor } from "../../../test/support/wait-for.js";
 import { FlagdWebError } from "./errors.js";
 import { FlagdWebProvider } from "./flagd-web-provider.js";
 import type {
@@ -79,13 +80,8 @@ function flags(color: string): unknown {
 	};
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-	const deadline = Date.now() + 2_000;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 2));
-	}
-}
+const until = (condition: () => boolean, what: string): Promise<void> =>
+	waitFor(condition, 5_000, what);
 
 /** Initializes `p` and answers its first stream with provider_ready and its first ResolveAll with flags("a"). */
 async function initialized(

@@ -9,6 +9,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FlagSyncService } from "@flagd-ts/protocol";
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { waitFor } from "../../../../../test/support/wait-for.js";
 import { recordingLogger } from "../../logging/testdata/recording-logger.js";
 import { FlagStore } from "../../store/flag-store.js";
 import { SelectorCache } from "../../store/selector-cache.js";
@@ -141,13 +142,8 @@ function open(
 	};
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-	const deadline = Date.now() + 10_000;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 5));
-	}
-}
+const until = (condition: () => boolean, what: string): Promise<void> =>
+	waitFor(condition, 10_000, what);
 
 describe("SyncFlags on the direct streaming path", () => {
 	it("many streams: the snapshot on connect and after a change, identical for all; the hub empties", async () => {
