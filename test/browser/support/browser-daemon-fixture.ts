@@ -1,13 +1,13 @@
 /**
- * What the OFREP browser tests share: a flag file in a temporary folder, the real daemon serving it on an OFREP
- * port (CORS open to the page's origin only, restartable on the same port), a page bundled by esbuild served from
+ * What the browser tests share: a flag file in a temporary folder, the real daemon serving it (CORS open to the
+ * page's origin only, restartable on the same evaluation and OFREP ports), a page bundled by esbuild served from
  * another origin, and Debian's Chromium. `close()` releases all of it, esbuild's service process included.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type BuildOptions, build, stop as stopEsbuild } from "esbuild";
-import type { Browser, Request } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { defaultDaemonConfig } from "../../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
@@ -25,7 +25,7 @@ import { workspaceSourcesPlugin } from "../fixtures/workspace-sources-plugin.js"
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 
-export interface OfrepBrowserFixtureOptions {
+export interface BrowserDaemonFixtureOptions {
 	/** Prefix of the temporary folder. */
 	readonly name: string;
 	/** The flag file's first content. */
@@ -41,15 +41,21 @@ export interface OfrepBrowserFixtureOptions {
 	readonly launch?: LaunchChromiumOptions;
 }
 
-export interface OfrepBrowserFixture {
+export interface BrowserDaemonFixture {
 	readonly browser: Browser;
 	readonly site: StaticServer;
+	/** What the site serves, by URL path: to serve the same page from another origin. */
+	readonly siteFiles: Readonly<Record<string, string>>;
 	readonly flagFile: string;
+	/** The daemon's evaluation port; stays the same across restarts. */
+	readonly evaluationPort: number;
 	/** The daemon's OFREP origin; stays the same across restarts. */
 	readonly ofrepBaseUrl: string;
 	/** The running daemon, or undefined between `stopDaemon()` and `startDaemon()`. */
 	readonly daemon: RunningDaemon | undefined;
 	writeFlags(content: string): void;
+	/** A new page whose uncaught errors collect in `problems` (a test expects none). */
+	openPage(): Promise<{ page: Page; problems: string[] }>;
 	/**
 	 * Bulk evaluation responses the daemon has completed, by status code, read from its own request metrics
 	 * (`http_server_request_duration_seconds_count` on the management port): what the server answered, whatever
@@ -83,9 +89,13 @@ function bulkCounts(metrics: string): Record<string, number> {
 	return counts;
 }
 
-async function bundle(options: OfrepBrowserFixtureOptions): Promise<string> {
+/** Bundles a page's entry module for the browser, our workspace packages resolved to their sources. */
+export async function bundlePage(
+	entry: string,
+	buildOptions?: Pick<BuildOptions, "jsx" | "define">,
+): Promise<string> {
 	const result = await build({
-		entryPoints: [options.entry],
+		entryPoints: [entry],
 		bundle: true,
 		format: "esm",
 		platform: "browser",
@@ -93,28 +103,30 @@ async function bundle(options: OfrepBrowserFixtureOptions): Promise<string> {
 		write: false,
 		plugins: [workspaceSourcesPlugin(REPO_ROOT)],
 		logLevel: "error",
-		...options.buildOptions,
+		...buildOptions,
 	});
 	const file = result.outputFiles[0];
 	if (file === undefined) throw new Error("esbuild produced no output");
 	return file.text;
 }
 
-export async function startOfrepBrowserFixture(
-	options: OfrepBrowserFixtureOptions,
-): Promise<OfrepBrowserFixture> {
+export async function startBrowserDaemonFixture(
+	options: BrowserDaemonFixtureOptions,
+): Promise<BrowserDaemonFixture> {
 	const dir = mkdtempSync(path.join(os.tmpdir(), `${options.name}-`));
 	const flagFile = path.join(dir, "flags.json");
 	writeFileSync(flagFile, options.flags);
 	let site: StaticServer | undefined;
 	let daemon: RunningDaemon | undefined;
 	let browser: Browser | undefined;
+	let evaluationPort = 0;
 	let ofrepPort = 0;
+	let siteFiles: Record<string, string> = {};
 
 	const start = async (): Promise<void> => {
 		const started = await startDaemon(
 			defaultDaemonConfig({
-				port: 0,
+				port: evaluationPort,
 				managementPort: 0,
 				syncPort: 0,
 				ofrepPort,
@@ -125,6 +137,7 @@ export async function startOfrepBrowserFixture(
 		);
 		daemon = started;
 		await started.ready;
+		evaluationPort = started.ports.evaluation ?? 0;
 		ofrepPort = started.ports.ofrep;
 	};
 	const close = async (): Promise<void> => {
@@ -138,15 +151,14 @@ export async function startOfrepBrowserFixture(
 	};
 
 	try {
-		site = await startStaticServer({
-			files: {
-				"/index.html":
-					options.html ??
-					`<!doctype html><meta charset="utf-8"><title>${options.name}</title><script type="module" src="/main.js"></script>`,
-				"/main.js": await bundle(options),
-				...options.files,
-			},
-		});
+		siteFiles = {
+			"/index.html":
+				options.html ??
+				`<!doctype html><meta charset="utf-8"><title>${options.name}</title><script type="module" src="/main.js"></script>`,
+			"/main.js": await bundlePage(options.entry, options.buildOptions),
+			...options.files,
+		};
+		site = await startStaticServer({ files: siteFiles });
 		await start();
 		browser = await launchChromium(options.launch);
 	} catch (e: unknown) {
@@ -158,12 +170,20 @@ export async function startOfrepBrowserFixture(
 	return {
 		browser: fixedBrowser,
 		site: fixedSite,
+		siteFiles,
 		flagFile,
+		evaluationPort,
 		ofrepBaseUrl: `http://127.0.0.1:${ofrepPort}`,
 		get daemon() {
 			return daemon;
 		},
 		writeFlags: (content) => writeFileSync(flagFile, content),
+		openPage: async () => {
+			const page = await fixedBrowser.newPage();
+			const problems: string[] = [];
+			page.on("pageerror", (e) => problems.push(e.message));
+			return { page, problems };
+		},
 		bulkResponses: async () => {
 			if (daemon === undefined) throw new Error("the daemon is stopped");
 			const res = await fetch(
