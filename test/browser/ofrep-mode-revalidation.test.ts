@@ -116,16 +116,10 @@ describeBrowser(
 		async function open(
 			query: Record<string, string> = {},
 		): Promise<{ page: Page; problems: string[] }> {
-			const { page, problems } = await fx.openPage();
-			const streamOpened = page.waitForRequest((r) =>
-				r.url().startsWith(`${fx.ofrepBaseUrl}/ofrep/v1/sse`),
-			);
-			const search = new URLSearchParams({
-				baseUrl: fx.ofrepBaseUrl,
+			const { page, problems, streamOpened } = await fx.openOfrepPage({
 				selector: "flagSetId=web",
 				...query,
 			});
-			await page.goto(`${fx.site.origin}/index.html?${search}`);
 			await waitForState(page, 's.status === "READY"');
 			await streamOpened;
 			return { page, problems };

@@ -92,17 +92,11 @@ describeBrowser("web provider OFREP mode in Chromium", () => {
 	});
 
 	it("evaluates, follows file changes over SSE, re-fetches on context change, recovers from a restart and serves persisted values on reload", async () => {
-		const { page, problems } = await fx.openPage();
-		const streamOpened = page.waitForRequest(
-			(r) =>
-				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+		const { page, problems, streamOpened } = await fx.openOfrepPage(
+			{ selector: "flagSetId=web" },
+			(url) =>
+				url === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
-		const query = new URLSearchParams({
-			baseUrl: fx.ofrepBaseUrl,
-			selector: "flagSetId=web",
-		});
-		const url = `${fx.site.origin}/index.html?${query}`;
-		await page.goto(url);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).flags).toEqual({
 			"new-ui": { value: true, reason: "STATIC" },

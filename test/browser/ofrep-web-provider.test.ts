@@ -70,17 +70,11 @@ describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
 	});
 
 	it("re-fetches on the daemon's change events, gets 304 when its answer is unchanged, and recovers after a restart", async () => {
-		const { page, problems } = await fx.openPage();
-		const streamOpened = page.waitForRequest(
-			(r) =>
-				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+		const { page, problems, streamOpened } = await fx.openOfrepPage(
+			{ selector: "flagSetId=web", keys: "color,other-color" },
+			(url) =>
+				url === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
-		const query = new URLSearchParams({
-			baseUrl: fx.ofrepBaseUrl,
-			selector: "flagSetId=web",
-			keys: "color,other-color",
-		});
-		await page.goto(`${fx.site.origin}/index.html?${query}`);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).values).toEqual({
 			color: "red",

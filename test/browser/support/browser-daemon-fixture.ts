@@ -57,6 +57,19 @@ export interface BrowserDaemonFixture {
 	/** A new page whose uncaught errors collect in `problems` (a test expects none). */
 	openPage(): Promise<{ page: Page; problems: string[] }>;
 	/**
+	 * openPage() navigated to the site's index.html with `baseUrl` (the OFREP origin) and `query` as parameters.
+	 * `streamOpened` settles when the page requests an event stream URL `isStream` accepts (default: any under the
+	 * daemon's /ofrep/v1/sse); it is listened for before the navigation, so it cannot be missed.
+	 */
+	openOfrepPage(
+		query: Readonly<Record<string, string>>,
+		isStream?: (url: string) => boolean,
+	): Promise<{
+		page: Page;
+		problems: string[];
+		streamOpened: Promise<Request>;
+	}>;
+	/**
 	 * Bulk evaluation responses the daemon has completed, by status code, read from its own request metrics
 	 * (`http_server_request_duration_seconds_count` on the management port): what the server answered, whatever
 	 * the browser's devtools report.
@@ -167,22 +180,33 @@ export async function startBrowserDaemonFixture(
 	}
 	const fixedSite = site;
 	const fixedBrowser = browser;
+	const ofrepBaseUrl = `http://127.0.0.1:${ofrepPort}`;
+	const openPage = async () => {
+		const page = await fixedBrowser.newPage();
+		const problems: string[] = [];
+		page.on("pageerror", (e: Error) => problems.push(e.message));
+		return { page, problems };
+	};
 	return {
 		browser: fixedBrowser,
 		site: fixedSite,
 		siteFiles,
 		flagFile,
 		evaluationPort,
-		ofrepBaseUrl: `http://127.0.0.1:${ofrepPort}`,
+		ofrepBaseUrl,
 		get daemon() {
 			return daemon;
 		},
 		writeFlags: (content) => writeFileSync(flagFile, content),
-		openPage: async () => {
-			const page = await fixedBrowser.newPage();
-			const problems: string[] = [];
-			page.on("pageerror", (e) => problems.push(e.message));
-			return { page, problems };
+		openPage,
+		openOfrepPage: async (query, isStream) => {
+			const { page, problems } = await openPage();
+			const accepts =
+				isStream ?? ((url) => url.startsWith(`${ofrepBaseUrl}/ofrep/v1/sse`));
+			const streamOpened = page.waitForRequest((r) => accepts(r.url()));
+			const search = new URLSearchParams({ baseUrl: ofrepBaseUrl, ...query });
+			await page.goto(`${fixedSite.origin}/index.html?${search}`);
+			return { page, problems, streamOpened };
 		},
 		bulkResponses: async () => {
 			if (daemon === undefined) throw new Error("the daemon is stopped");
