@@ -11,11 +11,11 @@ import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
 import { afterAll, afterEach, beforeAll } from "@jest/globals";
 import { type Client, OpenFeature } from "@openfeature/server-sdk";
 import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "./loopback-daemon-config.js";
 import { quietLogger } from "./provider-test-helpers.js";
 
 export interface FileDaemonHarnessOptions {
@@ -104,12 +104,7 @@ export function fileDaemonHarness(
 		providers,
 		daemon: async (overrides = {}) => {
 			const d = await startDaemon(
-				defaultDaemonConfig({
-					port: 0,
-					managementPort: 0,
-					syncPort: 0,
-					ofrepPort: 0,
-					bindAddress: "127.0.0.1",
+				loopbackDaemonConfig({
 					sources: [{ uri: flagFile, provider: "file" }],
 					...overrides,
 				}),

@@ -8,7 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import { type BuildOptions, build, stop as stopEsbuild } from "esbuild";
 import type { Browser, Page, Request } from "playwright-core";
-import { defaultDaemonConfig } from "../../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
@@ -17,6 +16,7 @@ import {
 	type LaunchChromiumOptions,
 	launchChromium,
 } from "../../support/chromium.js";
+import { loopbackDaemonConfig } from "../../support/loopback-daemon-config.js";
 import {
 	type StaticServer,
 	startStaticServer,
@@ -138,12 +138,9 @@ export async function startBrowserDaemonFixture(
 
 	const start = async (): Promise<void> => {
 		const started = await startDaemon(
-			defaultDaemonConfig({
+			loopbackDaemonConfig({
 				port: evaluationPort,
-				managementPort: 0,
-				syncPort: 0,
 				ofrepPort,
-				bindAddress: "127.0.0.1",
 				sources: [{ uri: flagFile, provider: "file" }],
 				corsOrigins: site === undefined ? [] : [site.origin],
 			}),

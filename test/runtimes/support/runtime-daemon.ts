@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { defaultDaemonConfig } from "../../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../../support/loopback-daemon-config.js";
 
 /** A flag of every type, static (no targeting) unless named `targeted-*`; `color` is the one tests change. */
 export function runtimeFlags(color = "red"): object {
@@ -84,12 +84,7 @@ export async function startRuntimeDaemon(
 		writeFileSync(flagFile, JSON.stringify(doc));
 	writeFlags(document);
 	const daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: flagFile, provider: "file" }],
 		}),
 	);
