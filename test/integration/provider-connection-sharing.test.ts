@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
 import { fileDaemonHarness } from "../support/file-daemon-harness.js";
+import { EMAIL_TARGETED_FLAG } from "../support/flag-fixtures.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 import {
 	createTlsFixtures,
@@ -22,18 +23,7 @@ function flagsDocument(color: string): object {
 				variants: { red: "red", blue: "blue" },
 				defaultVariant: color,
 			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
+			"targeted-flag": EMAIL_TARGETED_FLAG,
 		},
 	};
 }

@@ -12,6 +12,13 @@ import {
 	ProviderStatus,
 } from "@openfeature/server-sdk";
 import { fileDaemonHarness } from "../support/file-daemon-harness.js";
+import {
+	BOOL_FLAG,
+	CODE_DEFAULT_FLAG,
+	DISABLED_FLAG,
+	EMAIL_TARGETED_FLAG,
+	OBJECT_FLAG,
+} from "../support/flag-fixtures.js";
 import { waitFor } from "../support/provider-test-helpers.js";
 import {
 	createTlsFixtures,
@@ -21,11 +28,7 @@ import {
 function flagsDocument(color: string): object {
 	return {
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"color-flag": {
 				state: "ENABLED",
 				variants: { red: "red", blue: "blue" },
@@ -36,33 +39,10 @@ function flagsDocument(color: string): object {
 				variants: { half: 0.5, ten: 10 },
 				defaultVariant: "ten",
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-				metadata: { owner: "team-a" },
-			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
-			"code-default-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-			},
-			"disabled-flag": {
-				state: "DISABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"object-flag": { ...OBJECT_FLAG, metadata: { owner: "team-a" } },
+			"targeted-flag": EMAIL_TARGETED_FLAG,
+			"code-default-flag": CODE_DEFAULT_FLAG,
+			"disabled-flag": DISABLED_FLAG,
 		},
 	};
 }

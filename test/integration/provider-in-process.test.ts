@@ -17,6 +17,13 @@ import {
 } from "@openfeature/server-sdk";
 import { fileDaemonHarness } from "../support/file-daemon-harness.js";
 import {
+	BOOL_FLAG,
+	CODE_DEFAULT_FLAG,
+	DISABLED_FLAG,
+	EMAIL_TARGETED_FLAG,
+	OBJECT_FLAG,
+} from "../support/flag-fixtures.js";
+import {
 	quietLogger,
 	recordingLogger,
 	waitFor,
@@ -26,34 +33,15 @@ function flagsDocument(color: string, extra: object = {}): object {
 	return {
 		metadata: { flagSetId: "set-a", team: "core" },
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"color-flag": {
 				state: "ENABLED",
 				variants: { red: "red", blue: "blue" },
 				defaultVariant: color,
 				metadata: { team: "ui" },
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
+			"object-flag": OBJECT_FLAG,
+			"targeted-flag": EMAIL_TARGETED_FLAG,
 			"static-context-flag": {
 				state: "ENABLED",
 				variants: { yes: "yes", no: "no" },
@@ -62,15 +50,8 @@ function flagsDocument(color: string, extra: object = {}): object {
 					if: [{ "==": [{ var: "region" }, "eu"] }, "yes", "no"],
 				},
 			},
-			"code-default-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-			},
-			"disabled-flag": {
-				state: "DISABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"code-default-flag": CODE_DEFAULT_FLAG,
+			"disabled-flag": DISABLED_FLAG,
 			...extra,
 		},
 	};
