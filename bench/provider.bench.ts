@@ -26,6 +26,7 @@ import {
 	type Provider,
 	ProviderEvents,
 } from "@openfeature/server-sdk";
+import { loopbackDaemonArgs } from "../test/support/daemon-argv.js";
 import { type FakeFlagd, startFakeFlagd } from "../test/support/fake-flagd.js";
 import {
 	formatSuite,
@@ -116,16 +117,7 @@ async function startServer(): Promise<{
 		[
 			cli,
 			"start",
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
-			"--bind-address",
-			"127.0.0.1",
+			...loopbackDaemonArgs(),
 			"-z",
 			"json",
 			"--uri",

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { loopbackDaemonArgs } from "../../test/support/daemon-argv.js";
 import { stats } from "../harness.js";
 import { formatMiB } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
@@ -74,22 +75,7 @@ function buildCli(dir: string): string {
 async function startCli(cli: string, flagFile: string): Promise<Running> {
 	const child = spawn(
 		process.execPath,
-		[
-			cli,
-			"start",
-			"-f",
-			`file:${flagFile}`,
-			"--bind-address",
-			"127.0.0.1",
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
-		],
+		[cli, "start", "-f", `file:${flagFile}`, ...loopbackDaemonArgs()],
 		{ stdio: ["ignore", "pipe", "inherit"] },
 	);
 	const exited = new Promise<void>((resolve) =>

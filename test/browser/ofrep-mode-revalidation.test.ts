@@ -15,10 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
 import { browserTestsEnabled } from "../support/chromium.js";
 import {
+	type BrowserDaemonFixture,
 	isOfrepBulk,
-	type OfrepBrowserFixture,
-	startOfrepBrowserFixture,
-} from "./support/ofrep-browser-fixture.js";
+	startBrowserDaemonFixture,
+} from "./support/browser-daemon-fixture.js";
+import { pageState, waitForPageState } from "./support/page-state.js";
 
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
@@ -70,25 +71,9 @@ function flagDocument(color: string, unused = false): string {
 	});
 }
 
-function waitForState(
-	page: Page,
-	predicate: string,
-	timeoutMs = 20_000,
-): Promise<unknown> {
-	return page.waitForFunction(
-		`(() => { const s = window.ofrepMode && window.ofrepMode.state(); return !!s && (${predicate}); })()`,
-		undefined,
-		{ timeout: timeoutMs, polling: 50 },
-	);
-}
-
-function state(page: Page): Promise<PageState> {
-	return page.evaluate(() =>
-		(
-			window as unknown as { ofrepMode: { state(): PageState } }
-		).ofrepMode.state(),
-	);
-}
+const waitForState = (page: Page, predicate: string, timeoutMs = 20_000) =>
+	waitForPageState(page, "ofrepMode", predicate, timeoutMs);
+const state = (page: Page) => pageState<PageState>(page, "ofrepMode");
 
 function setContext(page: Page, context: object): Promise<void> {
 	return page.evaluate(
@@ -108,10 +93,10 @@ const changedEvents = (s: PageState) =>
 describeBrowser(
 	"web provider OFREP mode in Chromium: 304 and page visibility",
 	() => {
-		let fx: OfrepBrowserFixture;
+		let fx: BrowserDaemonFixture;
 
 		beforeAll(async () => {
-			fx = await startOfrepBrowserFixture({
+			fx = await startBrowserDaemonFixture({
 				name: "ofrep-mode-revalidation",
 				flags: flagDocument("red"),
 				entry: path.join(__dirname, "fixtures/ofrep-mode-page.ts"),
@@ -131,18 +116,10 @@ describeBrowser(
 		async function open(
 			query: Record<string, string> = {},
 		): Promise<{ page: Page; problems: string[] }> {
-			const page = await fx.browser.newPage();
-			const problems: string[] = [];
-			page.on("pageerror", (e) => problems.push(e.message));
-			const streamOpened = page.waitForRequest((r) =>
-				r.url().startsWith(`${fx.ofrepBaseUrl}/ofrep/v1/sse`),
-			);
-			const search = new URLSearchParams({
-				baseUrl: fx.ofrepBaseUrl,
+			const { page, problems, streamOpened } = await fx.openOfrepPage({
 				selector: "flagSetId=web",
 				...query,
 			});
-			await page.goto(`${fx.site.origin}/index.html?${search}`);
 			await waitForState(page, 's.status === "READY"');
 			await streamOpened;
 			return { page, problems };

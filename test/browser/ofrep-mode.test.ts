@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page, Route } from "playwright-core";
 import { browserTestsEnabled } from "../support/chromium.js";
 import {
+	type BrowserDaemonFixture,
 	isOfrepBulk as isBulk,
-	type OfrepBrowserFixture,
-	startOfrepBrowserFixture,
-} from "./support/ofrep-browser-fixture.js";
+	startBrowserDaemonFixture,
+} from "./support/browser-daemon-fixture.js";
+import { pageState, waitForPageState } from "./support/page-state.js";
 
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
@@ -71,31 +72,15 @@ function flagDocument(color: string, limit = 10): string {
 	});
 }
 
-function waitForState(
-	page: Page,
-	predicate: string,
-	timeoutMs = 20_000,
-): Promise<unknown> {
-	return page.waitForFunction(
-		`(() => { const s = window.ofrepMode && window.ofrepMode.state(); return !!s && (${predicate}); })()`,
-		undefined,
-		{ timeout: timeoutMs, polling: 50 },
-	);
-}
-
-function state(page: Page): Promise<PageState> {
-	return page.evaluate(() =>
-		(
-			window as unknown as { ofrepMode: { state(): PageState } }
-		).ofrepMode.state(),
-	);
-}
+const waitForState = (page: Page, predicate: string, timeoutMs = 20_000) =>
+	waitForPageState(page, "ofrepMode", predicate, timeoutMs);
+const state = (page: Page) => pageState<PageState>(page, "ofrepMode");
 
 describeBrowser("web provider OFREP mode in Chromium", () => {
-	let fx: OfrepBrowserFixture;
+	let fx: BrowserDaemonFixture;
 
 	beforeAll(async () => {
-		fx = await startOfrepBrowserFixture({
+		fx = await startBrowserDaemonFixture({
 			name: "ofrep-mode-browser",
 			flags: flagDocument("red"),
 			entry: path.join(__dirname, "fixtures/ofrep-mode-page.ts"),
@@ -107,19 +92,11 @@ describeBrowser("web provider OFREP mode in Chromium", () => {
 	});
 
 	it("evaluates, follows file changes over SSE, re-fetches on context change, recovers from a restart and serves persisted values on reload", async () => {
-		const page = await fx.browser.newPage();
-		const problems: string[] = [];
-		page.on("pageerror", (e) => problems.push(e.message));
-		const streamOpened = page.waitForRequest(
-			(r) =>
-				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+		const { page, problems, streamOpened } = await fx.openOfrepPage(
+			{ selector: "flagSetId=web" },
+			(url) =>
+				url === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
-		const query = new URLSearchParams({
-			baseUrl: fx.ofrepBaseUrl,
-			selector: "flagSetId=web",
-		});
-		const url = `${fx.site.origin}/index.html?${query}`;
-		await page.goto(url);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).flags).toEqual({
 			"new-ui": { value: true, reason: "STATIC" },

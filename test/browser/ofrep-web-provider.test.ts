@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
 import { browserTestsEnabled } from "../support/chromium.js";
 import {
+	type BrowserDaemonFixture,
 	isOfrepBulk as isBulk,
-	type OfrepBrowserFixture,
-	startOfrepBrowserFixture,
-} from "./support/ofrep-browser-fixture.js";
+	startBrowserDaemonFixture,
+} from "./support/browser-daemon-fixture.js";
+import { pageState, waitForPageState } from "./support/page-state.js";
 
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
@@ -49,31 +50,15 @@ function flagDocument(color: string, extraVariant = false): string {
 	});
 }
 
-function waitForState(
-	page: Page,
-	predicate: string,
-	timeoutMs = 15_000,
-): Promise<unknown> {
-	return page.waitForFunction(
-		`(() => { const s = window.ofrepPage && window.ofrepPage.state(); return !!s && (${predicate}); })()`,
-		undefined,
-		{ timeout: timeoutMs, polling: 50 },
-	);
-}
-
-function state(page: Page): Promise<PageState> {
-	return page.evaluate(() =>
-		(
-			window as unknown as { ofrepPage: { state(): PageState } }
-		).ofrepPage.state(),
-	);
-}
+const waitForState = (page: Page, predicate: string, timeoutMs = 15_000) =>
+	waitForPageState(page, "ofrepPage", predicate, timeoutMs);
+const state = (page: Page) => pageState<PageState>(page, "ofrepPage");
 
 describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
-	let fx: OfrepBrowserFixture;
+	let fx: BrowserDaemonFixture;
 
 	beforeAll(async () => {
-		fx = await startOfrepBrowserFixture({
+		fx = await startBrowserDaemonFixture({
 			name: "ofrep-web-browser",
 			flags: flagDocument("red"),
 			entry: path.join(__dirname, "fixtures/ofrep-web-page.ts"),
@@ -85,19 +70,11 @@ describeBrowser("@openfeature/ofrep-web-provider in Chromium", () => {
 	});
 
 	it("re-fetches on the daemon's change events, gets 304 when its answer is unchanged, and recovers after a restart", async () => {
-		const page = await fx.browser.newPage();
-		const problems: string[] = [];
-		page.on("pageerror", (e) => problems.push(e.message));
-		const streamOpened = page.waitForRequest(
-			(r) =>
-				r.url() === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
+		const { page, problems, streamOpened } = await fx.openOfrepPage(
+			{ selector: "flagSetId=web", keys: "color,other-color" },
+			(url) =>
+				url === `${fx.ofrepBaseUrl}/ofrep/v1/sse?selector=flagSetId%3Dweb`,
 		);
-		const query = new URLSearchParams({
-			baseUrl: fx.ofrepBaseUrl,
-			selector: "flagSetId=web",
-			keys: "color,other-color",
-		});
-		await page.goto(`${fx.site.origin}/index.html?${query}`);
 		await waitForState(page, 's.status === "READY"');
 		expect((await state(page)).values).toEqual({
 			color: "red",

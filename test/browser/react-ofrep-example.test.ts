@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Page } from "playwright-core";
 import { browserTestsEnabled } from "../support/chromium.js";
 import {
-	type OfrepBrowserFixture,
+	type BrowserDaemonFixture,
 	REPO_ROOT as ROOT,
-	startOfrepBrowserFixture,
-} from "./support/ofrep-browser-fixture.js";
+	startBrowserDaemonFixture,
+} from "./support/browser-daemon-fixture.js";
 
 const EXAMPLE = path.join(ROOT, "docs/examples/react-ofrep");
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
@@ -33,10 +33,10 @@ const text = (page: Page, selector: string) =>
 	page.locator(selector).textContent();
 
 describeBrowser("React example over OFREP in Chromium", () => {
-	let fx: OfrepBrowserFixture;
+	let fx: BrowserDaemonFixture;
 
 	beforeAll(async () => {
-		fx = await startOfrepBrowserFixture({
+		fx = await startBrowserDaemonFixture({
 			name: "react-ofrep",
 			flags: flagDocument("small"),
 			entry: path.join(EXAMPLE, "main.tsx"),
@@ -53,9 +53,7 @@ describeBrowser("React example over OFREP in Chromium", () => {
 	});
 
 	it("renders the flags and re-renders on a flag file change without reloading", async () => {
-		const page = await fx.browser.newPage();
-		const problems: string[] = [];
-		page.on("pageerror", (e) => problems.push(e.message));
+		const { page, problems } = await fx.openPage();
 		let loads = 0;
 		page.on("load", () => loads++);
 		const baseUrl = fx.ofrepBaseUrl;

@@ -5,31 +5,19 @@
  * survives a daemon restart on the same port. Writes test-artifacts/web-provider-example.png.
  * Under CI=true a missing Chromium fails this suite instead of skipping it.
  */
-import {
-	mkdirSync,
-	mkdtempSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { build, stop as stopEsbuild } from "esbuild";
-import type { Browser, Page } from "playwright-core";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import type { Page } from "playwright-core";
+import { browserTestsEnabled } from "../support/chromium.js";
+import { startStaticServer } from "../support/static-server.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
-import { browserTestsEnabled, launchChromium } from "../support/chromium.js";
-import {
-	type StaticServer,
-	startStaticServer,
-} from "../support/static-server.js";
-import { workspaceSourcesPlugin } from "./fixtures/workspace-sources-plugin.js";
+	type BrowserDaemonFixture,
+	REPO_ROOT as ROOT,
+	startBrowserDaemonFixture,
+} from "./support/browser-daemon-fixture.js";
+import { pageState, waitForPageState } from "./support/page-state.js";
 
-const ROOT = path.resolve(__dirname, "../..");
 const EXAMPLE = path.join(ROOT, "docs/examples/web");
 const describeBrowser = browserTestsEnabled() ? describe : describe.skip;
 
@@ -42,103 +30,34 @@ interface PageState {
 	>;
 }
 
-async function bundleExample(): Promise<string> {
-	const result = await build({
-		entryPoints: [path.join(EXAMPLE, "main.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "es2020",
-		write: false,
-		plugins: [workspaceSourcesPlugin(ROOT)],
-		logLevel: "error",
-	});
-	const file = result.outputFiles[0];
-	if (file === undefined) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
-function state(page: Page): Promise<PageState> {
-	return page.evaluate(() =>
-		(
-			window as unknown as { flagdExample: { state(): PageState } }
-		).flagdExample.state(),
-	);
-}
-
-async function waitForState(
-	page: Page,
-	predicate: string,
-	timeoutMs = 10_000,
-): Promise<void> {
-	await page.waitForFunction(
-		`(() => { const s = window.flagdExample && window.flagdExample.state(); return !!s && (${predicate}); })()`,
-		undefined,
-		{ timeout: timeoutMs, polling: 50 },
-	);
-}
+const state = (page: Page) => pageState<PageState>(page, "flagdExample");
+const waitForState = (page: Page, predicate: string, timeoutMs = 10_000) =>
+	waitForPageState(page, "flagdExample", predicate, timeoutMs);
 
 describeBrowser("web provider in Chromium (example page)", () => {
-	let browser: Browser;
-	let site: StaticServer;
-	let daemon: RunningDaemon | undefined;
-	let dir: string;
-	let flagFile: string;
-	let port = 0;
-
-	async function start(): Promise<RunningDaemon> {
-		const started = await startDaemon(
-			defaultDaemonConfig({
-				port,
-				managementPort: 0,
-				syncPort: 0,
-				ofrepPort: 0,
-				bindAddress: "127.0.0.1",
-				sources: [{ uri: flagFile, provider: "file" }],
-				corsOrigins: [site.origin],
-			}),
-		);
-		await started.ready;
-		port = started.ports.evaluation ?? 0;
-		return started;
-	}
+	let fx: BrowserDaemonFixture;
 
 	beforeAll(async () => {
-		dir = mkdtempSync(path.join(os.tmpdir(), "web-provider-browser-"));
-		flagFile = path.join(dir, "flags.json");
-		writeFileSync(
-			flagFile,
-			readFileSync(path.join(ROOT, "docs/examples/flags.json")),
-		);
-		site = await startStaticServer({
-			files: {
-				"/index.html": readFileSync(path.join(EXAMPLE, "index.html"), "utf8"),
-				"/main.js": await bundleExample(),
-			},
+		fx = await startBrowserDaemonFixture({
+			name: "web-provider-browser",
+			flags: readFileSync(path.join(ROOT, "docs/examples/flags.json"), "utf8"),
+			entry: path.join(EXAMPLE, "main.ts"),
+			html: readFileSync(path.join(EXAMPLE, "index.html"), "utf8"),
 		});
-		daemon = await start();
-		browser = await launchChromium();
 	});
 
 	afterAll(async () => {
-		await browser?.close();
-		await daemon?.close();
-		await site?.close();
-		rmSync(dir, { recursive: true, force: true });
-		// esbuild's JS API keeps a service child process; stop it so Jest (in-band on 2 cores) can exit.
-		await stopEsbuild();
+		await fx?.close();
 	});
 
 	it("evaluates, changes context, receives a file change and survives a daemon restart", async () => {
-		const page = await browser.newPage();
-		const problems: string[] = [];
-		page.on("pageerror", (e) => problems.push(e.message));
+		const { page, problems } = await fx.openPage();
 		const query = new URLSearchParams({
 			host: "127.0.0.1",
-			port: String(port),
+			port: String(fx.evaluationPort),
 			selector: "flagSetId=example",
 		});
-		await page.goto(`${site.origin}/index.html?${query}`);
+		await page.goto(`${fx.site.origin}/index.html?${query}`);
 
 		await waitForState(page, 's.status === "READY"');
 		let s = await state(page);
@@ -167,27 +86,26 @@ describeBrowser("web provider in Chromium (example page)", () => {
 			true,
 		);
 
-		const document = JSON.parse(readFileSync(flagFile, "utf8")) as {
+		const document = JSON.parse(readFileSync(fx.flagFile, "utf8")) as {
 			flags: Record<string, { defaultVariant: string }>;
 		};
 		const maxItems = document.flags["max-items"];
 		if (maxItems === undefined) throw new Error("fixture lost max-items");
 		maxItems.defaultVariant = "large";
-		writeFileSync(flagFile, JSON.stringify(document));
+		fx.writeFlags(JSON.stringify(document));
 		await waitForState(
 			page,
 			's.events.some((e) => e.endsWith("PROVIDER_CONFIGURATION_CHANGED [max-items]"))',
 		);
 		expect((await state(page)).flags["max-items"]?.value).toBe(100);
 
-		await daemon?.close();
-		daemon = undefined;
+		await fx.stopDaemon();
 		await waitForState(page, 's.status === "STALE" || s.status === "ERROR"');
 		expect((await state(page)).flags["max-items"]).toMatchObject({
 			value: 100,
 			reason: "STALE",
 		});
-		daemon = await start();
+		await fx.startDaemon();
 		await waitForState(page, 's.status === "READY"', 15_000);
 		s = await state(page);
 		expect(s.flags["show-welcome-banner"]).toMatchObject({
@@ -213,16 +131,11 @@ describeBrowser("web provider in Chromium (example page)", () => {
 	});
 
 	it("cannot reach the daemon from an origin outside --cors-origin (initialize fails, status ERROR)", async () => {
-		const other = await startStaticServer({
-			files: {
-				"/index.html": readFileSync(path.join(EXAMPLE, "index.html"), "utf8"),
-				"/main.js": await bundleExample(),
-			},
-		});
+		const other = await startStaticServer({ files: fx.siteFiles });
 		try {
-			const page = await browser.newPage();
+			const page = await fx.browser.newPage();
 			await page.goto(
-				`${other.origin}/index.html?host=127.0.0.1&port=${port}&deadlineMs=500`,
+				`${other.origin}/index.html?host=127.0.0.1&port=${fx.evaluationPort}&deadlineMs=500`,
 			);
 			await waitForState(page, 's.status === "ERROR"');
 			const s = await state(page);

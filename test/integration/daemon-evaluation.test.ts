@@ -27,11 +27,11 @@ import {
 } from "@flagd-ts/protocol/evaluation-v2";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { BASIC_FLAGS, MemorySource } from "./daemon-harness.js";
 
 let daemon: RunningDaemon;
@@ -40,12 +40,7 @@ let base: string;
 beforeAll(async () => {
 	const source = new MemorySource("mem:basic", BASIC_FLAGS);
 	daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: "mem:basic", provider: "file" }],
 			staticContext: { injected: "set" },
 			headerContext: { "X-From-Header": "fromHeader" },

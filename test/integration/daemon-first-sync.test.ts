@@ -12,11 +12,11 @@ import { EvaluationServiceV1 } from "@flagd-ts/protocol";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature } from "@openfeature/server-sdk";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { quietLogger } from "../support/provider-test-helpers.js";
 
 const FLAGS = JSON.stringify({
@@ -64,12 +64,7 @@ beforeAll(async () => {
 	);
 	const { port } = held.server.address() as AddressInfo;
 	daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [
 				{
 					uri: `http://127.0.0.1:${port}/flags.json`,

@@ -4,7 +4,6 @@
  * fixture flag documents, and a poll helper with a bounded timeout.
  */
 import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	type StartDaemonOptions,
@@ -14,6 +13,7 @@ import type {
 	SyncPayload,
 	SyncSource,
 } from "../../packages/daemon/src/syncs/sync-source.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 
 /** A SyncSource the test drives: `push` delivers a snapshot, `fail` breaks the stream before the first one. */
 export class MemorySource implements SyncSource {
@@ -157,12 +157,7 @@ export async function startTestDaemon(
 ): Promise<RunningDaemon> {
 	const byUri = new Map(sources.map((s) => [s.uri, s]));
 	return startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: sources.map((s) => ({ uri: s.uri, provider: "file" as const })),
 			...overrides,
 		}),

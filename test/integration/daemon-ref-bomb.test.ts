@@ -12,12 +12,12 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { EvaluationServiceV2 } from "@flagd-ts/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { refBombDocument } from "../../packages/evaluator/src/testdata/ref-bomb-document.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { waitFor } from "./daemon-harness.js";
 
 function flags(variant: string): string {
@@ -51,12 +51,7 @@ async function start(
 		sink: { write: (chunk: string) => void lines.push(chunk) },
 	});
 	const daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: file, provider: "file" }],
 		}),
 		{ logger },

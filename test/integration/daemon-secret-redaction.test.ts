@@ -10,11 +10,11 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FlagSyncService } from "@flagd-ts/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { waitFor } from "./daemon-harness.js";
 
 const TOKEN = "tok-9f8e7d6c5b4a";
@@ -46,12 +46,7 @@ beforeAll(async () => {
 	await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
 	const { port } = upstream.address() as AddressInfo;
 	daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			debug: true,
 			sources: [
 				{

@@ -20,6 +20,7 @@ import { FlagdProvider } from "@flagd-ts/provider";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
 import { pickFreePorts } from "../conformance/free-ports.js";
+import { loopbackDaemonArgs } from "../support/daemon-argv.js";
 import { quietLogger } from "../support/provider-test-helpers.js";
 
 const ROOT = path.join(__dirname, "../..");
@@ -86,16 +87,7 @@ function startDaemon(): Promise<void> {
 			"start",
 			"--uri",
 			`file:${flagFile}`,
-			"--bind-address",
-			"127.0.0.1",
-			"-p",
-			String(port),
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
+			...loopbackDaemonArgs(port),
 			"--log-format",
 			"json",
 		],

@@ -4,26 +4,11 @@
  * share one connection, across initialization, uncached evaluations (several in flight at once) and a change event.
  * Also: a plaintext provider against a TLS daemon (and the reverse) names the likely cause in its error.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
-import {
-	afterAll,
-	afterEach,
-	beforeAll,
-	describe,
-	expect,
-	it,
-} from "@jest/globals";
+
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
-import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
-import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
-import { quietLogger } from "../support/provider-test-helpers.js";
+import { fileDaemonHarness } from "../support/file-daemon-harness.js";
+import { EMAIL_TARGETED_FLAG } from "../support/flag-fixtures.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 import {
 	createTlsFixtures,
@@ -38,77 +23,28 @@ function flagsDocument(color: string): object {
 				variants: { red: "red", blue: "blue" },
 				defaultVariant: color,
 			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
+			"targeted-flag": EMAIL_TARGETED_FLAG,
 		},
 	};
 }
 
-let dir: string;
-let flagFile: string;
 let tlsFiles: TlsFixtures;
-const daemons: RunningDaemon[] = [];
-const providers: FlagdProvider[] = [];
 const proxies: TcpProxy[] = [];
 let domainCounter = 0;
-
-async function daemon(
-	overrides: Partial<DaemonConfig> = {},
-): Promise<RunningDaemon> {
-	const d = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
-			sources: [{ uri: flagFile, provider: "file" }],
-			...overrides,
-		}),
-	);
-	daemons.push(d);
-	await d.ready;
-	return d;
-}
-
-function provider(options: FlagdProviderOptions): FlagdProvider {
-	const p = new FlagdProvider({
-		env: {},
-		logger: quietLogger,
-		host: "127.0.0.1",
-		...options,
-	});
-	providers.push(p);
-	return p;
-}
+const { daemon, provider, writeFlags } = fileDaemonHarness({
+	name: "flagd-provider-connections-",
+	flags: () => flagsDocument("red"),
+	domainPrefix: "connections",
+	closeBeforeDaemons: async () => {
+		for (const p of proxies.splice(0)) await p.close();
+	},
+});
 
 beforeAll(() => {
-	dir = mkdtempSync(path.join(tmpdir(), "flagd-provider-connections-"));
-	flagFile = path.join(dir, "flags.json");
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
 	tlsFiles = createTlsFixtures();
 });
 
-afterEach(async () => {
-	await OpenFeature.clearProviders();
-	for (const p of providers.splice(0)) await p.onClose();
-	for (const p of proxies.splice(0)) await p.close();
-	for (const d of daemons.splice(0)) await d.close();
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
-});
-
 afterAll(() => {
-	rmSync(dir, { recursive: true, force: true });
 	tlsFiles.remove();
 });
 
@@ -151,7 +87,7 @@ describe("connections to the daemon", () => {
 			const changed = new Promise<void>((resolve) =>
 				client.addHandler(ProviderEvents.ConfigurationChanged, () => resolve()),
 			);
-			writeFileSync(flagFile, JSON.stringify(flagsDocument("blue")));
+			writeFlags(flagsDocument("blue"));
 			await changed;
 			expect(await client.getStringValue("color-flag", "x")).toBe("blue");
 			expect(

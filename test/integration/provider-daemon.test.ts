@@ -3,32 +3,23 @@
  * directory, over real sockets: both transports, both API versions, TLS with a generated CA, a unix socket,
  * change events from editing the file, the STATIC cache, and a daemon restart.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+
 import path from "node:path";
-import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
-	afterAll,
-	afterEach,
-	beforeAll,
-	describe,
-	expect,
-	it,
-} from "@jest/globals";
-import {
-	type Client,
 	ErrorCode,
-	OpenFeature,
 	ProviderEvents,
 	ProviderStatus,
 } from "@openfeature/server-sdk";
-import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import { fileDaemonHarness } from "../support/file-daemon-harness.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
-import { quietLogger, waitFor } from "../support/provider-test-helpers.js";
+	BOOL_FLAG,
+	CODE_DEFAULT_FLAG,
+	DISABLED_FLAG,
+	EMAIL_TARGETED_FLAG,
+	OBJECT_FLAG,
+} from "../support/flag-fixtures.js";
+import { waitFor } from "../support/provider-test-helpers.js";
 import {
 	createTlsFixtures,
 	type TlsFixtures,
@@ -37,11 +28,7 @@ import {
 function flagsDocument(color: string): object {
 	return {
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"color-flag": {
 				state: "ENABLED",
 				variants: { red: "red", blue: "blue" },
@@ -52,95 +39,28 @@ function flagsDocument(color: string): object {
 				variants: { half: 0.5, ten: 10 },
 				defaultVariant: "ten",
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-				metadata: { owner: "team-a" },
-			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
-			"code-default-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-			},
-			"disabled-flag": {
-				state: "DISABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"object-flag": { ...OBJECT_FLAG, metadata: { owner: "team-a" } },
+			"targeted-flag": EMAIL_TARGETED_FLAG,
+			"code-default-flag": CODE_DEFAULT_FLAG,
+			"disabled-flag": DISABLED_FLAG,
 		},
 	};
 }
 
-let dir: string;
-let flagFile: string;
 let tlsFiles: TlsFixtures;
-const daemons: RunningDaemon[] = [];
-const providers: FlagdProvider[] = [];
-let domainCounter = 0;
-
-async function daemon(
-	overrides: Partial<DaemonConfig> = {},
-): Promise<RunningDaemon> {
-	const config = defaultDaemonConfig({
-		port: 0,
-		managementPort: 0,
-		syncPort: 0,
-		ofrepPort: 0,
-		bindAddress: "127.0.0.1",
-		sources: [{ uri: flagFile, provider: "file" }],
-		...overrides,
-	});
-	const d = await startDaemon(config);
-	daemons.push(d);
-	await d.ready;
-	return d;
-}
-
-async function connect(
-	options: FlagdProviderOptions,
-): Promise<{ client: Client; provider: FlagdProvider }> {
-	const provider = new FlagdProvider({
-		env: {},
-		logger: quietLogger,
-		host: "127.0.0.1",
-		...options,
-	});
-	providers.push(provider);
-	const domain = `daemon-${domainCounter++}`;
-	await OpenFeature.setProviderAndWait(domain, provider);
-	return { client: OpenFeature.getClient(domain), provider };
-}
+const harness = fileDaemonHarness({
+	name: "flagd-provider-daemon-",
+	flags: () => flagsDocument("red"),
+	domainPrefix: "daemon",
+});
+const { daemon, connect, daemons } = harness;
 
 beforeAll(() => {
-	dir = mkdtempSync(path.join(tmpdir(), "flagd-provider-daemon-"));
-	flagFile = path.join(dir, "flags.json");
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
 	tlsFiles = createTlsFixtures();
 });
 
-afterEach(async () => {
-	await OpenFeature.clearProviders();
-	for (const p of providers.splice(0)) await p.onClose();
-	for (const d of daemons.splice(0)) await d.close();
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
-});
-
-afterAll(async () => {
-	await OpenFeature.close();
+afterAll(() => {
 	tlsFiles.remove();
-	rmSync(dir, { recursive: true, force: true });
 });
 
 describe.each([
@@ -224,7 +144,7 @@ describe("with a file source", () => {
 			value: "red",
 			reason: "CACHED",
 		});
-		writeFileSync(flagFile, JSON.stringify(flagsDocument("blue")));
+		harness.writeFlags(flagsDocument("blue"));
 		await waitFor(() => changed.length > 0, 10_000, "CONFIGURATION_CHANGED");
 		expect(changed[0]).toContain("color-flag");
 		expect(changed[0]).not.toContain("bool-flag");
@@ -254,7 +174,7 @@ describe("with a file source", () => {
 	});
 
 	it("connects over a unix socket", async () => {
-		const socketPath = path.join(dir, "flagd.sock");
+		const socketPath = path.join(harness.dir, "flagd.sock");
 		await daemon({ socketPath });
 		for (const transport of ["grpc", "connect"] as const) {
 			const { client } = await connect({ socketPath, transport });

@@ -17,11 +17,11 @@ import {
 	ProviderEvents,
 } from "@openfeature/server-sdk";
 import fc from "fast-check";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { quietLogger, waitFor } from "../support/provider-test-helpers.js";
 import {
 	contextArbitrary,
@@ -47,12 +47,7 @@ beforeAll(async () => {
 		}),
 	);
 	daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: flagFile, provider: "file" }],
 		}),
 	);

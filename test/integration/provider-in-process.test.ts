@@ -4,18 +4,10 @@
  * exact CONFIGURATION_CHANGED keys, STALE while the daemon is down, ERROR after the grace period, READY again),
  * the selector header, sync_context enrichment and contextEnricher.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { FlagdProvider, type FlagdProviderOptions } from "@flagd-ts/provider";
-import {
-	afterAll,
-	afterEach,
-	beforeAll,
-	describe,
-	expect,
-	it,
-} from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import {
 	type Client,
 	type EventDetails,
@@ -23,12 +15,14 @@ import {
 	ProviderEvents,
 	ProviderStatus,
 } from "@openfeature/server-sdk";
-import type { DaemonConfig } from "../../packages/daemon/src/config/daemon-config.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
+import { fileDaemonHarness } from "../support/file-daemon-harness.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
+	BOOL_FLAG,
+	CODE_DEFAULT_FLAG,
+	DISABLED_FLAG,
+	EMAIL_TARGETED_FLAG,
+	OBJECT_FLAG,
+} from "../support/flag-fixtures.js";
 import {
 	quietLogger,
 	recordingLogger,
@@ -39,34 +33,15 @@ function flagsDocument(color: string, extra: object = {}): object {
 	return {
 		metadata: { flagSetId: "set-a", team: "core" },
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"color-flag": {
 				state: "ENABLED",
 				variants: { red: "red", blue: "blue" },
 				defaultVariant: color,
 				metadata: { team: "ui" },
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-			},
-			"targeted-flag": {
-				state: "ENABLED",
-				variants: { internal: "INTERNAL", external: "EXTERNAL" },
-				defaultVariant: "external",
-				targeting: {
-					if: [
-						{ ends_with: [{ var: "email" }, "@example.com"] },
-						"internal",
-						null,
-					],
-				},
-			},
+			"object-flag": OBJECT_FLAG,
+			"targeted-flag": EMAIL_TARGETED_FLAG,
 			"static-context-flag": {
 				state: "ENABLED",
 				variants: { yes: "yes", no: "no" },
@@ -75,43 +50,20 @@ function flagsDocument(color: string, extra: object = {}): object {
 					if: [{ "==": [{ var: "region" }, "eu"] }, "yes", "no"],
 				},
 			},
-			"code-default-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-			},
-			"disabled-flag": {
-				state: "DISABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"code-default-flag": CODE_DEFAULT_FLAG,
+			"disabled-flag": DISABLED_FLAG,
 			...extra,
 		},
 	};
 }
 
-let dir: string;
-let flagFile: string;
-const daemons: RunningDaemon[] = [];
-const providers: FlagdProvider[] = [];
-let domainCounter = 0;
-
-async function daemon(
-	overrides: Partial<DaemonConfig> = {},
-): Promise<RunningDaemon> {
-	const config = defaultDaemonConfig({
-		port: 0,
-		managementPort: 0,
-		syncPort: 0,
-		ofrepPort: 0,
-		bindAddress: "127.0.0.1",
-		sources: [{ uri: flagFile, provider: "file" }],
-		...overrides,
-	});
-	const d = await startDaemon(config);
-	daemons.push(d);
-	await d.ready;
-	return d;
-}
+const harness = fileDaemonHarness({
+	name: "flagd-in-process-",
+	flags: () => flagsDocument("red"),
+	domainPrefix: "in-process",
+	providerDefaults: { resolver: "in-process", deadlineMs: 2000 },
+});
+const { daemon, daemons, providers } = harness;
 
 interface Connected {
 	client: Client;
@@ -120,18 +72,7 @@ interface Connected {
 }
 
 async function connect(options: FlagdProviderOptions): Promise<Connected> {
-	const provider = new FlagdProvider({
-		env: {},
-		logger: quietLogger,
-		host: "127.0.0.1",
-		resolver: "in-process",
-		deadlineMs: 2000,
-		...options,
-	});
-	providers.push(provider);
-	const domain = `in-process-${domainCounter++}`;
-	await OpenFeature.setProviderAndWait(domain, provider);
-	const client = OpenFeature.getClient(domain);
+	const { client, provider } = await harness.connect(options);
 	const events: Connected["events"] = [];
 	for (const type of [
 		ProviderEvents.Ready,
@@ -145,24 +86,6 @@ async function connect(options: FlagdProviderOptions): Promise<Connected> {
 	events.length = 0;
 	return { client, provider, events };
 }
-
-beforeAll(() => {
-	dir = mkdtempSync(path.join(tmpdir(), "flagd-in-process-"));
-	flagFile = path.join(dir, "flags.json");
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
-});
-
-afterEach(async () => {
-	await OpenFeature.clearProviders();
-	for (const p of providers.splice(0)) await p.onClose();
-	for (const d of daemons.splice(0)) await d.close();
-	writeFileSync(flagFile, JSON.stringify(flagsDocument("red")));
-});
-
-afterAll(async () => {
-	await OpenFeature.close();
-	rmSync(dir, { recursive: true, force: true });
-});
 
 describe("in-process over gRPC (flagd's sync service speaks gRPC only)", () => {
 	it("evaluates every kind of flag locally, with set metadata merged (flag wins)", async () => {
@@ -218,7 +141,7 @@ describe("in-process events", () => {
 			},
 		}) as { flags: Record<string, unknown> };
 		delete document.flags["disabled-flag"];
-		writeFileSync(flagFile, JSON.stringify(document));
+		harness.writeFlags(document);
 		await waitFor(
 			() => events.some((e) => e.type === ProviderEvents.ConfigurationChanged),
 			10_000,
@@ -350,7 +273,7 @@ describe("in-process context", () => {
 	});
 
 	it("sends the selector as the flagd-selector header: only the selected source's flags arrive", async () => {
-		const other = path.join(dir, "other.json");
+		const other = path.join(harness.dir, "other.json");
 		writeFileSync(
 			other,
 			JSON.stringify({
@@ -365,7 +288,7 @@ describe("in-process context", () => {
 		);
 		const d = await daemon({
 			sources: [
-				{ uri: flagFile, provider: "file" },
+				{ uri: harness.flagFile, provider: "file" },
 				{ uri: other, provider: "file" },
 			],
 		});

@@ -10,11 +10,11 @@ import path from "node:path";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
 import { quietLogger } from "../support/provider-test-helpers.js";
 import { waitFor } from "./daemon-harness.js";
 
@@ -40,12 +40,7 @@ beforeAll(async () => {
 	flagFile = path.join(dir, "flags.json");
 	writeFileSync(flagFile, document("on"));
 	daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: flagFile, provider: "file" }],
 		}),
 	);

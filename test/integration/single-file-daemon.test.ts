@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { freePortArgs } from "../support/daemon-argv.js";
 
 const root = join(__dirname, "../..");
 
@@ -43,18 +44,7 @@ describe("single-file daemon bundle", () => {
 				},
 			}),
 		);
-		const args = [
-			"flagd.mjs",
-			"start",
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
-		];
+		const args = ["flagd.mjs", "start", ...freePortArgs()];
 		args.push(
 			"--bind-address",
 			"127.0.0.1",

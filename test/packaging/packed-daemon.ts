@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { loopbackDaemonArgs } from "../support/daemon-argv.js";
 
 export interface PackedDaemon {
 	readonly evaluation: string;
@@ -31,20 +32,9 @@ export function startPackedDaemon(
 			join("node_modules", ".bin", "flagd"),
 			...args,
 			// Free ports on loopback only, and JSON logs this helper can read.
-			...[
-				"-p",
-				"0",
-				"-m",
-				"0",
-				"-g",
-				"0",
-				"-r",
-				"0",
-				"--bind-address",
-				"127.0.0.1",
-				"--log-format",
-				"json",
-			],
+			...loopbackDaemonArgs(),
+			"--log-format",
+			"json",
 		],
 		{ cwd: consumer, stdio: ["ignore", "pipe", "pipe"] },
 	);

@@ -11,7 +11,6 @@ import {
 import {
 	fetchOfrepBulk,
 	type OfrepBulkSnapshot,
-	type OfrepFlagItem,
 	type OfrepRefetchHint,
 	OfrepRequestError,
 } from "./ofrep-bulk-client.js";
@@ -21,6 +20,7 @@ import {
 	type KeyValueStorage,
 	OfrepFlagStore,
 } from "./ofrep-flag-store.js";
+import { OfrepHeldFlags } from "./ofrep-held-flags.js";
 import { OfrepProviderHealth } from "./ofrep-provider-health.js";
 import { toResolution } from "./ofrep-resolution.js";
 import {
@@ -61,12 +61,7 @@ export class OfrepWebProvider implements Provider {
 	#store: OfrepFlagStore | undefined;
 	#context: EvaluationContext = {};
 	#generation = 0;
-	#flags = new Map<string, OfrepFlagItem>();
-	#setMetadata: Record<string, unknown> = {};
-	#etag: string | null = null;
-	#streams: readonly string[] = [];
-	#inactivityDelaySec: number | undefined;
-	#cached = false;
+	readonly #held = new OfrepHeldFlags();
 	#stream: OfrepChangeStream | undefined;
 	#inflight: Promise<void> | undefined;
 	#again: OfrepRefetchHint | undefined | null = null;
@@ -121,14 +116,14 @@ export class OfrepWebProvider implements Provider {
 				? await this.#readPersisted(context)
 				: undefined;
 		if (persisted !== undefined) {
-			this.#apply(persisted, true);
+			this.#held.replace(persisted, true);
 			void this.#refresh(undefined);
 		} else {
 			try {
 				await this.#load(context, this.#generation, undefined, false);
 			} catch (e: unknown) {
 				const fallback = await this.#fallback(e, context);
-				this.#apply(fallback, true);
+				this.#held.replace(fallback, true);
 			}
 		}
 		this.#follow();
@@ -153,7 +148,7 @@ export class OfrepWebProvider implements Provider {
 			this.#health.recovered();
 		} catch (e: unknown) {
 			if (generation !== this.#generation) return;
-			this.#apply(await this.#fallback(e, newContext), true);
+			this.#held.replace(await this.#fallback(e, newContext), true);
 		}
 	}
 
@@ -202,10 +197,10 @@ export class OfrepWebProvider implements Provider {
 		defaultValue: T,
 	): ResolutionDetails<T> {
 		return toResolution(
-			this.#flags.get(key),
+			this.#held.get(key),
 			defaultValue,
-			this.#setMetadata,
-			this.#cached,
+			this.#held.metadata,
+			this.#held.cached,
 		);
 	}
 
@@ -219,7 +214,7 @@ export class OfrepWebProvider implements Provider {
 		const result = await fetchOfrepBulk(
 			this.#config,
 			context,
-			unconditional ? null : this.#etag,
+			unconditional ? null : this.#held.etag,
 			hint,
 			this.#abort.signal,
 		);
@@ -227,10 +222,10 @@ export class OfrepWebProvider implements Provider {
 		this.#health.answered();
 		if (result.status === 304) {
 			// The server confirmed what is held.
-			this.#cached = false;
+			this.#held.cached = false;
 			return [];
 		}
-		const changed = this.#apply(result.snapshot, false);
+		const changed = this.#held.replace(result.snapshot, false);
 		const key = await this.#storeKey(context);
 		if (key !== undefined && generation === this.#generation) {
 			this.#store?.write(key, result.snapshot);
@@ -274,30 +269,6 @@ export class OfrepWebProvider implements Provider {
 		return this.#inflight;
 	}
 
-	/** Replaces the held flags; returns the keys whose result changed. */
-	#apply(snapshot: OfrepBulkSnapshot, cached: boolean): string[] {
-		const next = new Map<string, OfrepFlagItem>();
-		for (const item of snapshot.flags) next.set(item.key, item);
-		const changed: string[] = [];
-		for (const [key, item] of next) {
-			const before = this.#flags.get(key);
-			if (
-				before === undefined ||
-				JSON.stringify(before) !== JSON.stringify(item)
-			) {
-				changed.push(key);
-			}
-		}
-		for (const key of this.#flags.keys()) if (!next.has(key)) changed.push(key);
-		this.#flags = next;
-		this.#setMetadata = snapshot.metadata;
-		this.#etag = snapshot.etag;
-		this.#streams = snapshot.streams;
-		this.#inactivityDelaySec = snapshot.inactivityDelaySec;
-		this.#cached = cached;
-		return changed;
-	}
-
 	/** Starts (or keeps) the change detection the config and the last answer allow. */
 	#follow(): void {
 		if (this.#closed) return;
@@ -305,7 +276,7 @@ export class OfrepWebProvider implements Provider {
 		const Impl = this.#environment.EventSourceImpl;
 		if (
 			changeDetection === "sse" &&
-			this.#streams.length > 0 &&
+			this.#held.streams.length > 0 &&
 			OfrepChangeStream.available(Impl)
 		) {
 			clearInterval(this.#pollTimer);
@@ -328,7 +299,7 @@ export class OfrepWebProvider implements Provider {
 					logger: this.#config.logger,
 				},
 			);
-			this.#stream.connect(this.#streams, this.#inactivityDelaySec);
+			this.#stream.connect(this.#held.streams, this.#held.inactivityDelaySec);
 			return;
 		}
 		this.#stream?.close();

@@ -2,15 +2,12 @@
  * The flag document the workerd and edge-runtime tests serve from the daemon: one flag of each type, a targeted
  * one, and the change the tests push to see a new value reach the runtime.
  */
+import { BOOL_FLAG, OBJECT_FLAG } from "../../support/flag-fixtures.js";
 
 function document(stringDefault: "red" | "blue"): object {
 	return {
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"string-flag": {
 				state: "ENABLED",
 				variants: { red: "#cc0000", blue: "#0000cc" },
@@ -21,11 +18,7 @@ function document(stringDefault: "red" | "blue"): object {
 				variants: { ten: 10, half: 0.5 },
 				defaultVariant: "half",
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-			},
+			"object-flag": OBJECT_FLAG,
 			"targeted-flag": {
 				state: "ENABLED",
 				variants: { gold: "GOLD", standard: "STANDARD" },

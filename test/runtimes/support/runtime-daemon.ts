@@ -5,21 +5,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { defaultDaemonConfig } from "../../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../../packages/daemon/src/runtime/start-daemon.js";
+import { BOOL_FLAG, OBJECT_FLAG } from "../../support/flag-fixtures.js";
+import { loopbackDaemonConfig } from "../../support/loopback-daemon-config.js";
 
 /** A flag of every type, static (no targeting) unless named `targeted-*`; `color` is the one tests change. */
 export function runtimeFlags(color = "red"): object {
 	return {
 		flags: {
-			"bool-flag": {
-				state: "ENABLED",
-				variants: { on: true, off: false },
-				defaultVariant: "on",
-			},
+			"bool-flag": BOOL_FLAG,
 			"string-flag": {
 				state: "ENABLED",
 				variants: { red: "red", blue: "blue" },
@@ -35,11 +32,7 @@ export function runtimeFlags(color = "red"): object {
 				variants: { half: 0.5, tenth: 0.1 },
 				defaultVariant: "half",
 			},
-			"object-flag": {
-				state: "ENABLED",
-				variants: { obj: { a: 1, nested: { b: [true, "x"] } } },
-				defaultVariant: "obj",
-			},
+			"object-flag": OBJECT_FLAG,
 			greeting: {
 				state: "ENABLED",
 				variants: { hello: "hello from flagd", hi: "hi" },
@@ -84,12 +77,7 @@ export async function startRuntimeDaemon(
 		writeFileSync(flagFile, JSON.stringify(doc));
 	writeFlags(document);
 	const daemon = await startDaemon(
-		defaultDaemonConfig({
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			bindAddress: "127.0.0.1",
+		loopbackDaemonConfig({
 			sources: [{ uri: flagFile, provider: "file" }],
 		}),
 	);

@@ -15,6 +15,10 @@ import {
 	it,
 	jest,
 } from "@jest/globals";
+import {
+	freePortArgs,
+	loopbackDaemonArgs,
+} from "../../../../test/support/daemon-argv.js";
 import { createTlsFixtures } from "../../../../test/support/tls-fixtures.js";
 import { DAEMON_FLAGS } from "../config/daemon-flags.js";
 
@@ -141,22 +145,7 @@ async function startDaemonProcess(
 	env: Record<string, string> = {},
 ) {
 	const spawned = spawnCli(
-		[
-			"start",
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
-			"--bind-address",
-			"127.0.0.1",
-			"-z",
-			"json",
-			...extraArgs,
-		],
+		["start", ...loopbackDaemonArgs(), "-z", "json", ...extraArgs],
 		env,
 	);
 	const line = await spawned.waitForLine((l) =>
@@ -301,16 +290,7 @@ describe("flagd errors", () => {
 			const port = (blocker.address() as { port: number }).port;
 			const { code, stderr, stdout } = await runToExit([
 				"start",
-				"--bind-address",
-				"127.0.0.1",
-				"-p",
-				String(port),
-				"-m",
-				"0",
-				"-g",
-				"0",
-				"-r",
-				"0",
+				...loopbackDaemonArgs(port),
 				"-f",
 				`file:${flagsPath}`,
 			]);
@@ -548,16 +528,7 @@ describe("flagd start", () => {
 	it("logs readable console lines by default", async () => {
 		const spawned = spawnCli([
 			"start",
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
-			"--bind-address",
-			"127.0.0.1",
+			...loopbackDaemonArgs(),
 			"-f",
 			`file:${flagsPath}`,
 		]);
@@ -574,14 +545,7 @@ describe("npm start (scripts/start.mjs)", () => {
 	it("starts the daemon on the example flags, prints a curl line, and that request works", async () => {
 		const spawned = spawnNode([
 			join(repoRoot, "scripts/start.mjs"),
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
+			...freePortArgs(),
 		]);
 		const curl = await spawned.waitForLine(
 			(l) => l.trim().startsWith("curl ") && l.includes("/ofrep/"),
@@ -623,14 +587,7 @@ describe("npm start with TLS", () => {
 		const tls = createTlsFixtures();
 		const spawned = spawnNode([
 			join(repoRoot, "scripts/start.mjs"),
-			"-p",
-			"0",
-			"-m",
-			"0",
-			"-g",
-			"0",
-			"-r",
-			"0",
+			...freePortArgs(),
 			"-c",
 			tls.serverCertPath,
 			"-k",

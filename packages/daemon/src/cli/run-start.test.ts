@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { loopbackDaemonArgs } from "../../../../test/support/daemon-argv.js";
 import type { CliIo } from "./cli-io.js";
 import { main } from "./main.js";
 
@@ -84,16 +85,7 @@ const startArgs = () => [
 	"start",
 	"-z",
 	"json",
-	"--bind-address",
-	"127.0.0.1",
-	"-p",
-	"0",
-	"-m",
-	"0",
-	"-g",
-	"0",
-	"-r",
-	"0",
+	...loopbackDaemonArgs(),
 	"-f",
 	`file:${flagsPath}`,
 ];
