@@ -45,8 +45,7 @@ async function post(
 
 describe("prototype-named keys", () => {
 	it("serves a flag named __proto__ like any other flag", async () => {
-		// protobuf-es builds google.protobuf.Struct maps by assignment, so a Struct key named "__proto__" (here in
-		// the flag's metadata) is dropped on the Connect/gRPC APIs; nothing is polluted. OFREP keeps it.
+		// Its metadata key "__proto__" too is an ordinary key, in Connect JSON as in OFREP; nothing is polluted.
 		expect(
 			await post(
 				`${base}/flagd.evaluation.v1.Service/ResolveBoolean`,
@@ -54,8 +53,14 @@ describe("prototype-named keys", () => {
 			),
 		).toEqual({
 			status: 200,
-			json: { value: true, reason: "STATIC", variant: "on", metadata: {} },
+			json: {
+				value: true,
+				reason: "STATIC",
+				variant: "on",
+				metadata: { ["__proto__"]: "meta" },
+			},
 		});
+		expect(({} as Record<string, unknown>).meta).toBeUndefined();
 		expect(
 			await post(
 				`http://127.0.0.1:${daemon.ports.ofrep}/ofrep/v1/evaluate/flags/__proto__`,
@@ -75,9 +80,9 @@ describe("prototype-named keys", () => {
 			`${base}/flagd.evaluation.v1.Service/ResolveAll`,
 			"{}",
 		);
-		// The same holds for the ResolveAll map in Connect JSON (protobuf-es writes JSON maps by assignment); the
-		// binary encodings keep it (api/evaluation/prototype-safe-messages.ts).
+		// The ResolveAll map in Connect JSON holds it as an own key, in the document's order.
 		expect(Object.keys((all.json as { flags: object }).flags)).toEqual([
+			"__proto__",
 			"constructor",
 		]);
 		const bulk = await post(

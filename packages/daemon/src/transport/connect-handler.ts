@@ -21,10 +21,9 @@ import {
 	createConnectRouter,
 	type ServiceImpl,
 } from "@connectrpc/connect";
-import {
-	createMethodSerializationLookup,
-	type UniversalHandler,
-	type UniversalServerRequest,
+import type {
+	UniversalHandler,
+	UniversalServerRequest,
 } from "@connectrpc/connect/protocol";
 import {
 	compressionBrotli,
@@ -40,6 +39,7 @@ import {
 	type DirectStreamRoute,
 } from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
+import { methodSerialization } from "./direct-path/method-serialization.js";
 import type { RequestHandler } from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
@@ -294,12 +294,10 @@ function directStreamRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: createMethodSerializationLookup(
-				route.method,
-				undefined,
-				jsonOptions,
-				{ readMaxBytes, writeMaxBytes: 0xffffffff },
-			),
+			serialization: methodSerialization(route.method, jsonOptions, {
+				readMaxBytes,
+				writeMaxBytes: 0xffffffff,
+			}),
 		});
 	}
 	return out;

@@ -10,10 +10,10 @@
  * - EventStream: `data` is also built here as a `google.protobuf.Struct` message whose map objects get their keys
  *   with `Object.defineProperty`, encoded by protobuf-es (`toBinary(StructSchema, …)`, which reads maps with
  *   `Object.entries`), and carried as an unknown field with `data`'s number, written after the known fields.
- *   `data` itself stays set, so the Connect JSON encoding (which ignores unknown fields) still carries every
- *   other key. Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
+ *   `data` itself stays set, holding the JSON object with every key, which the Connect JSON encoding writes.
+ *   Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
  *   so every binary decoder (Go, protobuf-es, the Node provider) reads the complete `flags`.
- * The Connect JSON encoding cannot express the key (protobuf-es writes JSON objects by assignment too).
+ * The Connect JSON encoding gets the keys back from these same messages (transport/direct-path/method-serialization.ts).
  */
 import {
 	create,
@@ -35,27 +35,8 @@ import {
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
+import { defineKey, hasProtoKey } from "../../transport/prototype-keys.js";
 import type { FlagEvent } from "./flag-event-stream.js";
-
-const PROTO = "__proto__";
-
-/** Whether a JSON value holds an own `__proto__` key at any depth. */
-function hasProtoKey(value: unknown): boolean {
-	if (value === null || typeof value !== "object") return false;
-	if (Array.isArray(value)) return value.some(hasProtoKey);
-	if (Object.hasOwn(value, PROTO)) return true;
-	return Object.values(value).some(hasProtoKey);
-}
-
-/** Sets `key` as an own data property, whatever its name (assignment would treat `__proto__` specially). */
-export function defineKey(target: object, key: string, value: unknown): void {
-	Object.defineProperty(target, key, {
-		value,
-		enumerable: true,
-		writable: true,
-		configurable: true,
-	});
-}
 
 /** A `google.protobuf.Value` message for a JSON value, every object key an own property of its `fields`. */
 function valueFromJson(json: JsonValue): Value {

@@ -59,9 +59,10 @@ export function createSchemaServiceV1(
 			ServiceImpl<typeof SchemaServiceV1>,
 			"resolveAll"
 		>),
-		resolveAll: async (req, ctx) =>
+		// Synchronous like v1's, so it takes the direct unary paths too.
+		resolveAll: (req, ctx) =>
 			withoutMetadata(
-				(await resolveAll(req as never, ctx)) as {
+				resolveAll(req as never, ctx) as unknown as {
 					flags: Record<
 						string,
 						Pick<AnyFlagV1, "reason" | "variant" | "value">

@@ -10,12 +10,12 @@ import type {
 	JsonWriteOptions,
 } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import {
-	type Compression,
-	createMethodSerializationLookup,
-	type MethodSerializationLookup,
+import type {
+	Compression,
+	MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import { methodSerialization } from "./method-serialization.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
 export interface DirectRoute {
@@ -53,7 +53,7 @@ export interface DirectPathOptions {
 	readonly onError: (err: unknown, path: string) => void;
 }
 
-/** The routes with the serialization connect builds for each method from the same JSON options and read limit. */
+/** The routes with connect's serialization for each method (same JSON options and read limit; see method-serialization.ts). */
 export function serializedRoutes(
 	routes: ReadonlyMap<string, DirectRoute>,
 	jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined,
@@ -63,12 +63,10 @@ export function serializedRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: createMethodSerializationLookup(
-				route.method,
-				undefined,
-				jsonOptions,
-				{ readMaxBytes, writeMaxBytes: 0xffffffff },
-			),
+			serialization: methodSerialization(route.method, jsonOptions, {
+				readMaxBytes,
+				writeMaxBytes: 0xffffffff,
+			}),
 		});
 	}
 	return out;
