@@ -10,12 +10,13 @@
  */
 
 import { createHash } from "node:crypto";
-import type { CompiledFlag, EvaluationResult } from "@flagd-ts/evaluator";
+import type { EvaluationResult } from "@flagd-ts/evaluator";
 import type { Span } from "@opentelemetry/api";
 import {
 	type FlagResolver,
 	responseMetadata,
 } from "../../resolver/flag-resolver.js";
+import { readsClock } from "../../resolver/reads-clock.js";
 import type { FlagView } from "../../store/flag-view.js";
 import {
 	observeEvaluation,
@@ -26,11 +27,11 @@ import type {
 	NodeRequest,
 	NodeResponse,
 } from "../../transport/http-listener.js";
+import { AnswerCache } from "../answer-cache.js";
 import {
 	NOT_READY_MESSAGE,
 	NOT_READY_RETRY_AFTER_SECONDS,
 } from "../not-ready.js";
-import { AnswerCache } from "./answer-cache.js";
 import type { OfrepEventStream } from "./ofrep-event-stream.js";
 import { renderOfrepItem } from "./ofrep-render.js";
 import { header, readEvaluationRequest } from "./ofrep-request.js";
@@ -249,15 +250,6 @@ export class OfrepAnswers {
 			observeResult(observed, key, first);
 		else if (key === undefined) observeBulk(observed, answer.results.length);
 	}
-}
-
-/** True when the flag's result can change with time alone (its rule reads `$flagd.timestamp` or `$flagd`). */
-function readsClock(flag: CompiledFlag): boolean {
-	const targeting = flag.targeting;
-	return (
-		targeting !== undefined &&
-		(targeting.usesTimestamp || targeting.contextMode === "injected")
-	);
 }
 
 function observeResult(

@@ -16,6 +16,7 @@ import {
 	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectAnswerCache } from "./direct-answer-cache.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
 export interface DirectRoute {
@@ -51,6 +52,8 @@ export interface DirectPathOptions {
 	) => void;
 	/** Reports a failure writing the answer (the connect path logs the same way). */
 	readonly onError: (err: unknown, path: string) => void;
+	/** Keeps and replays encoded answers (direct-answer-cache.ts). @default none */
+	readonly answers?: DirectAnswerCache | undefined;
 }
 
 /** The routes with the serialization connect builds for each method from the same JSON options and read limit. */
