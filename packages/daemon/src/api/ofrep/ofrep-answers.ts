@@ -18,6 +18,7 @@ import {
 } from "../../resolver/flag-resolver.js";
 import { readsClock } from "../../resolver/reads-clock.js";
 import type { FlagView } from "../../store/flag-view.js";
+import type { EvaluationTally } from "../../telemetry/daemon-metrics.js";
 import {
 	observeEvaluation,
 	type RequestTelemetry,
@@ -51,6 +52,8 @@ export interface Observed {
 /** An encoded answer and the evaluations behind it (replayed into metrics and spans). */
 interface OfrepAnswer extends EncodedResponse {
 	readonly results: readonly EvaluationResult[];
+	/** The metric series the evaluations counted (a replay counts them again). */
+	readonly tallies: readonly EvaluationTally[];
 	readonly bytes: number;
 }
 
@@ -100,12 +103,10 @@ export class OfrepAnswers {
 		const request = readEvaluationRequest(this.#resolver, req, res, body, key);
 		if (request === undefined) return;
 		const view = this.#resolver.view(request.selector);
-		const result = this.#resolver.resolve(
-			key,
-			"any",
-			request.selector,
-			request.context,
-		);
+		const { value: result, tallies } =
+			this.#resolver.metrics.captureEvaluations(() =>
+				this.#resolver.resolve(key, "any", request.selector, request.context),
+			);
 		if (observed !== undefined) observeResult(observed, key, result);
 		const metadata =
 			result.errorCode === "FLAG_NOT_FOUND"
@@ -123,6 +124,7 @@ export class OfrepAnswers {
 			body: text,
 			etag: undefined,
 			results: [result],
+			tallies,
 			bytes: text.length,
 		};
 		const flag = view.byKey.get(key);
@@ -167,16 +169,18 @@ export class OfrepAnswers {
 		const view = resolver.view(request.selector);
 		const results: EvaluationResult[] = [];
 		const flags: Record<string, unknown>[] = [];
-		for (const flag of view.list) {
-			const result = resolver.evaluate(flag, "any", request.context);
-			results.push(result);
-			flags.push(
-				renderOfrepItem(
-					result,
-					responseMetadata(request.selector, result.metadata),
-				).body,
-			);
-		}
+		const { tallies } = resolver.metrics.captureEvaluations(() => {
+			for (const flag of view.list) {
+				const result = resolver.evaluate(flag, "any", request.context);
+				results.push(result);
+				flags.push(
+					renderOfrepItem(
+						result,
+						responseMetadata(request.selector, result.metadata),
+					).body,
+				);
+			}
+		});
 		if (observed !== undefined) observeBulk(observed, results.length);
 		// `sseEtag`/`sseLastModified` (and 0.4 providers' `flagConfigEtag`/`flagConfigLastModified`) only say an
 		// event triggered this request; the answer is always current, so only If-None-Match can make it a 304.
@@ -196,6 +200,7 @@ export class OfrepAnswers {
 			body: text,
 			etag,
 			results,
+			tallies,
 			bytes: text.length,
 		};
 		if (cacheKey !== undefined && this.#cacheable(view))
@@ -241,9 +246,7 @@ export class OfrepAnswers {
 		observed: Observed | undefined,
 		key: string | undefined,
 	): void {
-		const metrics = this.#resolver.metrics;
-		for (const r of answer.results)
-			metrics.recordEvaluation(r.flagKey, r.reason, r.variant, r.errorCode);
+		this.#resolver.metrics.replayEvaluations(answer.tallies);
 		if (observed === undefined) return;
 		const first = answer.results[0];
 		if (key !== undefined && first !== undefined)
