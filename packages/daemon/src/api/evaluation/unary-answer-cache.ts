@@ -16,6 +16,7 @@
 import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import type { EvaluationTally } from "../../telemetry/daemon-metrics.js";
 import type {
+	DirectAnswer,
 	DirectAnswerCache,
 	DirectAnswerLookup,
 } from "../../transport/direct-path/direct-answer-cache.js";
@@ -28,7 +29,7 @@ const MAX_CACHED_BODY_BYTES = 4 * 1024;
 const TALLY_BYTES = 8;
 
 interface UnaryAnswer {
-	readonly answer: Uint8Array;
+	readonly answer: DirectAnswer;
 	readonly tallies: readonly EvaluationTally[];
 	readonly bytes: number;
 }
@@ -93,13 +94,16 @@ class Computation implements DirectAnswerLookup {
 		return value;
 	}
 
-	keep(answer: Uint8Array): void {
+	keep(answer: DirectAnswer): void {
 		const tallies = this.#tallies;
 		if (tallies === undefined) return;
 		this.cache.set(this.version, this.key, {
 			answer,
 			tallies,
-			bytes: answer.byteLength + tallies.length * TALLY_BYTES,
+			bytes:
+				answer.bytes.byteLength +
+				(answer.text?.length ?? 0) * 2 +
+				tallies.length * TALLY_BYTES,
 		});
 	}
 }

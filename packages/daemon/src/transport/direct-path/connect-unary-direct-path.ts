@@ -24,6 +24,7 @@ import {
 	trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectAnswer } from "./direct-answer-cache.js";
 import {
 	asConnectError,
 	type DirectHandlerContext,
@@ -160,7 +161,8 @@ function answer(
 		}
 		bytes = serialize(route, serialization, binary, output);
 		// Only a successful answer with the default headers is kept.
-		if (lookup !== undefined && !context.headersTouched) lookup.keep(bytes);
+		if (lookup !== undefined && !context.headersTouched)
+			lookup.keep({ bytes, text: binary ? undefined : utf8Text(bytes) });
 	} catch (err: unknown) {
 		const error = asConnectError(err);
 		status = codeToHttpStatus(error.code);
@@ -181,12 +183,19 @@ function answer(
 	} else write(res, context, status, bytes, path, options);
 }
 
+/** The bytes as a string when they are exactly some string's UTF-8 encoding (JSON from protobuf-es is). */
+function utf8Text(bytes: Uint8Array): string | undefined {
+	const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const text = buffer.toString("utf8");
+	return Buffer.from(text, "utf8").equals(buffer) ? text : undefined;
+}
+
 /** Writes a kept answer as {@link write} writes a computed one with connect's default headers. */
 function replay(
 	req: NodeRequest,
 	res: NodeResponse,
 	binary: boolean,
-	bytes: Uint8Array,
+	{ bytes, text }: DirectAnswer,
 	path: string,
 	options: ConnectDirectPathOptions,
 ): void {
@@ -196,7 +205,11 @@ function replay(
 		req,
 		options.acceptCompression,
 	);
-	const end = (body: Uint8Array, encoding: string | undefined) => {
+	const end = (
+		body: Uint8Array,
+		encoding: string | undefined,
+		bodyText: string | undefined,
+	) => {
 		if (res.destroyed) return;
 		try {
 			// The names in the order connect writes them (sorted, as Headers iterates).
@@ -205,16 +218,19 @@ function replay(
 			headers["content-length"] = body.byteLength.toString(10);
 			headers["content-type"] = protocol.contentType;
 			res.writeHead(200, headers);
-			res.end(body);
+			// HTTP/1.1: the same bytes, as text in one write with the head.
+			if (bodyText !== undefined && req.httpVersionMajor === 1)
+				res.end(bodyText);
+			else res.end(body);
 		} catch (err: unknown) {
 			options.onError(err, path);
 		}
 	};
 	if (compression === null || bytes.byteLength < options.compressMinBytes)
-		end(bytes, undefined);
+		end(bytes, undefined, text);
 	else
 		compression.compress(bytes).then(
-			(compressed) => end(compressed, compression.name),
+			(compressed) => end(compressed, compression.name, undefined),
 			(err: unknown) => options.onError(err, path),
 		);
 }

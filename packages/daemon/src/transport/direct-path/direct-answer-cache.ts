@@ -8,14 +8,25 @@
  */
 import type { NodeRequest } from "../http-listener.js";
 
+/** An answer as kept. */
+export interface DirectAnswer {
+	/** gRPC: the enveloped message; Connect: the message. */
+	readonly bytes: Uint8Array;
+	/**
+	 * The same bytes as a string, when they are UTF-8 text (Connect JSON): node:http writes a string body in one
+	 * write with the head, a binary one in a second.
+	 */
+	readonly text: string | undefined;
+}
+
 /** One request's dealings with the cache. */
 export interface DirectAnswerLookup {
-	/** The kept answer (gRPC: the enveloped message; Connect: the message), or undefined: compute it. */
-	readonly hit: Uint8Array | undefined;
+	/** The kept answer, or undefined: compute it. */
+	readonly hit: DirectAnswer | undefined;
 	/** Runs the implementation, recording what a replay of its answer must repeat. */
 	run<T>(impl: () => T): T;
 	/** Keeps the encoded answer (called only after `run`, for a successful answer with default headers). */
-	keep(answer: Uint8Array): void;
+	keep(answer: DirectAnswer): void;
 }
 
 /** See the file comment. */

@@ -111,7 +111,7 @@ function answer(
 ): void {
 	const lookup = options.answers?.open(req, `grpc${path}`, body);
 	if (lookup?.hit !== undefined) {
-		replay(req, res, lookup.hit, path, options);
+		replay(req, res, lookup.hit.bytes, path, options);
 		return;
 	}
 	const { method, serialization } = route;
@@ -223,7 +223,7 @@ function send(
 	// Only a successful answer with the default headers and trailers is kept.
 	const keep = lookup !== undefined && !context.headersTouched;
 	if (compression !== null && bytes.length >= options.compressMinBytes) {
-		if (keep) lookup.keep(encodeEnvelope(0, bytes));
+		if (keep) lookup.keep({ bytes: encodeEnvelope(0, bytes), text: undefined });
 		compression.compress(bytes).then(
 			(compressed) =>
 				write(res, context, encodeEnvelope(1, compressed), path, options),
@@ -231,7 +231,7 @@ function send(
 		);
 	} else {
 		const envelope = encodeEnvelope(0, bytes);
-		if (keep) lookup.keep(envelope);
+		if (keep) lookup.keep({ bytes: envelope, text: undefined });
 		write(res, context, envelope, path, options);
 	}
 }
