@@ -75,6 +75,7 @@ export class DaemonMetrics {
 	readonly #syncStreamDuration: Histogram<string>;
 	readonly #evaluationSeries = new Map<string, EvaluationSeries>();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
+	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
 		string,
 		{ readonly selector: string; readonly providerId: string; active: number }
@@ -306,6 +307,15 @@ export class DaemonMetrics {
 	}
 
 	#requestSeries(route: string, method: string, scheme: string): RequestSeries {
+		// A port under load mostly sees one route: the last series is checked first, without building a key.
+		const last = this.#lastRequestSeries;
+		if (
+			last !== undefined &&
+			last.labels.http_route === route &&
+			last.labels.http_request_method === method &&
+			last.labels.url_scheme === scheme
+		)
+			return last;
 		const cacheKey = `${route}\u0000${method}\u0000${scheme}`;
 		let series = this.#requestSeriesCache.get(cacheKey);
 		if (series === undefined) {
@@ -322,6 +332,7 @@ export class DaemonMetrics {
 			};
 			this.#requestSeriesCache.set(cacheKey, series);
 		}
+		this.#lastRequestSeries = series;
 		return series;
 	}
 

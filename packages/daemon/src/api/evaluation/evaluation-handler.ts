@@ -115,7 +115,8 @@ export function createEvaluationHandler(
 				? routeOf(url)
 				: "other";
 		const done = metrics.startRequest(route, req.method ?? "", scheme);
-		res.once("close", () => done(res.statusCode));
+		// 'close' comes once per response: `on` spares the once-wrapper per request.
+		res.on("close", () => done(res.statusCode));
 		adapter(req, res);
 	};
 }
