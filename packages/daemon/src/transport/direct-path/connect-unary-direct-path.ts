@@ -217,17 +217,10 @@ function replay(
 			if (encoding !== undefined) headers[protocol.encodingHeader] = encoding;
 			headers["content-length"] = body.byteLength.toString(10);
 			headers["content-type"] = protocol.contentType;
-			if ("stream" in res) {
-				// HTTP/2: on the stream itself. The compatibility response would ask for trailers (waitForTrailers) and
-				// end the stream with an empty trailers frame (an empty DATA frame); Connect unary has none. The
-				// response still sees the stream close ('finish', 'close'), and its status stays 200.
-				res.stream.respond({ ":status": 200, ...headers });
-				res.stream.end(body);
-				return;
-			}
 			res.writeHead(200, headers);
 			// HTTP/1.1: the same bytes, as text in one write with the head.
-			if (bodyText !== undefined) res.end(bodyText);
+			if (bodyText !== undefined && req.httpVersionMajor === 1)
+				res.end(bodyText);
 			else res.end(body);
 		} catch (err: unknown) {
 			options.onError(err, path);
