@@ -28,8 +28,9 @@ const MAX_CACHED_BODY_BYTES = 4 * 1024;
 /** What a kept tally costs beside the answer's bytes (a reference in an array). */
 const TALLY_BYTES = 8;
 
-interface UnaryAnswer {
-	readonly answer: DirectAnswer;
+/** A kept answer; it is its own lookup result, so a hit allocates nothing. */
+interface UnaryAnswer extends DirectAnswerLookup {
+	readonly hit: DirectAnswer;
 	readonly tallies: readonly EvaluationTally[];
 	readonly bytes: number;
 }
@@ -67,7 +68,7 @@ export class UnaryAnswerCache implements DirectAnswerCache {
 		const kept = this.#cache.get(version, key);
 		if (kept !== undefined) {
 			this.#resolver.metrics.replayEvaluations(kept.tallies);
-			return { hit: kept.answer, run: runOnly, keep: keepNothing };
+			return kept;
 		}
 		return new Computation(this.#resolver, this.#cache, version, key);
 	}
@@ -98,7 +99,9 @@ class Computation implements DirectAnswerLookup {
 		const tallies = this.#tallies;
 		if (tallies === undefined) return;
 		this.cache.set(this.version, this.key, {
-			answer,
+			hit: answer,
+			run: runOnly,
+			keep: keepNothing,
 			tallies,
 			bytes:
 				answer.bytes.byteLength +
