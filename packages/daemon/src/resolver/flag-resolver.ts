@@ -17,6 +17,7 @@ import type { SelectorCache } from "../store/selector-cache.js";
 import type { StoredFlag } from "../store/stored-flag.js";
 import type { DaemonMetrics } from "../telemetry/daemon-metrics.js";
 import type { ContextBuilder } from "./context-builder.js";
+import { readsClock } from "./reads-clock.js";
 
 export interface FlagResolverOptions {
 	readonly store: FlagStore;
@@ -34,6 +35,7 @@ export class FlagResolver {
 	readonly contexts: ContextBuilder;
 	readonly metrics: DaemonMetrics;
 	readonly #nowSeconds: (() => number) | undefined;
+	#clockReads = 0;
 
 	constructor(options: FlagResolverOptions) {
 		this.store = options.store;
@@ -41,6 +43,14 @@ export class FlagResolver {
 		this.contexts = options.contexts;
 		this.metrics = options.metrics;
 		this.#nowSeconds = options.nowSeconds;
+	}
+
+	/**
+	 * How many evaluations so far were of flags that read the clock (reads-clock.ts): an answer cache compares it
+	 * before and after computing an answer, and does not keep an answer whose value may change with time alone.
+	 */
+	get clockReads(): number {
+		return this.#clockReads;
 	}
 
 	/** Parses (cached) a `Flagd-Selector` value; throws DaemonError SELECTOR_INVALID. */
@@ -83,6 +93,7 @@ export class FlagResolver {
 			this.#nowSeconds === undefined
 				? undefined
 				: { nowSeconds: this.#nowSeconds() };
+		if (readsClock(flag.compiled)) this.#clockReads++;
 		const result = evaluateFlag(flag.compiled, type, context, options);
 		this.metrics.recordEvaluation(
 			flag.key,

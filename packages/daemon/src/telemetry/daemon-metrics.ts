@@ -17,6 +17,14 @@ interface EvaluationSeries {
 	readonly reason: Record<string, string>;
 }
 
+/**
+ * One evaluation series (flag key, reason, variant, error code) as {@link DaemonMetrics.captureEvaluations} hands
+ * it out: a cached answer replays its evaluations by counting them again ({@link DaemonMetrics.replayEvaluations}).
+ */
+export interface EvaluationTally {
+	readonly key: string;
+}
+
 interface RequestSeries {
 	readonly labels: Record<string, string>;
 	active: number;
@@ -67,11 +75,14 @@ export class DaemonMetrics {
 	readonly #syncStreamDuration: Histogram<string>;
 	readonly #evaluationSeries = new Map<string, EvaluationSeries>();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
+	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
 		string,
 		{ readonly selector: string; readonly providerId: string; active: number }
 	>();
 	#observer: MetricsObserver | undefined;
+	/** Collects the series recorded while an answer is computed (captureEvaluations). */
+	#captured: EvaluationSeries[] | undefined;
 
 	/** Attaches the OTLP push (or detaches it with undefined). */
 	setObserver(observer: MetricsObserver | undefined): void {
@@ -215,9 +226,10 @@ export class DaemonMetrics {
 		const series = this.#evaluationSeries.get(cacheKey);
 		if (series !== undefined) {
 			series.count++;
+			this.#captured?.push(series);
 			return;
 		}
-		this.#evaluationSeries.set(cacheKey, {
+		const created: EvaluationSeries = {
 			count: 1,
 			key,
 			resultReason: reason,
@@ -238,7 +250,38 @@ export class DaemonMetrics {
 				feature_flag_key: errorCode === undefined ? key : "",
 				exception_type: errorCode ?? "",
 			},
-		});
+		};
+		this.#evaluationSeries.set(cacheKey, created);
+		this.#captured?.push(created);
+	}
+
+	/**
+	 * Runs `run` (synchronous) and returns what it returned with the series of every evaluation it recorded, in
+	 * order: what replaying its answer must count again.
+	 */
+	captureEvaluations<T>(run: () => T): {
+		value: T;
+		tallies: readonly EvaluationTally[];
+	} {
+		const outer = this.#captured;
+		const tallies: EvaluationSeries[] = [];
+		this.#captured = tallies;
+		try {
+			const value = run();
+			outer?.push(...tallies);
+			return { value, tallies };
+		} finally {
+			this.#captured = outer;
+		}
+	}
+
+	/** Counts the evaluations behind a replayed answer, exactly as computing it again would. */
+	replayEvaluations(tallies: readonly EvaluationTally[]): void {
+		for (const tally of tallies) {
+			const series = tally as EvaluationSeries;
+			series.count++;
+			this.#captured?.push(series);
+		}
 	}
 
 	#collectImpressions(): void {
@@ -264,6 +307,15 @@ export class DaemonMetrics {
 	}
 
 	#requestSeries(route: string, method: string, scheme: string): RequestSeries {
+		// A port under load mostly sees one route: the last series is checked first, without building a key.
+		const last = this.#lastRequestSeries;
+		if (
+			last !== undefined &&
+			last.labels.http_route === route &&
+			last.labels.http_request_method === method &&
+			last.labels.url_scheme === scheme
+		)
+			return last;
 		const cacheKey = `${route}\u0000${method}\u0000${scheme}`;
 		let series = this.#requestSeriesCache.get(cacheKey);
 		if (series === undefined) {
@@ -280,6 +332,7 @@ export class DaemonMetrics {
 			};
 			this.#requestSeriesCache.set(cacheKey, series);
 		}
+		this.#lastRequestSeries = series;
 		return series;
 	}
 

@@ -32,6 +32,7 @@ import {
 	universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
+import type { DirectAnswerCache } from "./direct-path/direct-answer-cache.js";
 import type { DirectRoute } from "./direct-path/direct-route.js";
 import type { DirectStreamImpl } from "./direct-path/direct-server-stream.js";
 import {
@@ -117,6 +118,8 @@ export interface ConnectHandlerOptions extends ConnectRouterOptions {
 	readonly directUnaryPaths?: boolean;
 	/** Caps the server streams of every service here, together. @default no cap */
 	readonly streamLimiter?: StreamLimiter | undefined;
+	/** Keeps and replays the direct unary paths' answers (direct-path/direct-answer-cache.ts). @default none */
+	readonly answerCache?: DirectAnswerCache | undefined;
 }
 
 /** connect's default: smaller messages are never compressed. */
@@ -131,6 +134,7 @@ export function createConnectHandler(
 		logger,
 		directUnaryPaths = true,
 		streamLimiter,
+		answerCache,
 		...routerOptions
 	} = options;
 	const acceptCompression = routerOptions.acceptCompression ?? [
@@ -234,6 +238,7 @@ export function createConnectHandler(
 		compressMinBytes: routerOptions.compressMinBytes ?? COMPRESS_MIN_BYTES,
 		fallback,
 		onError: reportFailure,
+		answers: answerCache,
 	};
 	const directPath = !direct
 		? undefined

@@ -28,6 +28,7 @@ import { createEvaluationServiceV2 } from "./evaluation-service-v2.js";
 import { directEventStream, EventStreamHub } from "./event-stream-hub.js";
 import { createSchemaServiceV1 } from "./schema-service-v1.js";
 import { TYPED_METHOD_NAMES } from "./typed-resolve.js";
+import { UnaryAnswerCache } from "./unary-answer-cache.js";
 
 export interface EvaluationHandlerOptions {
 	readonly resolver: FlagResolver;
@@ -99,6 +100,10 @@ export function createEvaluationHandler(
 				: 0xffffffff,
 		jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: true },
 		streamLimiter: options.eventStreamLimiter,
+		// With spans or request logs on every call is computed: each has its own span and request id.
+		answerCache: quiet(options.telemetry)
+			? new UnaryAnswerCache(options.resolver)
+			: undefined,
 	});
 	const cors = new CorsPolicy(options.corsOrigins);
 	const { metrics, scheme } = options;
@@ -110,9 +115,17 @@ export function createEvaluationHandler(
 				? routeOf(url)
 				: "other";
 		const done = metrics.startRequest(route, req.method ?? "", scheme);
-		res.once("close", () => done(res.statusCode));
+		// 'close' comes once per response: `on` spares the once-wrapper per request.
+		res.on("close", () => done(res.statusCode));
 		adapter(req, res);
 	};
+}
+
+function quiet(telemetry: RequestTelemetry | undefined): boolean {
+	return (
+		telemetry === undefined ||
+		(telemetry.tracing === undefined && telemetry.requestLogger === undefined)
+	);
 }
 
 function routeOf(url: string): string {

@@ -10,13 +10,15 @@
  */
 
 import { createHash } from "node:crypto";
-import type { CompiledFlag, EvaluationResult } from "@flagd-ts/evaluator";
+import type { EvaluationResult } from "@flagd-ts/evaluator";
 import type { Span } from "@opentelemetry/api";
 import {
 	type FlagResolver,
 	responseMetadata,
 } from "../../resolver/flag-resolver.js";
+import { readsClock } from "../../resolver/reads-clock.js";
 import type { FlagView } from "../../store/flag-view.js";
+import type { EvaluationTally } from "../../telemetry/daemon-metrics.js";
 import {
 	observeEvaluation,
 	type RequestTelemetry,
@@ -26,11 +28,11 @@ import type {
 	NodeRequest,
 	NodeResponse,
 } from "../../transport/http-listener.js";
+import { AnswerCache } from "../answer-cache.js";
 import {
 	NOT_READY_MESSAGE,
 	NOT_READY_RETRY_AFTER_SECONDS,
 } from "../not-ready.js";
-import { AnswerCache } from "./answer-cache.js";
 import type { OfrepEventStream } from "./ofrep-event-stream.js";
 import { renderOfrepItem } from "./ofrep-render.js";
 import { header, readEvaluationRequest } from "./ofrep-request.js";
@@ -50,6 +52,8 @@ export interface Observed {
 /** An encoded answer and the evaluations behind it (replayed into metrics and spans). */
 interface OfrepAnswer extends EncodedResponse {
 	readonly results: readonly EvaluationResult[];
+	/** The metric series the evaluations counted (a replay counts them again). */
+	readonly tallies: readonly EvaluationTally[];
 	readonly bytes: number;
 }
 
@@ -99,12 +103,10 @@ export class OfrepAnswers {
 		const request = readEvaluationRequest(this.#resolver, req, res, body, key);
 		if (request === undefined) return;
 		const view = this.#resolver.view(request.selector);
-		const result = this.#resolver.resolve(
-			key,
-			"any",
-			request.selector,
-			request.context,
-		);
+		const { value: result, tallies } =
+			this.#resolver.metrics.captureEvaluations(() =>
+				this.#resolver.resolve(key, "any", request.selector, request.context),
+			);
 		if (observed !== undefined) observeResult(observed, key, result);
 		const metadata =
 			result.errorCode === "FLAG_NOT_FOUND"
@@ -122,6 +124,7 @@ export class OfrepAnswers {
 			body: text,
 			etag: undefined,
 			results: [result],
+			tallies,
 			bytes: text.length,
 		};
 		const flag = view.byKey.get(key);
@@ -166,16 +169,18 @@ export class OfrepAnswers {
 		const view = resolver.view(request.selector);
 		const results: EvaluationResult[] = [];
 		const flags: Record<string, unknown>[] = [];
-		for (const flag of view.list) {
-			const result = resolver.evaluate(flag, "any", request.context);
-			results.push(result);
-			flags.push(
-				renderOfrepItem(
-					result,
-					responseMetadata(request.selector, result.metadata),
-				).body,
-			);
-		}
+		const { tallies } = resolver.metrics.captureEvaluations(() => {
+			for (const flag of view.list) {
+				const result = resolver.evaluate(flag, "any", request.context);
+				results.push(result);
+				flags.push(
+					renderOfrepItem(
+						result,
+						responseMetadata(request.selector, result.metadata),
+					).body,
+				);
+			}
+		});
 		if (observed !== undefined) observeBulk(observed, results.length);
 		// `sseEtag`/`sseLastModified` (and 0.4 providers' `flagConfigEtag`/`flagConfigLastModified`) only say an
 		// event triggered this request; the answer is always current, so only If-None-Match can make it a 304.
@@ -195,6 +200,7 @@ export class OfrepAnswers {
 			body: text,
 			etag,
 			results,
+			tallies,
 			bytes: text.length,
 		};
 		if (cacheKey !== undefined && this.#cacheable(view))
@@ -240,24 +246,13 @@ export class OfrepAnswers {
 		observed: Observed | undefined,
 		key: string | undefined,
 	): void {
-		const metrics = this.#resolver.metrics;
-		for (const r of answer.results)
-			metrics.recordEvaluation(r.flagKey, r.reason, r.variant, r.errorCode);
+		this.#resolver.metrics.replayEvaluations(answer.tallies);
 		if (observed === undefined) return;
 		const first = answer.results[0];
 		if (key !== undefined && first !== undefined)
 			observeResult(observed, key, first);
 		else if (key === undefined) observeBulk(observed, answer.results.length);
 	}
-}
-
-/** True when the flag's result can change with time alone (its rule reads `$flagd.timestamp` or `$flagd`). */
-function readsClock(flag: CompiledFlag): boolean {
-	const targeting = flag.targeting;
-	return (
-		targeting !== undefined &&
-		(targeting.usesTimestamp || targeting.contextMode === "injected")
-	);
 }
 
 function observeResult(

@@ -82,7 +82,8 @@ export function createOfrepHandler(
 			"POST",
 			"http",
 		);
-		res.once("close", () => done(res.statusCode));
+		// 'close' comes once per response: `on` spares the once-wrapper per request.
+		res.on("close", () => done(res.statusCode));
 		const observed = quiet
 			? undefined
 			: observe(telemetry, req, res, route.bulk);

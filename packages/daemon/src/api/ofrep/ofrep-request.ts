@@ -77,12 +77,13 @@ export function readBody(
 		else more.push(chunk);
 	};
 	req.on("data", onData);
-	req.once("end", () => {
+	// `settled` makes each fire once; `on` spares the once-wrappers per request.
+	req.on("end", () => {
 		if (settled) return;
 		settled = true;
 		done(more !== undefined ? Buffer.concat(more) : (first ?? EMPTY));
 	});
-	req.once("error", (error) => {
+	req.on("error", (error) => {
 		if (settled) return;
 		settled = true;
 		failed(error);

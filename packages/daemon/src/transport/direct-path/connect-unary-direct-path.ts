@@ -24,10 +24,12 @@ import {
 	trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectAnswer } from "./direct-answer-cache.js";
 import {
 	asConnectError,
 	type DirectHandlerContext,
 	type DirectProtocol,
+	negotiateCompression,
 	startDirectCall,
 	toNodeHeaders,
 } from "./direct-handler-context.js";
@@ -118,6 +120,15 @@ function answer(
 	body: Buffer,
 	options: ConnectDirectPathOptions,
 ): void {
+	const lookup = options.answers?.open(
+		req,
+		`${binary ? "connect+proto" : "connect+json"}${path}`,
+		body,
+	);
+	if (lookup?.hit !== undefined) {
+		replay(req, res, binary, lookup.hit, path, options);
+		return;
+	}
 	const { method, serialization } = route;
 	let input: unknown;
 	try {
@@ -138,7 +149,10 @@ function answer(
 	let status = 200;
 	let bytes: Uint8Array;
 	try {
-		const output = route.impl(input as never, context);
+		const output =
+			lookup === undefined
+				? route.impl(input as never, context)
+				: lookup.run(() => route.impl(input as never, context));
 		if (output instanceof Promise) {
 			// Only methods declared synchronous are routed here (serviceRoute in connect-handler.ts); a Promise is a programming error.
 			throw new Error(
@@ -146,6 +160,9 @@ function answer(
 			);
 		}
 		bytes = serialize(route, serialization, binary, output);
+		// Only a successful answer with the default headers is kept.
+		if (lookup !== undefined && !context.headersTouched)
+			lookup.keep({ bytes, text: binary ? undefined : utf8Text(bytes) });
 	} catch (err: unknown) {
 		const error = asConnectError(err);
 		status = codeToHttpStatus(error.code);
@@ -164,6 +181,58 @@ function answer(
 			(err: unknown) => options.onError(err, path),
 		);
 	} else write(res, context, status, bytes, path, options);
+}
+
+/** The bytes as a string when they are exactly some string's UTF-8 encoding (JSON from protobuf-es is). */
+function utf8Text(bytes: Uint8Array): string | undefined {
+	const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const text = buffer.toString("utf8");
+	return Buffer.from(text, "utf8").equals(buffer) ? text : undefined;
+}
+
+/** Writes a kept answer as {@link write} writes a computed one with connect's default headers. */
+function replay(
+	req: NodeRequest,
+	res: NodeResponse,
+	binary: boolean,
+	{ bytes, text }: DirectAnswer,
+	path: string,
+	options: ConnectDirectPathOptions,
+): void {
+	const protocol = binary ? CONNECT_PROTO : CONNECT_JSON;
+	const compression = negotiateCompression(
+		protocol,
+		req,
+		options.acceptCompression,
+	);
+	const end = (
+		body: Uint8Array,
+		encoding: string | undefined,
+		bodyText: string | undefined,
+	) => {
+		if (res.destroyed) return;
+		try {
+			// The names in the order connect writes them (sorted, as Headers iterates).
+			const headers: Record<string, string> = {};
+			if (encoding !== undefined) headers[protocol.encodingHeader] = encoding;
+			headers["content-length"] = body.byteLength.toString(10);
+			headers["content-type"] = protocol.contentType;
+			res.writeHead(200, headers);
+			// HTTP/1.1: the same bytes, as text in one write with the head.
+			if (bodyText !== undefined && req.httpVersionMajor === 1)
+				res.end(bodyText);
+			else res.end(body);
+		} catch (err: unknown) {
+			options.onError(err, path);
+		}
+	};
+	if (compression === null || bytes.byteLength < options.compressMinBytes)
+		end(bytes, undefined, text);
+	else
+		compression.compress(bytes).then(
+			(compressed) => end(compressed, compression.name, undefined),
+			(err: unknown) => options.onError(err, path),
+		);
 }
 
 function serialize(

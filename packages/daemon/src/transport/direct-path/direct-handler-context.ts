@@ -63,14 +63,25 @@ export function startDirectCall(
 		res,
 		timeoutMs,
 	);
-	const compression = compressionNegotiate(
+	return {
+		context,
+		compression: negotiateCompression(protocol, req, acceptCompression),
+	};
+}
+
+/** The response compression connect would pick for the request (null: none). */
+export function negotiateCompression(
+	protocol: DirectProtocol,
+	req: NodeRequest,
+	acceptCompression: readonly Compression[],
+): Compression | null {
+	return compressionNegotiate(
 		// compressionNegotiate only reads the list; no copy per call.
 		acceptCompression as Compression[],
 		stringHeader(req, protocol.encodingHeader),
 		stringHeader(req, protocol.acceptEncodingHeader),
 		protocol.acceptEncodingHeader,
 	).response;
-	return { context, compression };
 }
 
 /** The URL connect-node gives a call: scheme from the socket, the request's authority, then path and query. */

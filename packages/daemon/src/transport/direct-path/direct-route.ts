@@ -15,6 +15,7 @@ import type {
 	MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectAnswerCache } from "./direct-answer-cache.js";
 import { methodSerialization } from "./method-serialization.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
@@ -51,6 +52,8 @@ export interface DirectPathOptions {
 	) => void;
 	/** Reports a failure writing the answer (the connect path logs the same way). */
 	readonly onError: (err: unknown, path: string) => void;
+	/** Keeps and replays encoded answers (direct-answer-cache.ts). @default none */
+	readonly answers?: DirectAnswerCache | undefined;
 }
 
 /** The routes with connect's serialization for each method (same JSON options and read limit; see method-serialization.ts). */

@@ -22,10 +22,12 @@ import {
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectAnswerLookup } from "./direct-answer-cache.js";
 import {
 	asConnectError,
 	type DirectHandlerContext,
 	type DirectProtocol,
+	negotiateCompression,
 	startDirectCall,
 } from "./direct-handler-context.js";
 import type { DirectPathOptions, SerializedRoute } from "./direct-route.js";
@@ -107,6 +109,11 @@ function answer(
 	timeoutMs: number | undefined,
 	options: DirectPathOptions,
 ): void {
+	const lookup = options.answers?.open(req, `grpc${path}`, body);
+	if (lookup?.hit !== undefined) {
+		replay(req, res, lookup.hit.bytes, path, options);
+		return;
+	}
 	const { method, serialization } = route;
 	let input: unknown;
 	try {
@@ -129,7 +136,10 @@ function answer(
 	if (compression !== null) context.responseEncoding = compression.name;
 	let output: unknown;
 	try {
-		output = route.impl(input as never, context);
+		output =
+			lookup === undefined
+				? route.impl(input as never, context)
+				: lookup.run(() => route.impl(input as never, context));
 	} catch (err: unknown) {
 		fail(res, context, err, path, options);
 		return;
@@ -140,7 +150,53 @@ function answer(
 				send(res, context, route, value, compression, path, options),
 			(err: unknown) => fail(res, context, err, path, options),
 		);
-	} else send(res, context, route, output, compression, path, options);
+	} else send(res, context, route, output, compression, path, options, lookup);
+}
+
+/** Writes a kept answer as {@link write} writes a computed one with connect's default headers and trailers. */
+function replay(
+	req: NodeRequest,
+	res: NodeResponse,
+	envelope: Uint8Array,
+	path: string,
+	options: DirectPathOptions,
+): void {
+	const compression = negotiateCompression(
+		GRPC,
+		req,
+		options.acceptCompression,
+	);
+	const headers: Record<string, string> = { "content-type": GRPC.contentType };
+	if (compression !== null) headers[GRPC.encodingHeader] = compression.name;
+	const end = (body: Uint8Array) => {
+		if (res.destroyed) return;
+		try {
+			res.writeHead(200, headers);
+			res.addTrailers({ ...GRPC.trailer });
+			res.end(body);
+		} catch (err: unknown) {
+			options.onError(err, path);
+		}
+	};
+	const length = envelope.length - ENVELOPE_HEADER_BYTES;
+	if (compression === null || length < options.compressMinBytes) end(envelope);
+	else
+		compression.compress(envelope.subarray(ENVELOPE_HEADER_BYTES)).then(
+			(compressed) => end(encodeEnvelope(1, compressed)),
+			(err: unknown) => {
+				// As a computed answer's compression failure: grpc-status INTERNAL in the trailers.
+				const trailer = new Headers();
+				setTrailerStatus(trailer, asConnectError(err));
+				if (res.destroyed) return;
+				try {
+					res.writeHead(200, headers);
+					res.addTrailers(Object.fromEntries(trailer));
+					res.end();
+				} catch (e: unknown) {
+					options.onError(e, path);
+				}
+			},
+		);
 }
 
 function send(
@@ -151,6 +207,7 @@ function send(
 	compression: Compression | null,
 	path: string,
 	options: DirectPathOptions,
+	lookup?: DirectAnswerLookup,
 ): void {
 	let bytes: Uint8Array;
 	try {
@@ -163,13 +220,20 @@ function send(
 		fail(res, context, err, path, options);
 		return;
 	}
+	// Only a successful answer with the default headers and trailers is kept.
+	const keep = lookup !== undefined && !context.headersTouched;
 	if (compression !== null && bytes.length >= options.compressMinBytes) {
+		if (keep) lookup.keep({ bytes: encodeEnvelope(0, bytes), text: undefined });
 		compression.compress(bytes).then(
 			(compressed) =>
 				write(res, context, encodeEnvelope(1, compressed), path, options),
 			(err: unknown) => fail(res, context, err, path, options),
 		);
-	} else write(res, context, encodeEnvelope(0, bytes), path, options);
+	} else {
+		const envelope = encodeEnvelope(0, bytes);
+		if (keep) lookup.keep({ bytes: envelope, text: undefined });
+		write(res, context, envelope, path, options);
+	}
 }
 
 function fail(

@@ -45,7 +45,8 @@ export function readBody(
 		if (accept(body)) onBody(body);
 		else options.fallback(req, res, chunks, false);
 	};
+	// Each path removes the other listeners; `on` spares two once-wrappers per request.
 	req.on("data", onData);
-	req.once("end", onEnd);
-	req.once("error", onError);
+	req.on("end", onEnd);
+	req.on("error", onError);
 }

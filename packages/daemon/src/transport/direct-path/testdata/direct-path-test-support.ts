@@ -30,6 +30,7 @@ import {
 	listenMultiProtocol,
 	type RunningListener,
 } from "../../http-listener.js";
+import type { DirectAnswerCache } from "../direct-answer-cache.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags and services
@@ -110,6 +111,9 @@ const FLAGS_B = {
 export interface Services {
 	readonly store: FlagStore;
 	readonly routes: readonly ServiceRoute[];
+	/** The resolver behind the evaluation services (evaluationServices sets it). */
+	readonly resolver?: FlagResolver;
+	readonly metrics?: DaemonMetrics;
 }
 
 /** The daemon's real evaluation (and sync) services over a store holding FLAGS_A and FLAGS_B. */
@@ -149,6 +153,8 @@ export function evaluationServices(ready = true): Services {
 	};
 	return {
 		store,
+		resolver,
+		metrics,
 		// The services as the daemon registers them, with the same synchronous declarations.
 		routes: [
 			...evaluationRoutes(resolver, streams),
@@ -225,10 +231,12 @@ export async function closeAll(): Promise<void> {
 	await Promise.all(listeners.splice(0).map((l) => l.close(0)));
 }
 
-async function serve(
+/** Serves the routes (HTTP/1.1 and h2c on one port), with or without the direct paths and an answer cache. */
+export async function serve(
 	routes: readonly ServiceRoute[],
 	directUnaryPaths: boolean,
 	options: ConnectRouterOptions,
+	answerCache?: DirectAnswerCache,
 ): Promise<Server> {
 	const signals: AbortSignal[] = [];
 	const logs: LogEntry[] = [];
@@ -237,6 +245,7 @@ async function serve(
 		services: recordingRoutes(routes, signals),
 		logger: recordingLogger(logs),
 		directUnaryPaths,
+		answerCache,
 	});
 	// HTTP/1.1 and h2c on one port, as on the evaluation port.
 	const listener = await listenMultiProtocol(handler, {
