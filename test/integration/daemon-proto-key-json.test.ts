@@ -4,6 +4,7 @@
  * EventStream configuration_change events (v1, v2), over HTTP/1.1 to the real daemon. The bodies are read as text
  * and parsed with JSON.parse, which keeps `__proto__` as an own key (a protobuf JSON parser would drop it).
  */
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { MemorySource, startTestDaemon } from "./daemon-harness.js";
@@ -39,18 +40,26 @@ afterAll(async () => {
 	await daemon?.close();
 });
 
-async function connectJson(path: string, body: Json): Promise<Json> {
+async function connectJson(
+	path: string,
+	body: Json,
+	gzip = false,
+): Promise<Json> {
+	const text = JSON.stringify(body);
 	const res = await fetch(
 		`http://127.0.0.1:${daemon.ports.evaluation}${path}`,
 		{
 			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify(body),
+			headers: {
+				"content-type": "application/json",
+				...(gzip ? { "content-encoding": "gzip" } : {}),
+			},
+			body: gzip ? gzipSync(text) : text,
 		},
 	);
-	const text = await res.text();
-	expect([res.status, text]).toEqual([200, text]);
-	return JSON.parse(text) as Json;
+	const answer = await res.text();
+	expect([res.status, answer]).toEqual([200, answer]);
+	return JSON.parse(answer) as Json;
 }
 
 function own(value: unknown, key = "__proto__"): unknown {
@@ -81,6 +90,15 @@ describe("Connect JSON keeps __proto__ keys", () => {
 		expect(objectValue.plain).toBe("x");
 		// Flag-set metadata reaches every flag that does not override the key.
 		expect(own((flags.plain as Json).metadata)).toBe("set-meta");
+	});
+
+	it("in a ResolveAll whose request body is gzip-compressed", async () => {
+		const answer = await connectJson(
+			"/flagd.evaluation.v1.Service/ResolveAll",
+			{},
+			true,
+		);
+		expect(own(answer.flags)).toMatchObject({ boolValue: true });
 	});
 
 	it("in schema.v1 ResolveAll", async () => {

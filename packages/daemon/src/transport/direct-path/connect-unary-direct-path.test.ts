@@ -726,7 +726,7 @@ describe.each<Transport>(["HTTP/1.1", "h2c"])(
 			expect(pair.slow.signals).toHaveLength(0);
 		});
 
-		it("serves a gzip-compressed request through connect", async () => {
+		it("decompresses a gzip request itself, and leaves one that does not decompress to connect", async () => {
 			const pair = await servePair();
 			const answer = await both(transport, pair, {
 				path: `${V2}/ResolveBoolean`,
@@ -734,7 +734,27 @@ describe.each<Transport>(["HTTP/1.1", "h2c"])(
 				body: gzipSync(json({ flagKey: "bool" })),
 			});
 			expect(jsonOf(answer).value).toBe(true);
-			await expectPaths(pair, false);
+			await expectPaths(pair, true);
+			const broken = await both(transport, pair, {
+				path: `${V2}/ResolveBoolean`,
+				headers: { ...JSON_TYPE, "content-encoding": "gzip" },
+				body: Buffer.from("this body is not a gzip stream at all"),
+			});
+			// connect's answer, the same from both handlers (`both` compares them).
+			expect(errorOf(broken)).toMatchObject({
+				message: "decompression failed",
+			});
+		});
+
+		it("leaves a content encoding it does not accept to connect", async () => {
+			const pair = await servePair();
+			const answer = await both(transport, pair, {
+				path: `${V2}/ResolveBoolean`,
+				headers: { ...JSON_TYPE, "content-encoding": "zstd" },
+				body: json({ flagKey: "bool" }),
+			});
+			expect(errorOf(answer).code).toBe("unimplemented");
+			expect(pair.fast.signals).toHaveLength(0);
 		});
 
 		it("leaves an invalid connect-timeout-ms to connect", async () => {

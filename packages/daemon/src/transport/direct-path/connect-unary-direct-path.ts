@@ -3,11 +3,14 @@
  * protocol of the web provider and of the Node provider's Connect transport, over HTTP/1.1 or HTTP/2. Like the gRPC
  * one (grpc-unary-direct-path.ts) it reads the body, calls the synchronous implementation and writes the answer
  * itself, skipping connect's per-call pipeline and AbortSignal set-up; it parses and serializes with the same
- * serialization connect's handler uses (same JSON options), so the bytes are connect's.
+ * serialization connect's handler uses (same JSON options; JSON output keeps `__proto__` keys, see
+ * method-serialization.ts), so the bytes are connect's.
  *
- * It takes only requests it fully understands. A GET, a compressed body, an invalid `connect-timeout-ms`, a body
- * over the read limit, an empty body or one that does not parse goes to the connect handler with the bytes already
- * read, and connect decides and words the answer.
+ * It takes only requests it fully understands. A body compressed with one of the router's compressions is
+ * decompressed with it (connect's read limit applies to the decompressed size). A GET, another content encoding,
+ * an invalid `connect-timeout-ms`, a body over the read limit, one that does not decompress, an empty body or one
+ * that does not parse goes to the connect handler with the bytes already read, and connect decides and words the
+ * answer.
  */
 import {
 	create,
@@ -16,6 +19,7 @@ import {
 	type JsonReadOptions,
 	type JsonWriteOptions,
 } from "@bufbuild/protobuf";
+import type { Compression } from "@connectrpc/connect/protocol";
 import {
 	codeToHttpStatus,
 	errorToJsonBytes,
@@ -67,8 +71,9 @@ export function createConnectUnaryDirectPath(
 	return (req, res, path) => {
 		const route = options.routes.get(path);
 		if (route === undefined) return false;
-		const plain = plainConnectUnary(req, options.requireProtocolVersion);
+		const plain = plainConnectUnary(req, options);
 		if (plain === undefined) return false;
+		const compression = plain.compression;
 		// Within the read limit and not empty, or connect answers.
 		readBody(
 			req,
@@ -76,38 +81,52 @@ export function createConnectUnaryDirectPath(
 			options,
 			options.readMaxBytes,
 			(body) => body.length > 0,
-			(body) => answer(route, plain, path, req, res, body, options),
+			compression === undefined
+				? (body) => answer(route, plain, path, req, res, body, options)
+				: (body) =>
+						// connect's decompression with its read limit; on failure connect answers from the same bytes.
+						compression.decompress(body, options.readMaxBytes).then(
+							(raw) =>
+								answer(route, plain, path, req, res, Buffer.from(raw), options),
+							() => options.fallback(req, res, [body], false),
+						),
 		);
 		return true;
 	};
 }
 
-/** A plain Connect unary call: binary (proto) or JSON, and its parsed timeout. */
+/** A plain Connect unary call: binary (proto) or JSON, its parsed timeout and the request body's compression. */
 interface PlainCall {
 	readonly binary: boolean;
 	readonly timeoutMs: number | undefined;
+	readonly compression: Compression | undefined;
 }
 
 /** The call's format and timeout; undefined when it is not a plain Connect unary call. */
 function plainConnectUnary(
 	req: NodeRequest,
-	requireProtocolVersion: boolean,
+	options: ConnectDirectPathOptions,
 ): PlainCall | undefined {
 	if (req.method !== "POST") return undefined;
 	const h = req.headers;
 	// connect words the error for a missing or wrong version.
-	if (requireProtocolVersion && h["connect-protocol-version"] !== "1")
+	if (options.requireProtocolVersion && h["connect-protocol-version"] !== "1")
 		return undefined;
 	const type = parseContentType(h["content-type"] ?? null);
 	if (type === undefined || type.stream) return undefined;
+	// A compression the router accepts is undone here (connect words the error for any other).
 	const encoding = h["content-encoding"];
-	if (encoding !== undefined && encoding !== "identity") return undefined;
+	let compression: Compression | undefined;
+	if (encoding !== undefined && encoding !== "identity") {
+		compression = options.acceptCompression.find((c) => c.name === encoding);
+		if (compression === undefined) return undefined;
+	}
 	const timeout = h["connect-timeout-ms"];
 	if (timeout === undefined)
-		return { binary: type.binary, timeoutMs: undefined };
+		return { binary: type.binary, timeoutMs: undefined, compression };
 	const parsed = parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER);
 	return parsed.error === undefined
-		? { binary: type.binary, timeoutMs: parsed.timeoutMs }
+		? { binary: type.binary, timeoutMs: parsed.timeoutMs, compression }
 		: undefined;
 }
 
