@@ -40,6 +40,7 @@ import {
 	type DirectStreamRoute,
 } from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
+import { prototypeSafeSerialization } from "./direct-path/prototype-safe-json.js";
 import type { RequestHandler } from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
@@ -294,11 +295,14 @@ function directStreamRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: createMethodSerializationLookup(
-				route.method,
-				undefined,
+			// Connect JSON keeps `__proto__` keys of maps and Structs (prototype-safe-json.ts).
+			serialization: prototypeSafeSerialization(
+				createMethodSerializationLookup(route.method, undefined, jsonOptions, {
+					readMaxBytes,
+					writeMaxBytes: 0xffffffff,
+				}),
+				route.method.output,
 				jsonOptions,
-				{ readMaxBytes, writeMaxBytes: 0xffffffff },
 			),
 		});
 	}

@@ -13,7 +13,8 @@
  *   `data` itself stays set, so the Connect JSON encoding (which ignores unknown fields) still carries every
  *   other key. Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
  *   so every binary decoder (Go, protobuf-es, the Node provider) reads the complete `flags`.
- * The Connect JSON encoding cannot express the key (protobuf-es writes JSON objects by assignment too).
+ * The Connect JSON encoding keeps the key too: these messages are marked for the transport's JSON serializer
+ * (transport/direct-path/prototype-safe-json.ts), which writes such maps and Structs from their own JSON data.
  */
 import {
 	create,
@@ -35,6 +36,7 @@ import {
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
+import { markPrototypeKeyed } from "../../transport/direct-path/prototype-safe-json.js";
 import type { FlagEvent } from "./flag-event-stream.js";
 
 const PROTO = "__proto__";
@@ -116,7 +118,7 @@ export function eventStreamMessage(
 				.finish(),
 		},
 	];
-	return message;
+	return markPrototypeKeyed(message);
 }
 
 /**
@@ -182,5 +184,5 @@ export function resolveAllMessage(init: {
 			anyFlagMessage(init.flags[key] as Record<string, unknown>),
 		);
 	message.flags = flags;
-	return message;
+	return markPrototypeKeyed(message);
 }

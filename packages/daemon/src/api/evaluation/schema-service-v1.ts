@@ -22,6 +22,10 @@ import {
 	type RequestTelemetry,
 } from "../../telemetry/request-telemetry.js";
 import {
+	isPrototypeKeyed,
+	markPrototypeKeyed,
+} from "../../transport/direct-path/prototype-safe-json.js";
+import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
@@ -93,5 +97,6 @@ function withoutMetadata(v1: {
 	}
 	const message = create(ResolveAllResponseSchema);
 	message.flags = flags;
-	return message;
+	// Connect JSON keeps the keys of a keyed answer (transport/direct-path/prototype-safe-json.ts).
+	return isPrototypeKeyed(v1) ? markPrototypeKeyed(message) : message;
 }

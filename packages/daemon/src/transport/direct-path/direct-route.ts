@@ -16,6 +16,7 @@ import {
 	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import { prototypeSafeSerialization } from "./prototype-safe-json.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
 export interface DirectRoute {
@@ -63,11 +64,14 @@ export function serializedRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: createMethodSerializationLookup(
-				route.method,
-				undefined,
+			// Connect JSON keeps `__proto__` keys of maps and Structs (prototype-safe-json.ts).
+			serialization: prototypeSafeSerialization(
+				createMethodSerializationLookup(route.method, undefined, jsonOptions, {
+					readMaxBytes,
+					writeMaxBytes: 0xffffffff,
+				}),
+				route.method.output,
 				jsonOptions,
-				{ readMaxBytes, writeMaxBytes: 0xffffffff },
 			),
 		});
 	}
