@@ -3,6 +3,14 @@
  * Connect `Transport` built by the platform package and never imports `node:` modules. Internal: no semver
  * guarantee outside this repository.
  */
+
+export {
+	defineKey,
+	mapEntries,
+	structEntries,
+	structToJson,
+	valueToJson,
+} from "@flagd-ts/protocol";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export {
 	contextToStruct,
@@ -51,10 +59,3 @@ export {
 	type ParsedStatusCodes,
 	parseStatusCodeNames,
 } from "./status-code-names.js";
-export {
-	defineKey,
-	mapEntries,
-	structEntries,
-	structToJson,
-	valueToJson,
-} from "./struct-to-json.js";

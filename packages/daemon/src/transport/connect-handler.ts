@@ -301,6 +301,7 @@ function directStreamRoutes(
 					readMaxBytes,
 					writeMaxBytes: 0xffffffff,
 				}),
+				route.method.input,
 				route.method.output,
 				jsonOptions,
 			),

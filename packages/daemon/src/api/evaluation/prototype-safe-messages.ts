@@ -20,17 +20,12 @@ import {
 	create,
 	type DescMessage,
 	type JsonObject,
-	type JsonValue,
 	type Message,
 	toBinary,
 } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import {
-	type Struct,
-	StructSchema,
-	type Value,
-	ValueSchema,
-} from "@bufbuild/protobuf/wkt";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
+import { defineKey, structFromJson } from "@flagd-ts/protocol";
 import {
 	AnyFlagSchema,
 	type ResolveAllResponse,
@@ -38,6 +33,8 @@ import {
 } from "@flagd-ts/protocol/evaluation-v1";
 import { markPrototypeKeyed } from "../../transport/direct-path/prototype-safe-json.js";
 import type { FlagEvent } from "./flag-event-stream.js";
+
+export { defineKey, structFromJson };
 
 const PROTO = "__proto__";
 
@@ -47,55 +44,6 @@ function hasProtoKey(value: unknown): boolean {
 	if (Array.isArray(value)) return value.some(hasProtoKey);
 	if (Object.hasOwn(value, PROTO)) return true;
 	return Object.values(value).some(hasProtoKey);
-}
-
-/** Sets `key` as an own data property, whatever its name (assignment would treat `__proto__` specially). */
-export function defineKey(target: object, key: string, value: unknown): void {
-	Object.defineProperty(target, key, {
-		value,
-		enumerable: true,
-		writable: true,
-		configurable: true,
-	});
-}
-
-/** A `google.protobuf.Value` message for a JSON value, every object key an own property of its `fields`. */
-function valueFromJson(json: JsonValue): Value {
-	if (json === null)
-		return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
-	switch (typeof json) {
-		case "number":
-			return create(ValueSchema, {
-				kind: { case: "numberValue", value: json },
-			});
-		case "string":
-			return create(ValueSchema, {
-				kind: { case: "stringValue", value: json },
-			});
-		case "boolean":
-			return create(ValueSchema, { kind: { case: "boolValue", value: json } });
-	}
-	if (Array.isArray(json))
-		return create(ValueSchema, {
-			kind: {
-				case: "listValue",
-				value: { values: json.map(valueFromJson) },
-			},
-		});
-	return create(ValueSchema, {
-		kind: { case: "structValue", value: structFromJson(json) },
-	});
-}
-
-/** A `google.protobuf.Struct` message for a JSON object (see the file comment). */
-export function structFromJson(json: JsonObject): Struct {
-	const struct = create(StructSchema);
-	const fields: Struct["fields"] = {};
-	for (const key of Object.keys(json))
-		defineKey(fields, key, valueFromJson(json[key] as JsonValue));
-	// Set after create(): create() would copy the map into a new object by assignment.
-	struct.fields = fields;
-	return struct;
 }
 
 /** An EventStream message for `schema` (v1 or v2) that keeps every key of `data` on the binary wire. */

@@ -70,6 +70,7 @@ export function serializedRoutes(
 					readMaxBytes,
 					writeMaxBytes: 0xffffffff,
 				}),
+				route.method.input,
 				route.method.output,
 				jsonOptions,
 			),

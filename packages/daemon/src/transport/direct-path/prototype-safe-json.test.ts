@@ -28,9 +28,12 @@ function jsonSerializer(method: DescMethod) {
 		},
 	);
 	return {
-		safe: prototypeSafeSerialization(inner, method.output, undefined).getO(
-			false,
-		),
+		safe: prototypeSafeSerialization(
+			inner,
+			method.input,
+			method.output,
+			undefined,
+		).getO(false),
 		plain: inner.getO(false),
 	};
 }

@@ -17,6 +17,7 @@ import {
 	toJson,
 } from "@bufbuild/protobuf";
 import type { Serialization } from "@connectrpc/connect/protocol";
+import { structFieldFromBinary } from "@flagd-ts/protocol";
 import type { MethodSerialization } from "./direct-route.js";
 
 const PROTO = "__proto__";
@@ -138,6 +139,7 @@ export function prototypeSafeToJson(
  */
 export function prototypeSafeSerialization(
 	lookup: MethodSerialization,
+	inputSchema: DescMessage,
 	output: DescMessage,
 	jsonOptions:
 		| (Partial<JsonWriteStringOptions> & {
@@ -147,6 +149,8 @@ export function prototypeSafeSerialization(
 ): MethodSerialization {
 	const json = lookup.getO(false);
 	const encoder = jsonOptions?.textEncoder ?? new TextEncoder();
+	const input = lookup.getI(false);
+	const inputBinary = lookup.getI(true);
 	const safeJson: Serialization<unknown> = {
 		parse: (data) => json.parse(data),
 		serialize(message) {
@@ -161,8 +165,81 @@ export function prototypeSafeSerialization(
 			);
 		},
 	};
+	const safeInput: Serialization<unknown> = {
+		parse(data) {
+			const message = input.parse(data) as Record<string, unknown>;
+			if (mayHoldProtoKey(data, true))
+				restoreJsonStructs(inputSchema, message, data);
+			return message;
+		},
+		serialize: (message) => input.serialize(message as never),
+	};
+	const safeInputBinary: Serialization<unknown> = {
+		parse(data) {
+			const message = inputBinary.parse(data) as Record<string, unknown>;
+			if (mayHoldProtoKey(data, false))
+				restoreBinaryStructs(inputSchema, message, data);
+			return message;
+		},
+		serialize: (message) => inputBinary.serialize(message as never),
+	};
 	return {
-		getI: (binary) => lookup.getI(binary),
+		getI: (binary) => (binary ? safeInputBinary : safeInput),
 		getO: (binary) => (binary ? lookup.getO(true) : safeJson),
 	} as MethodSerialization;
+}
+
+const PROTO_BYTES = Buffer.from(PROTO);
+const ESCAPE_BYTES = Buffer.from("\\u");
+
+/**
+ * Whether request bytes may hold a `__proto__` key: the key's bytes appear literally in binary map entries and in
+ * JSON text (unless escaped, hence the `\u` check for JSON). A miss costs one byte search.
+ */
+function mayHoldProtoKey(data: Uint8Array, json: boolean): boolean {
+	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+	return (
+		buffer.includes(PROTO_BYTES) || (json && buffer.includes(ESCAPE_BYTES))
+	);
+}
+
+/**
+ * Request Structs (the evaluation context) from the JSON body itself: protobuf-es's fromJson drops a `__proto__`
+ * key, JSON.parse keeps it as an own property, and the proto3 JSON form of a Struct is the plain object.
+ */
+function restoreJsonStructs(
+	schema: DescMessage,
+	message: Record<string, unknown>,
+	data: Uint8Array,
+): void {
+	const body: unknown = JSON.parse(new TextDecoder().decode(data));
+	if (body === null || typeof body !== "object" || Array.isArray(body)) return;
+	for (const field of schema.fields) {
+		if (!isStructField(field) || field.oneof !== undefined) continue;
+		for (const name of [field.jsonName, field.name]) {
+			if (!Object.hasOwn(body, name)) continue;
+			const value = (body as Record<string, unknown>)[name];
+			if (
+				value !== null &&
+				typeof value === "object" &&
+				!Array.isArray(value) &&
+				jsonHasProtoKey(value)
+			)
+				message[field.localName] = value;
+		}
+	}
+}
+
+/** Request Structs from the binary body with every key (struct-json.ts in @flagd-ts/protocol). */
+function restoreBinaryStructs(
+	schema: DescMessage,
+	message: Record<string, unknown>,
+	data: Uint8Array,
+): void {
+	for (const field of schema.fields) {
+		if (!isStructField(field) || field.oneof !== undefined) continue;
+		const value = structFieldFromBinary(data, field.number);
+		if (value !== undefined && jsonHasProtoKey(value))
+			message[field.localName] = value;
+	}
 }
