@@ -73,11 +73,11 @@ export function evaluationRoutes(
 			createEvaluationServiceV2(resolver, streams, telemetry),
 			{ synchronous: TYPED_METHOD_NAMES, directStreams: { eventStream } },
 		),
-		// Deprecated, still served by flagd; ResolveAll is async here (it reshapes the v1 answer).
+		// Deprecated, still served by flagd; ResolveAll reshapes the (synchronous) v1 answer synchronously.
 		serviceRoute(
 			SchemaServiceV1,
 			createSchemaServiceV1(resolver, streams, telemetry),
-			{ synchronous: TYPED_METHOD_NAMES },
+			{ synchronous: [...TYPED_METHOD_NAMES, "resolveAll"] },
 		),
 	];
 }

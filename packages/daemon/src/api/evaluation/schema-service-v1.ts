@@ -63,9 +63,10 @@ export function createSchemaServiceV1(
 			ServiceImpl<typeof SchemaServiceV1>,
 			"resolveAll"
 		>),
-		resolveAll: async (req, ctx) =>
+		// Synchronous like v1's, so the direct unary paths serve it (their Connect JSON keeps `__proto__` keys).
+		resolveAll: (req, ctx) =>
 			withoutMetadata(
-				(await resolveAll(req as never, ctx)) as {
+				resolveAll(req as never, ctx) as unknown as {
 					flags: Record<
 						string,
 						Pick<AnyFlagV1, "reason" | "variant" | "value">
