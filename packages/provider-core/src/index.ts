@@ -8,13 +8,16 @@ export {
 	defineKey,
 	mapEntries,
 	structEntries,
+	structFromJson,
 	structToJson,
+	structUnknownField,
 	valueToJson,
 } from "@flagd-ts/protocol";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export {
 	contextToStruct,
 	MAX_CONTEXT_DEPTH,
+	requestWithContext,
 	stableStringify,
 	structToFlagMetadata,
 	structToPlain,
