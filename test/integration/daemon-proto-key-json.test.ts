@@ -144,6 +144,7 @@ describe("Connect JSON responses keep __proto__ keys", () => {
 	it.each([
 		"/flagd.evaluation.v1.Service/EventStream",
 		"/flagd.evaluation.v2.Service/EventStream",
+		"/schema.v1.Service/EventStream",
 	])(
 		"%s (connect+json): configuration_change names the flag __proto__",
 		async (path) => {
