@@ -45,8 +45,8 @@ async function post(
 
 describe("prototype-named keys", () => {
 	it("serves a flag named __proto__ like any other flag", async () => {
-		// protobuf-es builds google.protobuf.Struct maps by assignment, so a Struct key named "__proto__" (here in
-		// the flag's metadata) is dropped on the Connect/gRPC APIs; nothing is polluted. OFREP keeps it.
+		// A Struct key named "__proto__" (here in the flag's metadata) is an ordinary key in Connect JSON as in OFREP
+		// (transport/direct-path/prototype-safe-json.ts); nothing is polluted.
 		expect(
 			await post(
 				`${base}/flagd.evaluation.v1.Service/ResolveBoolean`,
@@ -54,7 +54,12 @@ describe("prototype-named keys", () => {
 			),
 		).toEqual({
 			status: 200,
-			json: { value: true, reason: "STATIC", variant: "on", metadata: {} },
+			json: {
+				value: true,
+				reason: "STATIC",
+				variant: "on",
+				metadata: JSON.parse('{"__proto__":"meta"}'),
+			},
 		});
 		expect(
 			await post(
@@ -75,9 +80,10 @@ describe("prototype-named keys", () => {
 			`${base}/flagd.evaluation.v1.Service/ResolveAll`,
 			"{}",
 		);
-		// The same holds for the ResolveAll map in Connect JSON (protobuf-es writes JSON maps by assignment); the
-		// binary encodings keep it (api/evaluation/prototype-safe-messages.ts).
+		// The same holds for the ResolveAll map in Connect JSON and the binary encodings
+		// (api/evaluation/prototype-safe-messages.ts).
 		expect(Object.keys((all.json as { flags: object }).flags)).toEqual([
+			"__proto__",
 			"constructor",
 		]);
 		const bulk = await post(

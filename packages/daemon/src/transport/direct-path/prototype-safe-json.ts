@@ -16,9 +16,14 @@ import {
 	type JsonWriteStringOptions,
 	toJson,
 } from "@bufbuild/protobuf";
-import type { Serialization } from "@connectrpc/connect/protocol";
+import type {
+	MethodSerializationLookup,
+	Serialization,
+} from "@connectrpc/connect/protocol";
 import { structFieldFromBinary } from "@flagd-ts/protocol";
-import type { MethodSerialization } from "./direct-route.js";
+
+/** connect's serializations of one method (the same type as direct-route.ts's MethodSerialization). */
+type MethodSerialization = MethodSerializationLookup<DescMessage, DescMessage>;
 
 const PROTO = "__proto__";
 const STRUCT = "google.protobuf.Struct";
