@@ -1,204 +1,327 @@
 /**
- * Keys named `__proto__` in the Connect JSON encoding: a flag key, keys of an object value (nested too), flag and
- * flag-set metadata keys reach the client in ResolveAll (evaluation v1, schema.v1), typed resolves (v1, v2) and
- * EventStream configuration_change events (v1, v2), over HTTP/1.1 to the real daemon. The bodies are read as text
- * and parsed with JSON.parse, which keeps `__proto__` as an own key (a protobuf JSON parser would drop it).
+ * Keys named `__proto__`, `constructor` and `prototype` are ordinary strings on a real daemon: Connect JSON
+ * responses (ResolveAll, typed resolves and EventStream of evaluation v1, v2 and schema.v1) carry `__proto__`
+ * flag keys, object value keys and metadata keys, and targeting on context keys `__proto__`, `constructor` and
+ * `prototype` works over OFREP, Connect JSON, Connect binary and gRPC.
  */
+
 import { gzipSync } from "node:zlib";
+import { create, type JsonObject, toBinary } from "@bufbuild/protobuf";
+import { structUnknownField } from "@flagd-ts/protocol";
+import { ResolveBooleanRequestSchema } from "@flagd-ts/protocol/evaluation-v1";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { MemorySource, startTestDaemon } from "./daemon-harness.js";
 
-const DOCUMENT = `{
-	"metadata": {"__proto__": "set-meta", "team": "core"},
+/** JSON text: in an object literal `__proto__` would set a prototype, not a key. */
+const FLAGS = (protoValue: boolean) => `{
 	"flags": {
-		"__proto__": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on",
-			"metadata": {"__proto__": "flag-meta"}},
-		"objectFlag": {"state": "ENABLED", "defaultVariant": "obj",
-			"variants": {"obj": {"__proto__": {"inner": 1}, "nested": {"__proto__": [true]}, "plain": "x"}}},
-		"plain": {"state": "ENABLED", "variants": {"a": "A"}, "defaultVariant": "a"}
+		"__proto__": {
+			"state": "ENABLED",
+			"variants": { "on": true, "off": false },
+			"defaultVariant": "${protoValue ? "on" : "off"}",
+			"metadata": { "__proto__": "meta-proto", "constructor": "meta-ctor" }
+		},
+		"obj": {
+			"state": "ENABLED",
+			"variants": { "v": { "__proto__": { "polluted": true }, "constructor": 1, "plain": "p" } },
+			"defaultVariant": "v",
+			"metadata": { "__proto__": 7 }
+		},
+		"ctx": {
+			"state": "ENABLED",
+			"variants": { "on": true, "off": false },
+			"defaultVariant": "off",
+			"targeting": { "if": [ { "and": [
+				{ "==": [ { "var": "__proto__" }, "p" ] },
+				{ "==": [ { "var": "constructor" }, "c" ] },
+				{ "==": [ { "var": "prototype.x" }, "q" ] }
+			] }, "on", "off" ] }
+		}
 	}
 }`;
-/** DOCUMENT plus a flag, and the `__proto__` flag's default switched: the change names both. */
-const CHANGED = DOCUMENT.replace(
-	'"defaultVariant": "on"',
-	'"defaultVariant": "off"',
-);
 
-type Json = Record<string, unknown>;
+const CONTEXT_JSON =
+	'{"__proto__":"p","constructor":"c","prototype":{"x":"q"}}';
+const OWN = (o: unknown, key: string): unknown =>
+	Object.getOwnPropertyDescriptor(o, key)?.value;
 
 let source: MemorySource;
 let daemon: RunningDaemon;
+let base: string;
 
 beforeAll(async () => {
-	source = new MemorySource("mem:proto-json", DOCUMENT);
+	source = new MemorySource("mem:proto-json", FLAGS(true));
 	daemon = await startTestDaemon([source]);
 	await daemon.ready;
+	base = `http://127.0.0.1:${daemon.ports.evaluation}`;
 });
 
 afterAll(async () => {
 	await daemon?.close();
 });
 
+/** A Connect JSON call; `gzip` sends the body gzip-compressed (the daemon decompresses it on the same path). */
 async function connectJson(
 	path: string,
-	body: Json,
+	body: string,
 	gzip = false,
-): Promise<Json> {
-	const text = JSON.stringify(body);
-	const res = await fetch(
-		`http://127.0.0.1:${daemon.ports.evaluation}${path}`,
-		{
-			method: "POST",
-			headers: {
-				"content-type": "application/json",
-				...(gzip ? { "content-encoding": "gzip" } : {}),
-			},
-			body: gzip ? gzipSync(text) : text,
+): Promise<unknown> {
+	const res = await fetch(`${base}${path}`, {
+		method: "POST",
+		headers: {
+			"content-type": "application/json",
+			...(gzip ? { "content-encoding": "gzip" } : {}),
+		},
+		body: gzip ? gzipSync(body) : body,
+	});
+	const text = await res.text();
+	expect({ status: res.status, text }).toMatchObject({ status: 200 });
+	return JSON.parse(text);
+}
+
+function expectObjectValue(value: unknown): void {
+	expect(Object.keys(value as object)).toEqual([
+		"__proto__",
+		"constructor",
+		"plain",
+	]);
+	expect(OWN(value, "__proto__")).toEqual({ polluted: true });
+}
+
+describe("Connect JSON responses keep __proto__ keys", () => {
+	it.each(["/flagd.evaluation.v1.Service/ResolveAll"])(
+		"%s: flag keys, object value keys and metadata keys",
+		async (path) => {
+			const answer = (await connectJson(path, "{}")) as {
+				flags: Record<string, Record<string, unknown>>;
+			};
+			expect(Object.keys(answer.flags).sort()).toEqual(
+				["__proto__", "ctx", "obj"].sort(),
+			);
+			const proto = OWN(answer.flags, "__proto__") as Record<string, unknown>;
+			expect(proto.boolValue).toBe(true);
+			expect(Object.keys(proto.metadata as object)).toEqual([
+				"__proto__",
+				"constructor",
+			]);
+			expectObjectValue(answer.flags.obj?.objectValue);
+			expect(Object.keys(answer.flags.obj?.metadata as object)).toEqual([
+				"__proto__",
+			]);
 		},
 	);
-	const answer = await res.text();
-	expect([res.status, answer]).toEqual([200, answer]);
-	return JSON.parse(answer) as Json;
-}
 
-function own(value: unknown, key = "__proto__"): unknown {
-	expect(typeof value).toBe("object");
-	const object = value as object;
-	expect(Object.hasOwn(object, key)).toBe(true);
-	return (object as Json)[key];
-}
-
-describe("Connect JSON keeps __proto__ keys", () => {
-	it("in evaluation v1 ResolveAll: the flag key, object value keys, flag and flag-set metadata keys", async () => {
-		const answer = await connectJson(
+	it("a ResolveAll whose request body is gzip-compressed: flag keys", async () => {
+		const answer = (await connectJson(
 			"/flagd.evaluation.v1.Service/ResolveAll",
-			{},
-		);
-		const flags = answer.flags as Json;
-		expect(Object.keys(flags).sort()).toEqual([
-			"__proto__",
-			"objectFlag",
-			"plain",
-		]);
-		const protoFlag = own(flags) as Json;
-		expect(protoFlag).toMatchObject({ boolValue: true, variant: "on" });
-		expect(own(protoFlag.metadata)).toBe("flag-meta");
-		const objectValue = (flags.objectFlag as Json).objectValue as Json;
-		expect(own(objectValue)).toEqual({ inner: 1 });
-		expect(own(objectValue.nested)).toEqual([true]);
-		expect(objectValue.plain).toBe("x");
-		// Flag-set metadata reaches every flag that does not override the key.
-		expect(own((flags.plain as Json).metadata)).toBe("set-meta");
-	});
-
-	it("in a ResolveAll whose request body is gzip-compressed", async () => {
-		const answer = await connectJson(
-			"/flagd.evaluation.v1.Service/ResolveAll",
-			{},
+			"{}",
 			true,
-		);
-		expect(own(answer.flags)).toMatchObject({ boolValue: true });
+		)) as { flags: object };
+		expect(Object.hasOwn(answer.flags, "__proto__")).toBe(true);
 	});
 
-	it("in schema.v1 ResolveAll", async () => {
-		const answer = await connectJson("/schema.v1.Service/ResolveAll", {});
-		const flags = answer.flags as Json;
-		expect(own(flags)).toMatchObject({ boolValue: true, variant: "on" });
-		expect(own((flags.objectFlag as Json).objectValue)).toEqual({ inner: 1 });
-	});
-
-	it.each([
-		"/flagd.evaluation.v1.Service/ResolveObject",
-		"/flagd.evaluation.v2.Service/ResolveObject",
-		"/schema.v1.Service/ResolveObject",
-	])("in %s: value keys", async (path) => {
-		const answer = await connectJson(path, { flagKey: "objectFlag" });
-		const value = answer.value as Json;
-		expect(own(value)).toEqual({ inner: 1 });
-		expect(own(value.nested)).toEqual([true]);
+	it("schema.v1 ResolveAll: flag keys and object value keys", async () => {
+		const answer = (await connectJson(
+			"/schema.v1.Service/ResolveAll",
+			"{}",
+		)) as {
+			flags: Record<string, Record<string, unknown>>;
+		};
+		expect(Object.keys(answer.flags)).toContain("__proto__");
+		expectObjectValue(answer.flags.obj?.objectValue);
 	});
 
 	it.each([
-		"/flagd.evaluation.v1.Service/ResolveBoolean",
-		"/flagd.evaluation.v2.Service/ResolveBoolean",
-	])("in %s: the flag's metadata keys", async (path) => {
-		const answer = await connectJson(path, { flagKey: "__proto__" });
-		expect(answer).toMatchObject({ value: true, variant: "on" });
-		expect(own(answer.metadata)).toBe("flag-meta");
-	});
+		"/flagd.evaluation.v1.Service",
+		"/flagd.evaluation.v2.Service",
+		"/schema.v1.Service",
+	])(
+		"%s/ResolveObject and ResolveBoolean: value and metadata keys",
+		async (service) => {
+			const object = (await connectJson(
+				`${service}/ResolveObject`,
+				'{"flagKey":"obj"}',
+			)) as Record<string, unknown>;
+			expectObjectValue(object.value);
+			if (service !== "/schema.v1.Service")
+				expect(Object.keys(object.metadata as object)).toEqual(["__proto__"]);
+			const bool = (await connectJson(
+				`${service}/ResolveBoolean`,
+				'{"flagKey":"__proto__"}',
+			)) as Record<string, unknown>;
+			expect(bool.value).toBe(true);
+			if (service !== "/schema.v1.Service")
+				expect(Object.keys(bool.metadata as object)).toEqual([
+					"__proto__",
+					"constructor",
+				]);
+		},
+	);
 
 	it.each([
 		"/flagd.evaluation.v1.Service/EventStream",
 		"/flagd.evaluation.v2.Service/EventStream",
+		"/schema.v1.Service/EventStream",
 	])(
-		"in %s: a configuration_change naming the __proto__ flag",
+		"%s (connect+json): configuration_change names the flag __proto__",
 		async (path) => {
-			const stream = await openJsonStream(path);
+			const controller = new AbortController();
+			const res = await fetch(`${base}${path}`, {
+				method: "POST",
+				headers: { "content-type": "application/connect+json" },
+				body: new Uint8Array(envelope("{}")),
+				signal: controller.signal,
+			});
+			expect(res.status).toBe(200);
+			const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+			const frames = frameReader(reader);
 			try {
-				expect((await stream.next()).type).toBe("provider_ready");
-				source.push(CHANGED);
-				let event = await stream.next();
-				while (event.type !== "configuration_change")
-					event = await stream.next();
-				const flags = (event.data as Json).flags as Json;
-				expect(own(flags)).toEqual({ type: "update" });
+				const first = (await frames.next()).value as { type: string };
+				expect(first.type).toBe("provider_ready");
+				source.push(FLAGS(false));
+				let change: { type: string; data?: { flags: object } } | undefined;
+				for (;;) {
+					const next = await frames.next();
+					if (next.done) throw new Error("stream ended before the change");
+					const message = next.value as {
+						type: string;
+						data?: { flags: object };
+					};
+					if (message.type === "configuration_change") {
+						change = message;
+						break;
+					}
+				}
+				expect(Object.keys(change.data?.flags ?? {})).toEqual(["__proto__"]);
 			} finally {
-				stream.close();
-				source.push(DOCUMENT);
+				controller.abort();
+				await reader.cancel().catch(() => undefined);
+				source.push(FLAGS(true));
 			}
 		},
 	);
 });
 
-/** A Connect JSON server stream read frame by frame (5-byte envelope header, then the JSON message). */
-async function openJsonStream(
-	path: string,
-): Promise<{ next(): Promise<Json>; close(): void }> {
-	const controller = new AbortController();
-	const request = new TextEncoder().encode("{}");
-	const body = new Uint8Array(5 + request.length);
-	new DataView(body.buffer).setUint32(1, request.length);
-	body.set(request, 5);
-	const res = await fetch(
-		`http://127.0.0.1:${daemon.ports.evaluation}${path}`,
-		{
-			method: "POST",
-			headers: { "content-type": "application/connect+json" },
-			body,
-			signal: controller.signal,
-		},
-	);
-	expect(res.status).toBe(200);
-	if (res.body === null) throw new Error("no body");
-	const reader = res.body.getReader();
-	let buffered = new Uint8Array(0);
-	return {
-		async next() {
-			for (;;) {
-				if (buffered.length >= 5) {
-					const length = new DataView(
-						buffered.buffer,
-						buffered.byteOffset,
-					).getUint32(1);
-					if (buffered.length >= 5 + length) {
-						const flags = buffered[0] ?? 0;
-						const message = buffered.subarray(5, 5 + length);
-						buffered = buffered.slice(5 + length);
-						const json = JSON.parse(new TextDecoder().decode(message)) as Json;
-						if ((flags & 0b10) !== 0)
-							throw new Error(`stream ended: ${JSON.stringify(json)}`);
-						return json;
-					}
-				}
-				const { value, done } = await reader.read();
-				if (done) throw new Error("stream closed");
-				const joined = new Uint8Array(buffered.length + value.length);
-				joined.set(buffered);
-				joined.set(value, buffered.length);
-				buffered = joined;
-			}
-		},
-		close: () => controller.abort(),
-	};
+function envelope(json: string): Uint8Array {
+	const payload = Buffer.from(json);
+	const out = Buffer.alloc(5 + payload.length);
+	out.writeUInt32BE(payload.length, 1);
+	payload.copy(out, 5);
+	return out;
 }
+
+/** Connect stream frames as parsed JSON (JSON.parse keeps own `__proto__` keys); the end-of-stream frame ends it. */
+async function* frameReader(
+	reader: ReadableStreamDefaultReader<Uint8Array>,
+): AsyncGenerator<unknown> {
+	let buffered = Buffer.alloc(0);
+	for (;;) {
+		while (buffered.length >= 5) {
+			const length = buffered.readUInt32BE(1);
+			if (buffered.length < 5 + length) break;
+			const flags = buffered[0] as number;
+			const payload = buffered.subarray(5, 5 + length).toString();
+			buffered = buffered.subarray(5 + length);
+			if ((flags & 0b10) !== 0) return;
+			yield JSON.parse(payload);
+		}
+		const { done, value } = await reader.read();
+		if (done) return;
+		buffered = Buffer.concat([buffered, value]);
+	}
+}
+
+describe("targeting on context keys __proto__, constructor and prototype", () => {
+	const contextField = ResolveBooleanRequestSchema.fields.find(
+		(f) => f.localName === "context",
+	)?.number as number;
+	/** The request with its context Struct written with every key (protobuf-es would drop `__proto__`). */
+	const binaryRequest = (context: string) => {
+		const message = create(ResolveBooleanRequestSchema, { flagKey: "ctx" });
+		message.$unknown = [
+			structUnknownField(contextField, JSON.parse(context) as JsonObject),
+		];
+		return toBinary(ResolveBooleanRequestSchema, message);
+	};
+
+	it("OFREP", async () => {
+		for (const [context, expected] of [
+			[CONTEXT_JSON, true],
+			['{"constructor":"c","prototype":{"x":"q"}}', false],
+		] as const) {
+			const res = await fetch(
+				`${base.replace(`${daemon.ports.evaluation}`, `${daemon.ports.ofrep}`)}/ofrep/v1/evaluate/flags/ctx`,
+				{
+					method: "POST",
+					headers: { "content-type": "application/json" },
+					body: `{"context":${context}}`,
+				},
+			);
+			expect(((await res.json()) as { value: unknown }).value).toBe(expected);
+		}
+	});
+
+	it.each([false, true])("Connect JSON (gzip: %s)", async (gzip) => {
+		for (const [context, expected] of [
+			[CONTEXT_JSON, true],
+			['{"__proto__":"p","constructor":"c"}', false],
+		] as const) {
+			const answer = (await connectJson(
+				"/flagd.evaluation.v1.Service/ResolveBoolean",
+				`{"flagKey":"ctx","context":${context}}`,
+				gzip,
+			)) as { value?: boolean };
+			expect(answer.value ?? false).toBe(expected);
+		}
+	});
+
+	it("Connect binary", async () => {
+		for (const [context, expected] of [
+			[CONTEXT_JSON, true],
+			['{"__proto__":"x","constructor":"c","prototype":{"x":"q"}}', false],
+		] as const) {
+			const res = await fetch(
+				`${base}/flagd.evaluation.v1.Service/ResolveBoolean`,
+				{
+					method: "POST",
+					headers: { "content-type": "application/proto" },
+					body: new Uint8Array(binaryRequest(context)),
+				},
+			);
+			expect(res.status).toBe(200);
+			const bytes = new Uint8Array(await res.arrayBuffer());
+			// Field 1 (value, varint) is written only when true.
+			expect(bytes[0] === 0x08 && bytes[1] === 1).toBe(expected);
+		}
+	});
+
+	it("gRPC", async () => {
+		const client = new grpc.Client(
+			`127.0.0.1:${daemon.ports.evaluation}`,
+			grpc.credentials.createInsecure(),
+		);
+		try {
+			for (const [context, expected] of [
+				[CONTEXT_JSON, true],
+				['{"__proto__":"p","prototype":{"x":"q"}}', false],
+			] as const) {
+				const bytes = await new Promise<Buffer>((resolve, reject) => {
+					client.makeUnaryRequest(
+						"/flagd.evaluation.v1.Service/ResolveBoolean",
+						(req: Uint8Array) => Buffer.from(req),
+						(buf: Buffer) => buf,
+						binaryRequest(context),
+						new grpc.Metadata(),
+						(err, value) =>
+							err || value === undefined ? reject(err) : resolve(value),
+					);
+				});
+				expect(bytes[0] === 0x08 && bytes[1] === 1).toBe(expected);
+			}
+		} finally {
+			client.close();
+		}
+	});
+});

@@ -28,8 +28,13 @@ const KEYS = ["__proto__", "constructor", "hasOwnProperty"];
 /** Built as text: an object literal with a "__proto__" key would set a prototype instead of a key. */
 function document(variant: "on" | "off"): string {
 	const flag = `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"${variant}"}`;
-	return `{"flags":{${KEYS.map((k) => `"${k}":${flag}`).join(",")}}}`;
+	return `{"flags":{${KEYS.map((k) => `"${k}":${flag}`).join(",")},"ctx":${CONTEXT_FLAG}}}`;
 }
+
+/** Targets on context keys named like prototype members; the same in both documents. */
+const CONTEXT_FLAG = `{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off",
+	"targeting":{"if":[{"and":[{"==":[{"var":"__proto__"},"p"]},{"==":[{"var":"constructor"},"c"]},
+	{"==":[{"var":"prototype.x"},"q"]}]},"on","off"]}}`;
 
 let dir: string;
 let flagFile: string;
@@ -123,6 +128,51 @@ describe.each([
 				});
 			}
 			expect(({} as Record<string, unknown>).state).toBeUndefined();
+		} finally {
+			await OpenFeature.clearProviders();
+			await provider.onClose();
+		}
+	});
+});
+
+describe.each([
+	["grpc", "v2"],
+	["grpc", "v1"],
+	["connect", "v2"],
+] as const)("%s, API %s: context keys", (transport, apiVersion) => {
+	it("targets on context keys __proto__, constructor and prototype", async () => {
+		const provider = new FlagdProvider({
+			env: {},
+			logger: quietLogger,
+			host: "127.0.0.1",
+			port: daemon.ports.evaluation,
+			transport,
+			apiVersion,
+			cache: "disabled",
+		});
+		const domain = `proto-ctx-${transport}-${apiVersion}`;
+		try {
+			await OpenFeature.setProviderAndWait(domain, provider);
+			const client = OpenFeature.getClient(domain);
+			// Parsed JSON: `__proto__` is an own key of the context, as any caller's data may hold it.
+			const matching = JSON.parse(
+				'{"targetingKey":"u","__proto__":"p","constructor":"c","prototype":{"x":"q"}}',
+			);
+			const other = JSON.parse(
+				'{"targetingKey":"u","__proto__":"other","constructor":"c","prototype":{"x":"q"}}',
+			);
+			expect(
+				await client.getBooleanDetails("ctx", false, matching),
+			).toMatchObject({
+				value: true,
+				variant: "on",
+				reason: "TARGETING_MATCH",
+			});
+			expect(await client.getBooleanDetails("ctx", true, other)).toMatchObject({
+				value: false,
+				variant: "off",
+			});
+			expect(({} as Record<string, unknown>).x).toBeUndefined();
 		} finally {
 			await OpenFeature.clearProviders();
 			await provider.onClose();

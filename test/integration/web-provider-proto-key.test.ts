@@ -30,6 +30,16 @@ function document(protoFlagOn: boolean): string {
 				"variants": { "a": "ctor-a" },
 				"defaultVariant": "a"
 			},
+			"ctx": {
+				"state": "ENABLED",
+				"variants": { "on": true, "off": false },
+				"defaultVariant": "off",
+				"targeting": { "if": [ { "and": [
+					{ "==": [ { "var": "__proto__" }, "p" ] },
+					{ "==": [ { "var": "constructor" }, "c" ] },
+					{ "==": [ { "var": "prototype.x" }, "q" ] }
+				] }, "on", "off" ] }
+			},
 			"object-flag": {
 				"state": "ENABLED",
 				"variants": {
@@ -111,5 +121,32 @@ describe("FlagdWebProvider against the daemon: __proto__ and constructor keys", 
 		);
 		expect(client.getBooleanValue("__proto__", false)).toBe(true);
 		expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+	});
+
+	it("targets on context keys __proto__, constructor and prototype", async () => {
+		const client = OpenFeature.getClient("proto");
+		// Parsed JSON: `__proto__` is an own key of the context, as any caller's data may hold it.
+		await OpenFeature.setContext(
+			"proto",
+			JSON.parse(
+				'{"targetingKey":"u","__proto__":"p","constructor":"c","prototype":{"x":"q"}}',
+			),
+		);
+		expect(client.getBooleanDetails("ctx", false)).toMatchObject({
+			value: true,
+			variant: "on",
+			reason: "TARGETING_MATCH",
+		});
+		await OpenFeature.setContext(
+			"proto",
+			JSON.parse(
+				'{"targetingKey":"u","__proto__":"other","constructor":"c","prototype":{"x":"q"}}',
+			),
+		);
+		expect(client.getBooleanDetails("ctx", true)).toMatchObject({
+			value: false,
+			variant: "off",
+		});
+		expect(({} as { x?: unknown }).x).toBeUndefined();
 	});
 });

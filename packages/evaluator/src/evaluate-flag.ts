@@ -51,11 +51,12 @@ export function evaluateFlag(
 			const nowSeconds = options?.nowSeconds ?? Math.floor(Date.now() / 1000);
 			evaluationClock.nowSeconds = nowSeconds;
 			if (targeting.contextMode === "injected") {
-				// flagd overwrites any caller-supplied $flagd; the spread copy leaves the caller's object untouched.
-				data = {
-					...context,
-					$flagd: { flagKey: flag.key, timestamp: nowSeconds },
-				};
+				// flagd overwrites any caller-supplied $flagd; the copy leaves the caller's object untouched and, like
+				// the sanitised context, has no prototype (own keys such as `__proto__` are copied as data).
+				const flagd = Object.create(null);
+				flagd.flagKey = flag.key;
+				flagd.timestamp = nowSeconds;
+				data = Object.assign(Object.create(null), context, { $flagd: flagd });
 			}
 		}
 		raw = targeting.run(data);

@@ -1,4 +1,5 @@
 import { murmur3Utf8, murmur3Utf8WithPrefix } from "./murmur3.js";
+import { ownProperty } from "./own-path.js";
 
 /**
  * flagd's `fractional` operator, current ("v2") algorithm (flagd >= 0.15, flagd#1909):
@@ -142,9 +143,7 @@ export function pickFractionalVariantByHash(
 
 /** The context's `targetingKey` when it is a non-empty string (else there is no implicit bucketing value). */
 export function targetingKeyOf(context: unknown): string | undefined {
-	if (context === null || typeof context !== "object") return undefined;
-	const targetingKey: unknown = (context as Record<string, unknown>)
-		.targetingKey;
+	const targetingKey = ownProperty(context, "targetingKey");
 	return typeof targetingKey === "string" && targetingKey !== ""
 		? targetingKey
 		: undefined;

@@ -45,6 +45,7 @@ export type {
 export {
 	resolveSanitizeContextOptions,
 	sanitizeContext,
+	setOwnProperty,
 } from "./sanitize-context.js";
 export {
 	codeGenerationAvailable,

@@ -17,13 +17,21 @@ describe("sanitizeContext", () => {
 		expect(out.nested).not.toBe(input.nested);
 	});
 
-	it("drops __proto__, constructor and prototype keys at every level", () => {
+	it("keeps __proto__, constructor and prototype keys as own properties at every level", () => {
 		const input = JSON.parse(
 			'{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"a":{"__proto__":{"x":1},"prototype":2,"ok":1}}',
 		);
 		const out = sanitizeContext(input);
-		expect(Object.keys(out)).toEqual(["a"]);
-		expect(out.a).toEqual({ ok: 1 });
+		expect(Object.keys(out)).toEqual(["__proto__", "constructor", "a"]);
+		expect(Object.getPrototypeOf(out)).toBeNull();
+		const own = (o: unknown, k: string) =>
+			Object.getOwnPropertyDescriptor(o, k)?.value as Record<string, unknown>;
+		expect(Object.keys(own(out, "__proto__"))).toEqual(["polluted"]);
+		expect(Object.getPrototypeOf(own(out, "__proto__"))).toBeNull();
+		const a = own(out, "a");
+		expect(Object.keys(a)).toEqual(["__proto__", "prototype", "ok"]);
+		expect(Object.keys(own(a, "__proto__"))).toEqual(["x"]);
+		expect(JSON.stringify(out)).toBe(JSON.stringify(input));
 		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 	});
 

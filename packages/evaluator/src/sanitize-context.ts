@@ -34,17 +34,32 @@ export function resolveSanitizeContextOptions(
 	};
 }
 
-/** Keys that could reach or replace a prototype when data is later merged or read by path. */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
-	"__proto__",
-	"constructor",
-	"prototype",
-]);
+/**
+ * Sets `key` as an own data property. Assigning `__proto__` would hit the accessor of objects that have
+ * Object.prototype; defining it keeps it an ordinary key wherever the object ends up.
+ */
+export function setOwnProperty(
+	target: Record<string, unknown>,
+	key: string,
+	value: unknown,
+): void {
+	if (key === "__proto__") {
+		Object.defineProperty(target, key, {
+			value,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
+	} else {
+		target[key] = value;
+	}
+}
 
 /**
  * Turns untrusted input into a safe {@link EvaluationContext}: a fresh copy made of null-prototype objects and plain
- * arrays, without `__proto__` / `constructor` / `prototype` keys (so `{"var":"constructor"}` or `"__proto__"`
- * cannot reach `Object.prototype`), with depth, value count and string length bounded. Non-JSON values are
+ * arrays. Keys are ordinary strings: `__proto__`, `constructor` and `prototype` stay as own properties (the
+ * evaluator reads own properties only, so `{"var":"constructor"}` answers the context's entry or null and never
+ * reaches `Object.prototype`), with depth, value count and string length bounded. Non-JSON values are
  * converted (`Date` -> ISO string, non-finite numbers -> null, bigint -> number when safe) or dropped (functions,
  * symbols, undefined). A non-object input yields an empty context. Cycles become `null`. Throws only what a hostile
  * getter or Proxy trap of the input throws.
@@ -105,10 +120,9 @@ export function sanitizeContext(
 		const out: JsonObject = Object.create(null);
 		for (const key of Object.keys(value)) {
 			if (budget <= 0) break;
-			if (FORBIDDEN_KEYS.has(key)) continue;
 			budget--;
 			const converted = convert(value[key], depth + 1);
-			if (converted !== undefined) out[key] = converted;
+			if (converted !== undefined) setOwnProperty(out, key, converted);
 		}
 		return out;
 	};

@@ -13,6 +13,8 @@ import {
 import { createFractionalSchemeV3 } from "./fractional-scheme-v3.js";
 import type { GoSemver } from "./go-semver.js";
 import { interpretedCat } from "./interpreted-cat.js";
+import { ownProperty } from "./own-path.js";
+import { jsonTruthy, OWN_VAR_OPERATORS } from "./own-var-operators.js";
 import {
 	compareWithOperator,
 	isSemVerOperator,
@@ -190,6 +192,11 @@ function createInterpretingEngine(): LogicEngine {
 }
 
 function addFlagdMethods(engine: LogicEngine): LogicEngine {
+	// Context reads see own properties only: `{"var":"constructor"}` never reaches a prototype.
+	for (const [name, definition] of Object.entries(OWN_VAR_OPERATORS)) {
+		engine.addMethod(name, definition as never);
+	}
+	(engine as unknown as { truthy: typeof jsonTruthy }).truthy = jsonTruthy;
 	engine.addMethod("sem_ver", {
 		method: (args: unknown) => semVer(args),
 		deterministic: true,
@@ -226,14 +233,7 @@ function addFlagdMethods(engine: LogicEngine): LogicEngine {
 
 /** The interpreted fallback path reads the flag key from the injected `$flagd`, like flagd does. */
 function flagKeyOf(context: unknown): string {
-	const flagd =
-		context !== null && typeof context === "object"
-			? (context as Record<string, unknown>).$flagd
-			: undefined;
-	const key =
-		flagd !== null && typeof flagd === "object"
-			? (flagd as Record<string, unknown>).flagKey
-			: undefined;
+	const key = ownProperty(ownProperty(context, "$flagd"), "flagKey");
 	return typeof key === "string" ? key : "";
 }
 

@@ -9,6 +9,17 @@ export { FlagSyncService } from "./gen/flagd/sync/v1/sync_pb.js";
 /** The deprecated `schema.v1.Service` (superseded by flagd.evaluation.v1). */
 export { Service as SchemaServiceV1 } from "./gen/schema/v1/schema_pb.js";
 export {
+	defineKey,
+	mapEntries,
+	structEntries,
+	structFieldFromBinary,
+	structFromJson,
+	structToJson,
+	structUnknownField,
+	valueFromJson,
+	valueToJson,
+} from "./struct-json.js";
+export {
 	DEFAULT_PORTS,
 	EVALUATION_ERROR_MESSAGES,
 	EVENT_STREAM_KEEP_ALIVE_MS,

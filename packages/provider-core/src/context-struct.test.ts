@@ -1,7 +1,11 @@
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { structFieldFromBinary } from "@flagd-ts/protocol";
+import { ResolveBooleanRequestSchema } from "@flagd-ts/protocol/evaluation-v1";
 import { describe, expect, it } from "@jest/globals";
 import { ErrorCode, type EvaluationContext } from "@openfeature/core";
 import {
 	contextToStruct,
+	requestWithContext,
 	stableStringify,
 	structToFlagMetadata,
 	structToPlain,
@@ -97,12 +101,41 @@ describe("contextToStruct", () => {
 		).toBe(ErrorCode.INVALID_CONTEXT);
 	});
 
-	it("rejects a __proto__ key instead of dropping it or touching prototypes", () => {
+	it("keeps __proto__, constructor and prototype keys as own properties, touching no prototype", () => {
 		const ctx = JSON.parse(
-			'{"__proto__": {"polluted": true}, "a": 1}',
+			'{"__proto__": {"polluted": true}, "constructor": "c", "prototype": {"__proto__": 1}, "a": 1}',
 		) as EvaluationContext;
-		expect(codeOf(() => contextToStruct(ctx))).toBe(ErrorCode.INVALID_CONTEXT);
+		const struct = contextToStruct(ctx);
+		expect(Object.keys(struct)).toEqual([
+			"__proto__",
+			"constructor",
+			"prototype",
+			"a",
+		]);
+		expect(Object.getPrototypeOf(struct)).toBe(Object.prototype);
+		expect(JSON.stringify(struct)).toBe(JSON.stringify(ctx));
 		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+	});
+
+	it("requestWithContext carries a __proto__ context key on the binary wire", () => {
+		const context = contextToStruct(
+			JSON.parse('{"__proto__": "p", "b": [{"__proto__": 2}]}'),
+		);
+		const bytes = toBinary(
+			ResolveBooleanRequestSchema,
+			requestWithContext(
+				ResolveBooleanRequestSchema,
+				{ flagKey: "f" },
+				context,
+			) as never,
+		);
+		const field = ResolveBooleanRequestSchema.fields.find(
+			(f) => f.localName === "context",
+		)?.number as number;
+		expect(JSON.stringify(structFieldFromBinary(bytes, field))).toBe(
+			'{"b":[{"__proto__":2}],"__proto__":"p"}',
+		);
+		expect(fromBinary(ResolveBooleanRequestSchema, bytes).flagKey).toBe("f");
 	});
 
 	it("accepts constructor/prototype as ordinary keys", () => {

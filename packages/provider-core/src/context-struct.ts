@@ -1,4 +1,11 @@
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import {
+	create,
+	type DescMessage,
+	type JsonObject,
+	type JsonValue,
+	type Message,
+} from "@bufbuild/protobuf";
+import { structUnknownField } from "@flagd-ts/protocol";
 import {
 	type EvaluationContext,
 	type FlagMetadata,
@@ -15,9 +22,11 @@ export const MAX_CONTEXT_DEPTH = 32;
  * - `Date` becomes its ISO-8601 string (a Struct has no timestamp; flagd targeting compares strings).
  * - `bigint` becomes its decimal string, so large integers arrive without losing digits.
  * - `undefined` fields are dropped (and `undefined` array items become `null`, as in JSON).
- * - Cycles, functions, symbols, non-finite numbers, class instances other than Date, nesting deeper than
- *   {@link MAX_CONTEXT_DEPTH} and the key `__proto__` throw `InvalidContextError` naming the path. Nothing is
- *   dropped silently and no prototype is ever modified.
+ * - Keys are ordinary strings: `__proto__`, `constructor` and `prototype` become own properties of the result
+ *   (send it with {@link requestWithContext}, which keeps them on the binary wire).
+ * - Cycles, functions, symbols, non-finite numbers, class instances other than Date and nesting deeper than
+ *   {@link MAX_CONTEXT_DEPTH} throw `InvalidContextError` naming the path. Nothing is dropped silently and no
+ *   prototype is ever modified.
  */
 export function contextToStruct(context: EvaluationContext): JsonObject {
 	if (
@@ -110,18 +119,13 @@ function convertObject(
 	ancestors.add(value);
 	const out: JsonObject = {};
 	for (const key of Object.keys(value)) {
-		if (key === "__proto__") {
-			throw new InvalidContextError(
-				`${path} has the key "__proto__", which is not accepted`,
-			);
-		}
 		const converted = convertValue(
 			(value as Record<string, unknown>)[key],
 			`${path}.${key}`,
 			ancestors,
 			depth,
 		);
-		if (converted !== undefined) out[key] = converted;
+		if (converted !== undefined) setOwn(out, key, converted);
 	}
 	ancestors.delete(value);
 	return out;
@@ -202,4 +206,31 @@ export function stableStringify(value: JsonValue): string {
 			.join(",")}}`;
 	}
 	return JSON.stringify(value);
+}
+
+/** Whether a JSON value holds an own `__proto__` key at any depth. */
+function hasProtoKey(value: unknown): boolean {
+	if (value === null || typeof value !== "object") return false;
+	if (Array.isArray(value)) return value.some(hasProtoKey);
+	if (Object.hasOwn(value, "__proto__")) return true;
+	return Object.values(value).some(hasProtoKey);
+}
+
+/**
+ * A request message of `schema` with `fields` and the Struct field `context`. protobuf-es's binary encoder would
+ * drop a `__proto__` context key (it converts the JSON form by assignment), so a context holding one is also
+ * carried as an unknown field with the context's number and every key: decoders merge it into the known field.
+ */
+export function requestWithContext(
+	schema: DescMessage,
+	fields: Record<string, unknown>,
+	context: JsonObject,
+): Message {
+	const message = create(schema, { ...fields, context } as never);
+	if (!hasProtoKey(context)) return message;
+	const field = schema.fields.find((f) => f.localName === "context");
+	if (field === undefined)
+		throw new Error(`${schema.typeName} has no context field`);
+	message.$unknown = [structUnknownField(field.number, context)];
+	return message;
 }

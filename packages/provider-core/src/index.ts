@@ -3,10 +3,21 @@
  * Connect `Transport` built by the platform package and never imports `node:` modules. Internal: no semver
  * guarantee outside this repository.
  */
+
+export {
+	defineKey,
+	mapEntries,
+	structEntries,
+	structFromJson,
+	structToJson,
+	structUnknownField,
+	valueToJson,
+} from "@flagd-ts/protocol";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export {
 	contextToStruct,
 	MAX_CONTEXT_DEPTH,
+	requestWithContext,
 	stableStringify,
 	structToFlagMetadata,
 	structToPlain,
@@ -51,10 +62,3 @@ export {
 	type ParsedStatusCodes,
 	parseStatusCodeNames,
 } from "./status-code-names.js";
-export {
-	defineKey,
-	mapEntries,
-	structEntries,
-	structToJson,
-	valueToJson,
-} from "./struct-to-json.js";

@@ -24,9 +24,9 @@ import {
 	createClient,
 	type Transport,
 } from "@connectrpc/connect";
+import { structToJson } from "@flagd-ts/protocol";
 import type { StreamMessage } from "./event-stream-supervisor-options.js";
 import type { ApiVersion } from "./options.js";
-import { structToJson } from "./struct-to-json.js";
 
 const services = new Map<ApiVersion, DescService>();
 

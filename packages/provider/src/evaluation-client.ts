@@ -10,7 +10,10 @@ import type {
 	FlagValueType,
 	StreamMessage,
 } from "@flagd-ts/provider-core";
-import { losslessEventStream } from "@flagd-ts/provider-core";
+import {
+	losslessEventStream,
+	requestWithContext,
+} from "@flagd-ts/provider-core";
 
 /** Header carrying `providerId` on every call (informational; flagd's evaluation API does not read it). */
 export const PROVIDER_ID_HEADER = "flagd-provider-id";
@@ -79,10 +82,14 @@ export function createEvaluationClient(
 	return {
 		resolve: (type, flagKey, context) =>
 			transport
-				.unary(methods[type], undefined, deadlineMs, headers, {
-					flagKey,
-					context,
-				})
+				// requestWithContext keeps a `__proto__` context key on the binary wire.
+				.unary(
+					methods[type],
+					undefined,
+					deadlineMs,
+					headers,
+					requestWithContext(methods[type].input, { flagKey }, context),
+				)
 				.then((response) =>
 					toRaw(response.message as unknown as ResolveResponse),
 				),

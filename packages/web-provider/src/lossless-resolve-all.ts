@@ -11,7 +11,6 @@ import {
 	createFileRegistry,
 	type DescService,
 	fromBinary,
-	fromJson,
 	type JsonObject,
 	toBinary,
 } from "@bufbuild/protobuf";
@@ -26,7 +25,12 @@ import {
 	createClient,
 	type Transport,
 } from "@connectrpc/connect";
-import { defineKey, mapEntries, structToJson } from "@flagd-ts/provider-core";
+import {
+	defineKey,
+	mapEntries,
+	structFromJson,
+	structToJson,
+} from "@flagd-ts/provider-core";
 
 const PKG = "flagd.evaluation.v1";
 const RAW_ANY_FLAG = `${PKG}.RawAnyFlag`;
@@ -180,7 +184,8 @@ export async function losslessResolveAll(
 		transport,
 	) as unknown as RawResolveAllClient;
 	const response = await client.resolveAll(
-		{ context: toBinary(StructSchema, fromJson(StructSchema, context)) },
+		// structFromJson keeps a `__proto__` context key (fromJson would drop it).
+		{ context: toBinary(StructSchema, structFromJson(context)) },
 		options,
 	);
 	const flags: JsonObject = {};

@@ -58,15 +58,18 @@ function readContext(
 		const key = name === "context-from-header" ? rawKey.toLowerCase() : rawKey;
 		if (key === "" || (name === "context-from-header" && entry === "")) {
 			reader.report(`${item.label}: --${name} needs a non-empty key and value`);
-		} else if (key === "__proto__" || entry === "__proto__") {
-			// Would turn into a prototype write wherever the map is spread into an object.
-			reader.report(`${item.label}: --${name} cannot use "__proto__"`);
 		} else if (name === "context-from-header" && !HEADER_NAME.test(key)) {
 			reader.report(
 				`${item.label}: --${name} "${rawKey}" is not a valid header name`,
 			);
 		} else {
-			out[key] = entry;
+			// Keys are ordinary strings: `__proto__` becomes an own key, never a prototype write.
+			Object.defineProperty(out, key, {
+				value: entry,
+				enumerable: true,
+				writable: true,
+				configurable: true,
+			});
 		}
 	}
 	return out;

@@ -2,7 +2,11 @@
  * Builds the evaluation context of one request with flagd's precedence (ADR static-and-dynamic-context):
  * header-mapped values (`-H Header=contextKey`) over static values (`-X key=value`) over the request body.
  */
-import { type JsonObject, sanitizeContext } from "@flagd-ts/evaluator";
+import {
+	type JsonObject,
+	sanitizeContext,
+	setOwnProperty,
+} from "@flagd-ts/evaluator";
 
 /** Reads one request header by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -19,13 +23,11 @@ export class ContextBuilder {
 	readonly #headers: readonly (readonly [string, string])[];
 
 	constructor(options: ContextBuilderOptions) {
-		// `__proto__` as a context key would reach the prototype through assignment; it is never a useful key.
-		this.#static = Object.entries(options.staticContext).filter(
-			([key]) => key !== "__proto__",
+		// Keys are ordinary strings (`__proto__` included): they are set as own properties, never assigned.
+		this.#static = Object.entries(options.staticContext);
+		this.#headers = Object.entries(options.headerContext).map(
+			([header, key]) => [header.toLowerCase(), key] as const,
 		);
-		this.#headers = Object.entries(options.headerContext)
-			.filter(([, key]) => key !== "__proto__")
-			.map(([header, key]) => [header.toLowerCase(), key] as const);
 	}
 
 	/** Lower-case names of the headers whose values enter the context (cache keys of answers include them). */
@@ -36,17 +38,18 @@ export class ContextBuilder {
 	/** The static context as a JSON object (sync_context, GetMetadata). */
 	staticContext(): JsonObject {
 		const out: JsonObject = {};
-		for (const [key, value] of this.#static) out[key] = value;
+		for (const [key, value] of this.#static) setOwnProperty(out, key, value);
 		return out;
 	}
 
-	/** Request context: body (sanitised: no prototype keys), then static values, then mapped headers. */
+	/** Request context: body (sanitised: null-prototype copies), then static values, then mapped headers. */
 	build(body: unknown, readHeader: HeaderReader): JsonObject {
 		const context = sanitizeContext(body ?? {});
-		for (const [key, value] of this.#static) context[key] = value;
+		for (const [key, value] of this.#static)
+			setOwnProperty(context, key, value);
 		for (const [header, key] of this.#headers) {
 			const value = readHeader(header);
-			if (value !== undefined) context[key] = value;
+			if (value !== undefined) setOwnProperty(context, key, value);
 		}
 		return context;
 	}

@@ -21,9 +21,10 @@ import {
 	createConnectRouter,
 	type ServiceImpl,
 } from "@connectrpc/connect";
-import type {
-	UniversalHandler,
-	UniversalServerRequest,
+import {
+	createMethodSerializationLookup,
+	type UniversalHandler,
+	type UniversalServerRequest,
 } from "@connectrpc/connect/protocol";
 import {
 	compressionBrotli,
@@ -40,7 +41,7 @@ import {
 	type DirectStreamRoute,
 } from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
-import { methodSerialization } from "./direct-path/method-serialization.js";
+import { prototypeSafeSerialization } from "./direct-path/prototype-safe-json.js";
 import type { RequestHandler } from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
@@ -299,10 +300,16 @@ function directStreamRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: methodSerialization(route.method, jsonOptions, {
-				readMaxBytes,
-				writeMaxBytes: 0xffffffff,
-			}),
+			// Connect JSON keeps `__proto__` keys of maps and Structs (prototype-safe-json.ts).
+			serialization: prototypeSafeSerialization(
+				createMethodSerializationLookup(route.method, undefined, jsonOptions, {
+					readMaxBytes,
+					writeMaxBytes: 0xffffffff,
+				}),
+				route.method.input,
+				route.method.output,
+				jsonOptions,
+			),
 		});
 	}
 	return out;

@@ -74,11 +74,24 @@ export function evaluationRoutes(
 			createEvaluationServiceV2(resolver, streams, telemetry),
 			{ synchronous: TYPED_METHOD_NAMES, directStreams: { eventStream } },
 		),
-		// Deprecated, still served by flagd.
+		// Deprecated, still served by flagd; ResolveAll reshapes the (synchronous) v1 answer synchronously, and its
+		// EventStream (no server-side deadline) takes the direct streaming path from a hub of its own.
 		serviceRoute(
 			SchemaServiceV1,
 			createSchemaServiceV1(resolver, streams, telemetry),
-			{ synchronous: [...TYPED_METHOD_NAMES, "resolveAll"] },
+			{
+				synchronous: [...TYPED_METHOD_NAMES, "resolveAll"],
+				directStreams: {
+					eventStream: directEventStream(
+						resolver,
+						new EventStreamHub({
+							store: resolver.store,
+							...streams,
+							deadlineMs: 0,
+						}),
+					),
+				},
+			},
 		),
 	];
 }

@@ -10,71 +10,40 @@
  * - EventStream: `data` is also built here as a `google.protobuf.Struct` message whose map objects get their keys
  *   with `Object.defineProperty`, encoded by protobuf-es (`toBinary(StructSchema, …)`, which reads maps with
  *   `Object.entries`), and carried as an unknown field with `data`'s number, written after the known fields.
- *   `data` itself stays set, holding the JSON object with every key, which the Connect JSON encoding writes.
- *   Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
+ *   `data` itself stays set, so the Connect JSON encoding (which ignores unknown fields) still carries every
+ *   other key. Protobuf merges repeated occurrences of a message field and a repeated map key's last value wins,
  *   so every binary decoder (Go, protobuf-es, the Node provider) reads the complete `flags`.
- * The Connect JSON encoding gets the keys back from these same messages (transport/direct-path/method-serialization.ts).
+ * The Connect JSON encoding keeps the key too: these messages are marked for the transport's JSON serializer
+ * (transport/direct-path/prototype-safe-json.ts), which writes such maps and Structs from their own JSON data.
  */
 import {
 	create,
 	type DescMessage,
 	type JsonObject,
-	type JsonValue,
 	type Message,
 	toBinary,
 } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import {
-	type Struct,
-	StructSchema,
-	type Value,
-	ValueSchema,
-} from "@bufbuild/protobuf/wkt";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
+import { defineKey, structFromJson } from "@flagd-ts/protocol";
 import {
 	AnyFlagSchema,
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
-import { defineKey, hasProtoKey } from "../../transport/prototype-keys.js";
+import { markPrototypeKeyed } from "../../transport/direct-path/prototype-safe-json.js";
 import type { FlagEvent } from "./flag-event-stream.js";
 
-/** A `google.protobuf.Value` message for a JSON value, every object key an own property of its `fields`. */
-function valueFromJson(json: JsonValue): Value {
-	if (json === null)
-		return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
-	switch (typeof json) {
-		case "number":
-			return create(ValueSchema, {
-				kind: { case: "numberValue", value: json },
-			});
-		case "string":
-			return create(ValueSchema, {
-				kind: { case: "stringValue", value: json },
-			});
-		case "boolean":
-			return create(ValueSchema, { kind: { case: "boolValue", value: json } });
-	}
-	if (Array.isArray(json))
-		return create(ValueSchema, {
-			kind: {
-				case: "listValue",
-				value: { values: json.map(valueFromJson) },
-			},
-		});
-	return create(ValueSchema, {
-		kind: { case: "structValue", value: structFromJson(json) },
-	});
-}
+export { defineKey, structFromJson };
 
-/** A `google.protobuf.Struct` message for a JSON object (see the file comment). */
-export function structFromJson(json: JsonObject): Struct {
-	const struct = create(StructSchema);
-	const fields: Struct["fields"] = {};
-	for (const key of Object.keys(json))
-		defineKey(fields, key, valueFromJson(json[key] as JsonValue));
-	// Set after create(): create() would copy the map into a new object by assignment.
-	struct.fields = fields;
-	return struct;
+const PROTO = "__proto__";
+
+/** Whether a JSON value holds an own `__proto__` key at any depth. */
+function hasProtoKey(value: unknown): boolean {
+	if (value === null || typeof value !== "object") return false;
+	if (Array.isArray(value)) return value.some(hasProtoKey);
+	if (Object.hasOwn(value, PROTO)) return true;
+	return Object.values(value).some(hasProtoKey);
 }
 
 /** An EventStream message for `schema` (v1 or v2) that keeps every key of `data` on the binary wire. */
@@ -97,7 +66,7 @@ export function eventStreamMessage(
 				.finish(),
 		},
 	];
-	return message;
+	return markPrototypeKeyed(message);
 }
 
 /**
@@ -163,5 +132,5 @@ export function resolveAllMessage(init: {
 			anyFlagMessage(init.flags[key] as Record<string, unknown>),
 		);
 	message.flags = flags;
-	return message;
+	return markPrototypeKeyed(message);
 }

@@ -43,11 +43,11 @@ import { FlagSetAnswerCache } from "../../store/flag-set-answer-cache.js";
 import type { FlagView } from "../../store/flag-view.js";
 import type { StoredFlag } from "../../store/stored-flag.js";
 import { SPAN_ATTRIBUTES } from "../../telemetry/request-telemetry.js";
-import { defineKey } from "../../transport/prototype-keys.js";
 import { toConnectError } from "../connect-errors.js";
 import { notReadyError } from "../not-ready.js";
 import {
 	anyFlagMessage,
+	defineKey,
 	resolveAllMessage,
 } from "./prototype-safe-messages.js";
 

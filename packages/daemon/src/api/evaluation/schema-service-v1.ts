@@ -22,6 +22,10 @@ import {
 	type RequestTelemetry,
 } from "../../telemetry/request-telemetry.js";
 import {
+	isPrototypeKeyed,
+	markPrototypeKeyed,
+} from "../../transport/direct-path/prototype-safe-json.js";
+import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
 } from "./evaluation-service-v1.js";
@@ -59,7 +63,7 @@ export function createSchemaServiceV1(
 			ServiceImpl<typeof SchemaServiceV1>,
 			"resolveAll"
 		>),
-		// Synchronous like v1's, so it takes the direct unary paths too.
+		// Synchronous like v1's, so the direct unary paths serve it (their Connect JSON keeps `__proto__` keys).
 		resolveAll: (req, ctx) =>
 			withoutMetadata(
 				resolveAll(req as never, ctx) as unknown as {
@@ -94,5 +98,6 @@ function withoutMetadata(v1: {
 	}
 	const message = create(ResolveAllResponseSchema);
 	message.flags = flags;
-	return message;
+	// Connect JSON keeps the keys of a keyed answer (transport/direct-path/prototype-safe-json.ts).
+	return isPrototypeKeyed(v1) ? markPrototypeKeyed(message) : message;
 }

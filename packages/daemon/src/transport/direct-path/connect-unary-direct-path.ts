@@ -4,7 +4,7 @@
  * one (grpc-unary-direct-path.ts) it reads the body, calls the synchronous implementation and writes the answer
  * itself, skipping connect's per-call pipeline and AbortSignal set-up; it parses and serializes with the same
  * serialization connect's handler uses (same JSON options; JSON output keeps `__proto__` keys, see
- * method-serialization.ts), so the bytes are connect's.
+ * prototype-safe-json.ts), so the bytes are connect's.
  *
  * It takes only requests it fully understands. A body compressed with one of the router's compressions is
  * decompressed with it (connect's read limit applies to the decompressed size). A GET, another content encoding,

@@ -10,13 +10,14 @@ import type {
 	JsonWriteOptions,
 } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import type {
-	Compression,
-	MethodSerializationLookup,
+import {
+	type Compression,
+	createMethodSerializationLookup,
+	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import type { DirectAnswerCache } from "./direct-answer-cache.js";
-import { methodSerialization } from "./method-serialization.js";
+import { prototypeSafeSerialization } from "./prototype-safe-json.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
 export interface DirectRoute {
@@ -56,7 +57,7 @@ export interface DirectPathOptions {
 	readonly answers?: DirectAnswerCache | undefined;
 }
 
-/** The routes with connect's serialization for each method (same JSON options and read limit; see method-serialization.ts). */
+/** The routes with connect's serialization for each method (same JSON options and read limit; see prototype-safe-json.ts). */
 export function serializedRoutes(
 	routes: ReadonlyMap<string, DirectRoute>,
 	jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined,
@@ -66,10 +67,16 @@ export function serializedRoutes(
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
-			serialization: methodSerialization(route.method, jsonOptions, {
-				readMaxBytes,
-				writeMaxBytes: 0xffffffff,
-			}),
+			// Connect JSON keeps `__proto__` keys of maps and Structs (prototype-safe-json.ts).
+			serialization: prototypeSafeSerialization(
+				createMethodSerializationLookup(route.method, undefined, jsonOptions, {
+					readMaxBytes,
+					writeMaxBytes: 0xffffffff,
+				}),
+				route.method.input,
+				route.method.output,
+				jsonOptions,
+			),
 		});
 	}
 	return out;

@@ -6,7 +6,7 @@ import {
 	ValueSchema,
 } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "@jest/globals";
-import { structEntries, structToJson } from "./struct-to-json.js";
+import { structEntries, structToJson } from "./struct-json.js";
 
 function define(target: object, key: string, value: unknown): void {
 	Object.defineProperty(target, key, {
