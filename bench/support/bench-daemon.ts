@@ -40,6 +40,8 @@ export interface BenchDaemonOptions {
 	readonly gcAfterReady?: boolean;
 	/** Start with `--expose-gc` so collectGarbage() works. */
 	readonly exposeGc?: boolean;
+	/** Leave V8's young generation uncapped (daemon-process.ts `--v8-defaults`). @default false */
+	readonly v8Defaults?: boolean;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
 	/**
@@ -68,6 +70,7 @@ export async function startBenchDaemon(
 				"--source",
 				options.flagFile,
 				...(gc ? ["--gc-after-ready"] : []),
+				...(options.v8Defaults === true ? ["--v8-defaults"] : []),
 				...(options.streamCaps === undefined
 					? []
 					: [

@@ -9,7 +9,13 @@
  * paths in `--cpu-prof` profiles.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+	existsSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -78,9 +84,24 @@ function bundle(script: string): Promise<string> {
 			js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
 		},
 		logLevel: "warning",
-	}).then(() => outfile);
+	}).then(() => {
+		asciiComments(outfile);
+		return outfile;
+	});
 	bundles.set(script, made);
 	return made;
+}
+
+/**
+ * Unminified output keeps some comments, and one non-ASCII character in them makes V8 hold the whole bundle as
+ * UTF-16 (twice its size in the heap; scripts/bundle-daemon.mjs ships an ASCII-only file). esbuild escapes every
+ * non-ASCII character in code (its default `charset`), so what is left is in comments: replaced by `?`.
+ */
+function asciiComments(file: string): void {
+	const text = readFileSync(file, "utf8");
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "anything beyond ASCII"
+	const ascii = text.replace(/[^\u0000-\u007f]/g, "?");
+	if (ascii !== text) writeFileSync(file, ascii);
 }
 
 export interface RunningChild<T> {

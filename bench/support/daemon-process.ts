@@ -8,6 +8,9 @@
  *
  * `--gc-after-ready` (with node's `--expose-gc`) collects garbage once after ready, so the RSS the scale benchmark
  * reads from /proc reflects the loaded flags rather than parse garbage.
+ *
+ * Like `flagd start`, the process first caps V8's young generation (runtime/young-generation.ts) unless node flags
+ * tune it; `--v8-defaults` leaves V8 as it is (the scale benchmark's comparison row).
  */
 import { parseArgs } from "node:util";
 import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
@@ -17,6 +20,7 @@ import {
 	type RunningDaemon,
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { capYoungGeneration } from "../../packages/daemon/src/runtime/young-generation.js";
 import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
 
 /** The line the parent waits for. */
@@ -61,11 +65,13 @@ async function main(): Promise<void> {
 		options: {
 			source: { type: "string", multiple: true },
 			"gc-after-ready": { type: "boolean", default: false },
+			"v8-defaults": { type: "boolean", default: false },
 			"max-event-streams": { type: "string" },
 			"max-concurrent-streams": { type: "string" },
 			"header-timeout-ms": { type: "string" },
 		},
 	});
+	if (!values["v8-defaults"]) capYoungGeneration();
 	const sources = (values.source ?? []).map((path) =>
 		parseSourceUri(`file:${path}`),
 	);

@@ -7,14 +7,16 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 const PROVIDER_NAME = "flagd";
 
+/**
+ * One (flag, reason, variant, error) series. Its Prometheus label sets are built at scrape time: at 10,000 flags
+ * two label objects per series would be megabytes held only for the scrape.
+ */
 interface EvaluationSeries {
 	count: number;
 	readonly key: string;
 	readonly resultReason: string;
 	readonly variant: string | undefined;
 	readonly errorCode: string | undefined;
-	readonly impression: Record<string, string> | undefined;
-	readonly reason: Record<string, string>;
 }
 
 /**
@@ -73,7 +75,8 @@ export class DaemonMetrics {
 	readonly #reasons: Counter<string>;
 	readonly #activeSyncStreams: Gauge<string>;
 	readonly #syncStreamDuration: Histogram<string>;
-	readonly #evaluationSeries = new Map<string, EvaluationSeries>();
+	/** Flag key → its series (a handful per flag: one per reason and variant seen). */
+	readonly #evaluationSeries = new Map<string, EvaluationSeries[]>();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
 	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
@@ -91,15 +94,16 @@ export class DaemonMetrics {
 
 	/** Every evaluation series with its running count. */
 	forEachEvaluation(visit: (series: EvaluationCount) => void): void {
-		for (const series of this.#evaluationSeries.values()) {
-			visit({
-				key: series.key,
-				reason: series.resultReason,
-				variant: series.variant,
-				errorCode: series.errorCode,
-				count: series.count,
-			});
-		}
+		for (const list of this.#evaluationSeries.values())
+			for (const series of list) {
+				visit({
+					key: series.key,
+					reason: series.resultReason,
+					variant: series.variant,
+					errorCode: series.errorCode,
+					count: series.count,
+				});
+			}
 	}
 
 	/** Every request series (Prometheus label names) with its number of requests in flight. */
@@ -221,13 +225,23 @@ export class DaemonMetrics {
 		variant: string | undefined,
 		errorCode: string | undefined,
 	): void {
-		// Plain numbers on the hot path; prom-client's label hashing runs only at scrape time (collect()).
-		const cacheKey = `${key}\u0000${reason}\u0000${variant ?? ""}\u0000${errorCode ?? ""}`;
-		const series = this.#evaluationSeries.get(cacheKey);
-		if (series !== undefined) {
-			series.count++;
-			this.#captured?.push(series);
-			return;
+		// Plain numbers on the hot path, and no allocation once a series exists (ResolveAll records every flag per
+		// request); prom-client's label hashing runs only at scrape time (collect()).
+		let list = this.#evaluationSeries.get(key);
+		if (list === undefined) {
+			list = [];
+			this.#evaluationSeries.set(key, list);
+		}
+		for (const series of list) {
+			if (
+				series.resultReason === reason &&
+				series.variant === variant &&
+				series.errorCode === errorCode
+			) {
+				series.count++;
+				this.#captured?.push(series);
+				return;
+			}
 		}
 		const created: EvaluationSeries = {
 			count: 1,
@@ -235,23 +249,8 @@ export class DaemonMetrics {
 			resultReason: reason,
 			variant,
 			errorCode,
-			impression:
-				errorCode === undefined
-					? {
-							feature_flag_key: key,
-							feature_flag_result_variant: variant ?? "",
-							feature_flag_provider_name: PROVIDER_NAME,
-							feature_flag_reason: reason,
-						}
-					: undefined,
-			reason: {
-				feature_flag_provider_name: PROVIDER_NAME,
-				feature_flag_reason: reason,
-				feature_flag_key: errorCode === undefined ? key : "",
-				exception_type: errorCode ?? "",
-			},
 		};
-		this.#evaluationSeries.set(cacheKey, created);
+		list.push(created);
 		this.#captured?.push(created);
 	}
 
@@ -286,18 +285,36 @@ export class DaemonMetrics {
 
 	#collectImpressions(): void {
 		this.#impressions.reset();
-		for (const series of this.#evaluationSeries.values()) {
-			if (series.impression !== undefined) {
-				this.#impressions.inc(series.impression, series.count);
+		for (const list of this.#evaluationSeries.values())
+			for (const series of list) {
+				// Impressions count successful evaluations only, as flagd does.
+				if (series.errorCode !== undefined) continue;
+				this.#impressions.inc(
+					{
+						feature_flag_key: series.key,
+						feature_flag_result_variant: series.variant ?? "",
+						feature_flag_provider_name: PROVIDER_NAME,
+						feature_flag_reason: series.resultReason,
+					},
+					series.count,
+				);
 			}
-		}
 	}
 
 	#collectReasons(): void {
 		this.#reasons.reset();
-		for (const series of this.#evaluationSeries.values()) {
-			this.#reasons.inc(series.reason, series.count);
-		}
+		for (const list of this.#evaluationSeries.values())
+			for (const series of list) {
+				this.#reasons.inc(
+					{
+						feature_flag_provider_name: PROVIDER_NAME,
+						feature_flag_reason: series.resultReason,
+						feature_flag_key: series.errorCode === undefined ? series.key : "",
+						exception_type: series.errorCode ?? "",
+					},
+					series.count,
+				);
+			}
 	}
 
 	#collectActiveRequests(): void {

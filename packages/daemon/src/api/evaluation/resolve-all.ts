@@ -80,8 +80,12 @@ interface StoredResult {
 	readonly result: EvaluationResult;
 }
 
-/** Encoded entries of shared result objects (see the file comment); they live as long as their compiled flag. */
-const encodedResults = new WeakMap<EvaluationResult, UnknownField>();
+/**
+ * Encoded `flags` entries (tag included) of shared result objects (see the file comment); they live as long as
+ * their compiled flag. Copied into Node's pooled buffers: one small typed array each instead of an ArrayBuffer,
+ * its backing store and two views per entry.
+ */
+const encodedResults = new WeakMap<EvaluationResult, Uint8Array>();
 
 const viewAnswers = new FlagSetAnswerCache<ViewAnswer>(buildViewAnswer);
 
@@ -121,18 +125,43 @@ export function resolveAll(
 		recordEvaluation(resolver, key, result);
 	const entries: UnknownField[] = [];
 	if (answer.staticEntries !== undefined) entries.push(answer.staticEntries);
-	let flagCount = answer.staticCount;
+	// The targeted flags' entries go out as ONE unknown field: handed over one by one, protobuf-es would allocate
+	// a tag buffer and a chunk per entry (at 10,000 flags, tens of thousands of short-lived objects per request,
+	// enough to be promoted out of a small young generation).
+	const targetedEntries: Uint8Array[] = [];
+	let targetedBytes = 0;
 	for (const { flag, type } of answer.targeted) {
 		const result = resolver.evaluate(flag, type, request.context);
 		const entry = encodedEntry(flag.key, result, type);
 		if (entry === undefined) continue;
-		entries.push(entry);
-		flagCount++;
+		targetedEntries.push(entry);
+		targetedBytes += entry.length;
 	}
+	if (targetedEntries.length > 0)
+		entries.push(joinEntries(targetedEntries, targetedBytes));
+	const flagCount = answer.staticCount + targetedEntries.length;
 	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, flagCount);
 	const response = create(ResolveAllResponseSchema, { metadata });
 	if (entries.length > 0) response.$unknown = entries;
 	return { response, flagCount };
+}
+
+/** Whole encoded entries (tag included) as one unknown field: their concatenation without the first tag. */
+function joinEntries(
+	parts: readonly Uint8Array[],
+	length: number,
+): UnknownField {
+	const joined = new Uint8Array(length);
+	let offset = 0;
+	for (const part of parts) {
+		joined.set(part, offset);
+		offset += part.length;
+	}
+	return {
+		no: 1,
+		wireType: WireType.LengthDelimited,
+		data: joined.subarray(1),
+	};
 }
 
 /**
@@ -182,37 +211,46 @@ function buildViewAnswer(view: FlagView): ViewAnswer {
 	};
 }
 
-/** The encoded map entry of one flag's result; cached for the evaluator's shared result objects. */
+/** The encoded map entry (tag included) of one flag's result; cached for the evaluator's shared result objects. */
 function encodedEntry(
 	key: string,
 	result: EvaluationResult,
 	type: FlagValueType,
-): UnknownField | undefined {
+): Uint8Array | undefined {
 	const cached = encodedResults.get(result);
 	if (cached !== undefined) return cached;
 	const entry = renderAnyFlag(result, type);
 	if (entry === undefined) return undefined;
 	const flags: Record<string, object> = {};
 	defineKey(flags, key, anyFlagMessage(entry as Record<string, unknown>));
-	const encoded = encodeEntries(flags);
+	const encoded = encodeFlagsMap(flags);
 	// Error results are mostly built per evaluation: caching them would only hold memory.
-	if (result.errorCode === undefined) encodedResults.set(result, encoded);
+	if (result.errorCode === undefined) {
+		const kept = Buffer.from(encoded);
+		encodedResults.set(result, kept);
+		return kept;
+	}
 	return encoded;
 }
 
 /** protobuf-es encodes the entries; the unknown field stores them without the tag protobuf-es writes back. */
 function encodeEntries(flags: Record<string, object>): UnknownField {
+	return {
+		no: 1,
+		wireType: WireType.LengthDelimited,
+		data: encodeFlagsMap(flags).subarray(1),
+	};
+}
+
+/** A ResolveAllResponse holding only `flags`, encoded: the map's entries, each starting with its tag. */
+function encodeFlagsMap(flags: Record<string, object>): Uint8Array {
 	const message = create(ResolveAllResponseSchema);
 	// Assigned after create(), which would copy the map by assignment and lose a "__proto__" key.
 	message.flags = flags as ResolveAllResponse["flags"];
 	const bytes = toBinary(ResolveAllResponseSchema, message);
 	if (bytes[0] !== FLAGS_ENTRY_TAG)
 		throw new Error("ResolveAll entries must start with the flags tag");
-	return {
-		no: 1,
-		wireType: WireType.LengthDelimited,
-		data: bytes.subarray(1),
-	};
+	return bytes;
 }
 
 /** Connect JSON: the full message, built per request (see the file comment). */
