@@ -5,7 +5,7 @@ import {
 	type JsonValue,
 	type Message,
 } from "@bufbuild/protobuf";
-import { structUnknownField } from "@flagd-ts/protocol";
+import { defineKey, structUnknownField } from "@flagd-ts/protocol";
 import {
 	type EvaluationContext,
 	type FlagMetadata,
@@ -125,7 +125,7 @@ function convertObject(
 			ancestors,
 			depth,
 		);
-		if (converted !== undefined) setOwn(out, key, converted);
+		if (converted !== undefined) defineKey(out, key, converted);
 	}
 	ancestors.delete(value);
 	return out;
@@ -139,30 +139,9 @@ export function structToPlain(json: JsonObject): JsonObject {
 	const out: JsonObject = {};
 	for (const key of Object.keys(json)) {
 		const v = json[key];
-		if (v !== undefined) setOwn(out, key, plainValue(v));
+		if (v !== undefined) defineKey(out, key, plainValue(v));
 	}
 	return out;
-}
-
-/**
- * Plain assignment of a wire key named `__proto__` would replace the result's prototype (prototype pollution
- * from server data); defining the property keeps it an ordinary own key.
- */
-function setOwn(
-	target: Record<string, unknown>,
-	key: string,
-	value: unknown,
-): void {
-	if (key === "__proto__") {
-		Object.defineProperty(target, key, {
-			value,
-			enumerable: true,
-			writable: true,
-			configurable: true,
-		});
-	} else {
-		target[key] = value;
-	}
 }
 
 function plainValue(v: JsonValue): JsonValue {
@@ -188,7 +167,7 @@ export function structToFlagMetadata(
 			typeof v === "number" ||
 			typeof v === "boolean"
 		)
-			setOwn(out, key, v);
+			defineKey(out, key, v);
 	}
 	return out;
 }

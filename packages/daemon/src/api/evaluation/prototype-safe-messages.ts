@@ -31,27 +31,20 @@ import {
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
-import { markPrototypeKeyed } from "../../transport/direct-path/prototype-safe-json.js";
+import {
+	jsonHasProtoKey,
+	markPrototypeKeyed,
+} from "../../transport/direct-path/prototype-safe-json.js";
 import type { FlagEvent } from "./flag-event-stream.js";
 
 export { defineKey, structFromJson };
-
-const PROTO = "__proto__";
-
-/** Whether a JSON value holds an own `__proto__` key at any depth. */
-function hasProtoKey(value: unknown): boolean {
-	if (value === null || typeof value !== "object") return false;
-	if (Array.isArray(value)) return value.some(hasProtoKey);
-	if (Object.hasOwn(value, PROTO)) return true;
-	return Object.values(value).some(hasProtoKey);
-}
 
 /** An EventStream message for `schema` (v1 or v2) that keeps every key of `data` on the binary wire. */
 export function eventStreamMessage(
 	schema: DescMessage,
 	event: FlagEvent,
 ): FlagEvent | Message {
-	if (event.data === undefined || !hasProtoKey(event.data)) return event;
+	if (event.data === undefined || !jsonHasProtoKey(event.data)) return event;
 	const field = schema.fields.find((f) => f.localName === "data");
 	if (field === undefined)
 		throw new Error(`${schema.typeName} has no data field`);
@@ -101,10 +94,10 @@ export function anyFlagMessage(init: Record<string, unknown>): Message {
 	if (
 		value?.case === "objectValue" &&
 		objectValue !== undefined &&
-		hasProtoKey(value.value)
+		jsonHasProtoKey(value.value)
 	)
 		carryStruct(flag, objectValue.number, value.value as JsonObject);
-	if (metadata !== undefined && hasProtoKey(init.metadata))
+	if (metadata !== undefined && jsonHasProtoKey(init.metadata))
 		carryStruct(flag, metadata.number, init.metadata as JsonObject);
 	return flag;
 }
@@ -114,11 +107,12 @@ export function resolveAllMessage(init: {
 	flags: Record<string, object>;
 	metadata: JsonObject;
 }): ResolveAllResponse | typeof init {
-	if (!hasProtoKey(init.flags) && !hasProtoKey(init.metadata)) return init;
+	if (!jsonHasProtoKey(init.flags) && !jsonHasProtoKey(init.metadata))
+		return init;
 	const message = create(ResolveAllResponseSchema, {
 		metadata: init.metadata,
 	});
-	if (hasProtoKey(init.metadata)) {
+	if (jsonHasProtoKey(init.metadata)) {
 		const field = ResolveAllResponseSchema.fields.find(
 			(f) => f.localName === "metadata",
 		);
