@@ -6,6 +6,7 @@
  * Fields follow the message as key=value (strings with spaces and objects as JSON); an error's stack goes on the
  * following lines, indented, so it stays readable and greppable.
  */
+import { isoTime } from "./iso-time.js";
 
 export interface LogSink {
 	write(chunk: string): unknown;
@@ -63,7 +64,7 @@ export function formatConsoleLine(line: string, color = false): string {
 	const padded = label.toUpperCase().padEnd(5);
 	const levelText = color ? `${COLORS[label] ?? ""}${padded}${RESET}` : padded;
 	const parts = [
-		String(time ?? new Date().toISOString()),
+		String(time ?? isoTime(Date.now())),
 		levelText,
 		String(msg ?? ""),
 	];

@@ -9,6 +9,7 @@ import {
 	createConsoleDestination,
 	type LogSink,
 } from "./console-destination.js";
+import { isoTimeField } from "./iso-time.js";
 import type { Logger } from "./logger.js";
 import { redactUrisInText } from "./redact-uri.js";
 
@@ -62,7 +63,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 			level: debug ? "debug" : "info",
 			base: options.base ?? null,
 			messageKey: "msg",
-			timestamp: pino.stdTimeFunctions.isoTime,
+			// pino.stdTimeFunctions.isoTime's output without Date#toISOString's time-zone work (iso-time.ts).
+			timestamp: isoTimeField,
 			formatters: { level: (label) => ({ level: label }) },
 			// Our parts log errors under `error` as well as pino's `err`; both get type, message and stack, except a
 			// catalogued error without --debug (briefErrorFields).

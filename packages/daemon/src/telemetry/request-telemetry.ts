@@ -5,14 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { EvaluationResult } from "@flagd-ts/evaluator";
-import {
-	type Span,
-	SpanKind,
-	SpanStatusCode,
-	type Tracer,
-} from "@opentelemetry/api";
+import type { Span, Tracer } from "@opentelemetry/api";
 import type { Logger } from "../logging/logger.js";
 import type { DaemonTracing } from "./daemon-tracing.js";
+import { SPAN_KIND_SERVER, SPAN_STATUS_ERROR } from "./span-codes.js";
 
 /** What the services take; both fields undefined = no per-request work at all. */
 export interface RequestTelemetry {
@@ -56,7 +52,7 @@ export function startRequestSpan(
 	return tracer.startSpan(
 		name,
 		{
-			kind: SpanKind.SERVER,
+			kind: SPAN_KIND_SERVER,
 			attributes: { [SPAN_ATTRIBUTES.providerName]: "flagd" },
 		},
 		tracing.extract(getHeader),
@@ -81,7 +77,7 @@ export function observeEvaluation(
 			span.setAttribute(SPAN_ATTRIBUTES.variant, result.variant);
 		if (result.errorCode !== undefined) {
 			span.setAttribute(SPAN_ATTRIBUTES.errorType, result.errorCode);
-			span.setStatus({ code: SpanStatusCode.ERROR, message: result.errorCode });
+			span.setStatus({ code: SPAN_STATUS_ERROR, message: result.errorCode });
 		}
 	}
 	telemetry.requestLogger?.debug(
@@ -101,7 +97,7 @@ export function observeEvaluation(
 export function endRequestSpan(span: Span, error: unknown): void {
 	if (error !== undefined) {
 		span.setStatus({
-			code: SpanStatusCode.ERROR,
+			code: SPAN_STATUS_ERROR,
 			message: error instanceof Error ? error.message : String(error),
 		});
 		if (error instanceof Error) span.recordException(error);

@@ -2,9 +2,10 @@
  * The `flagSync` span: one per payload a sync source delivers, covering parse, validation, compilation and the
  * store merge, with the source, the number of flags it now holds and how many flag identities changed.
  */
-import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
 import { redactUri } from "../logging/redact-uri.js";
 import type { ApplyResult } from "../store/flag-store.js";
+import { SPAN_STATUS_ERROR } from "./span-codes.js";
 
 /** Span attribute names of the flagSync span. */
 export const SYNC_SPAN_ATTRIBUTES = {
@@ -33,13 +34,13 @@ export function traceSyncPayload(
 		} else {
 			span.setAttribute("error.type", result.error.code);
 			span.setStatus({
-				code: SpanStatusCode.ERROR,
+				code: SPAN_STATUS_ERROR,
 				message: result.error.message,
 			});
 		}
 		return result;
 	} catch (e: unknown) {
-		span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });
+		span.setStatus({ code: SPAN_STATUS_ERROR, message: String(e) });
 		throw e;
 	} finally {
 		span.end();

@@ -6,7 +6,7 @@
  * (ofrep-event-stream.ts). This file routes and reads requests; ofrep-answers.ts evaluates and encodes (and caches)
  * the answers, ofrep-request.ts parses requests, ofrep-response.ts writes responses.
  */
-import { type Span, SpanStatusCode } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 import type { FlagResolver } from "../../resolver/flag-resolver.js";
 import type { DaemonMetrics } from "../../telemetry/daemon-metrics.js";
 import {
@@ -16,6 +16,7 @@ import {
 	SPAN_ATTRIBUTES,
 	startRequestSpan,
 } from "../../telemetry/request-telemetry.js";
+import { SPAN_STATUS_ERROR } from "../../telemetry/span-codes.js";
 import { CorsPolicy } from "../../transport/cors-policy.js";
 import type {
 	NodeRequest,
@@ -135,7 +136,7 @@ function observe(
 	res.once("close", () => {
 		span.setAttribute("http.response.status_code", res.statusCode);
 		if (res.statusCode >= 500 || !res.writableFinished) {
-			span.setStatus({ code: SpanStatusCode.ERROR });
+			span.setStatus({ code: SPAN_STATUS_ERROR });
 		}
 		span.end();
 	});
