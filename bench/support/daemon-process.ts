@@ -10,16 +10,18 @@
  * reads from /proc reflects the loaded flags rather than parse garbage.
  *
  * Like `flagd start`, the process first caps V8's young generation (runtime/young-generation.ts) unless node flags
- * tune it; `--v8-defaults` leaves V8 as it is (the scale benchmark's comparison row).
+ * tune it, and loads the daemon's modules with TurboFan paused (runtime/pause-optimizer.ts); `--v8-defaults` leaves
+ * V8 as it is (the scale benchmark's comparison row).
  */
 import { parseArgs } from "node:util";
 import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
 import type { Logger } from "../../packages/daemon/src/logging/logger.js";
 import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import {
-	type RunningDaemon,
-	startDaemon,
-} from "../../packages/daemon/src/runtime/start-daemon.js";
+	pauseOptimizer,
+	resumeOptimizer,
+} from "../../packages/daemon/src/runtime/pause-optimizer.js";
+import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { capYoungGeneration } from "../../packages/daemon/src/runtime/young-generation.js";
 import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
 
@@ -71,7 +73,13 @@ async function main(): Promise<void> {
 			"header-timeout-ms": { type: "string" },
 		},
 	});
-	if (!values["v8-defaults"]) capYoungGeneration();
+	if (!values["v8-defaults"]) {
+		capYoungGeneration();
+		pauseOptimizer();
+	}
+	const { startDaemon } = await import(
+		"../../packages/daemon/src/runtime/start-daemon.js"
+	).finally(resumeOptimizer);
 	const sources = (values.source ?? []).map((path) =>
 		parseSourceUri(`file:${path}`),
 	);

@@ -6,6 +6,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { pauseOptimizer } from "../runtime/pause-optimizer.js";
 import { capYoungGeneration } from "../runtime/young-generation.js";
 import type { CliIo } from "./cli-io.js";
 import { formatRootHelp, formatStartHelp } from "./help-text.js";
@@ -103,6 +104,8 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
 	// Before anything grows the heap: see runtime/young-generation.ts (the documented memory/throughput trade).
 	capYoungGeneration();
+	// Module loading runs without TurboFan; run-start.ts resumes it once the services are loaded (pause-optimizer.ts).
+	pauseOptimizer();
 	// A reader that goes away (`flagd start | head -3`) must not take the daemon down: later log lines are lost,
 	// serving goes on. Other stdout errors are reported on stderr.
 	process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -7,6 +7,7 @@ import { resolveDaemonConfig } from "../config/resolve-daemon-config.js";
 import { isDaemonError } from "../errors.js";
 import { createLogger } from "../logging/create-logger.js";
 import { redactUri } from "../logging/redact-uri.js";
+import { resumeOptimizer } from "../runtime/pause-optimizer.js";
 import type { RunningDaemon } from "../runtime/start-daemon.js";
 import type { CliIo } from "./cli-io.js";
 import { listenAddresses } from "./listen-addresses.js";
@@ -77,8 +78,12 @@ export async function runStart(
 	});
 	let daemon: RunningDaemon;
 	try {
-		// Loaded here, not at the top: `flagd version`/`--help` and config errors need none of the services.
-		const { startDaemon } = await import("../runtime/start-daemon.js");
+		// Loaded here, not at the top: `flagd version`/`--help` and config errors need none of the services. The
+		// optimizer paused at the CLI's start resumes once they are loaded, before any flag or request (a no-op when
+		// runStart runs in-process, as in tests).
+		const { startDaemon } = await import("../runtime/start-daemon.js").finally(
+			resumeOptimizer,
+		);
 		daemon = await startDaemon(config, { logger });
 	} catch (e: unknown) {
 		shutdown.dispose();
