@@ -46,8 +46,10 @@ export interface CompiledTargeting {
 }
 
 /**
- * A flag prepared for evaluation: the rule is compiled once (per config load) and every possible result object is
- * precomputed lazily, so an evaluation is a map lookup plus, for targeted flags, one call of the compiled rule.
+ * A flag prepared for evaluation: the rule is compiled once (per config load); the result objects are built on
+ * first use and then shared, so an evaluation is a lookup plus, for targeted flags, one call of the compiled rule.
+ * Nothing beyond the rule is built at compile time: a daemon keeps thousands of flags and most of their possible
+ * results (other variants, other reasons, disabled, code default) are never asked for.
  */
 export interface CompiledFlag {
 	readonly definition: FlagDefinition;
@@ -57,16 +59,151 @@ export interface CompiledFlag {
 	readonly targeting: CompiledTargeting | undefined;
 	/** Set when the targeting rule could not be compiled: every evaluation returns this PARSE_ERROR result. */
 	readonly parseError: EvaluationResult | undefined;
-	/** Results per variant for TARGETING_MATCH, by variant name. */
-	readonly matches: ReadonlyMap<string, TypedResults>;
-	/** Result when there is no targeting: default variant with STATIC, or `undefined` -> {@link fallback}. */
-	readonly staticResults: TypedResults | undefined;
-	/** Result when targeting returns null: default variant with DEFAULT, or `undefined` -> {@link fallback}. */
-	readonly defaultResults: TypedResults | undefined;
+	/** The flag's metadata as results carry it (frozen). */
+	readonly metadata: FlagMetadata;
+	/** Results of a variant with reason TARGETING_MATCH; `undefined` when the flag has no such variant. */
+	matchResults(variant: string): TypedResults | undefined;
+	/** Default variant with STATIC (no targeting), or `undefined` when there is none -> {@link fallback}. */
+	staticResults(): TypedResults | undefined;
+	/** Default variant with DEFAULT (targeting returned null), or `undefined` -> {@link fallback}. */
+	defaultResults(): TypedResults | undefined;
 	/** Code default: reason DEFAULT without value/variant. */
-	readonly fallback: EvaluationResult;
+	fallback(): EvaluationResult;
 	/** Reason DISABLED without value/variant. */
-	readonly disabledResult: EvaluationResult;
+	disabledResult(): EvaluationResult;
+}
+
+const EMPTY_METADATA: FlagMetadata = Object.freeze({});
+
+/** More variants than this and the built match results are found through a Map instead of a scan. */
+const MATCHES_SCAN_LIMIT = 8;
+
+/** The results built so far; one object per flag, created on the first evaluation. */
+interface BuiltResults {
+	/** TARGETING_MATCH results built so far: a short list, or a Map once there are many. */
+	matches: TypedResults[] | Map<string, TypedResults> | undefined;
+	static: TypedResults | undefined;
+	default: TypedResults | undefined;
+	fallback: EvaluationResult | undefined;
+	disabled: EvaluationResult | undefined;
+}
+
+/** See {@link CompiledFlag}. Results are built lazily into one `BuiltResults` object. */
+class LazyCompiledFlag implements CompiledFlag {
+	readonly definition: FlagDefinition;
+	readonly targeting: CompiledTargeting | undefined;
+	readonly parseError: EvaluationResult | undefined;
+	readonly metadata: FlagMetadata;
+	#built: BuiltResults | undefined;
+
+	constructor(
+		definition: FlagDefinition,
+		metadata: FlagMetadata,
+		targeting: CompiledTargeting | undefined,
+		parseError: EvaluationResult | undefined,
+	) {
+		this.definition = definition;
+		this.metadata = metadata;
+		this.targeting = targeting;
+		this.parseError = parseError;
+	}
+
+	get key(): string {
+		return this.definition.key;
+	}
+
+	get disabled(): boolean {
+		return this.definition.state === "DISABLED";
+	}
+
+	#results(): BuiltResults {
+		this.#built ??= {
+			matches: undefined,
+			static: undefined,
+			default: undefined,
+			fallback: undefined,
+			disabled: undefined,
+		};
+		return this.#built;
+	}
+
+	#typedResults(
+		variant: string,
+		reason: "TARGETING_MATCH" | "STATIC" | "DEFAULT",
+	): TypedResults {
+		// Deep-copied and frozen on first use: results cannot be mutated through the definition or vice versa.
+		const value = deepFreeze(
+			structuredClone(this.definition.variants[variant] as JsonValue),
+		);
+		return new TypedResults({
+			flagKey: this.definition.key,
+			variant,
+			value,
+			reason,
+			metadata: this.metadata,
+		});
+	}
+
+	matchResults(variant: string): TypedResults | undefined {
+		const built = this.#results();
+		const matches = built.matches;
+		if (matches instanceof Map) {
+			const found = matches.get(variant);
+			if (found !== undefined) return found;
+		} else if (matches !== undefined) {
+			for (const results of matches)
+				if (results.variant === variant) return results;
+		}
+		if (!Object.hasOwn(this.definition.variants, variant)) return undefined;
+		const created = this.#typedResults(variant, "TARGETING_MATCH");
+		if (matches instanceof Map) matches.set(variant, created);
+		else if (matches === undefined) built.matches = [created];
+		else if (matches.length < MATCHES_SCAN_LIMIT) matches.push(created);
+		else {
+			const map = new Map<string, TypedResults>();
+			for (const results of matches) map.set(results.variant, results);
+			map.set(variant, created);
+			built.matches = map;
+		}
+		return created;
+	}
+
+	#defaultVariant(): string | undefined {
+		const variant = this.definition.defaultVariant;
+		return variant !== null && Object.hasOwn(this.definition.variants, variant)
+			? variant
+			: undefined;
+	}
+
+	staticResults(): TypedResults | undefined {
+		const built = this.#results();
+		if (built.static !== undefined) return built.static;
+		const variant = this.#defaultVariant();
+		if (variant === undefined) return undefined;
+		built.static = this.#typedResults(variant, "STATIC");
+		return built.static;
+	}
+
+	defaultResults(): TypedResults | undefined {
+		const built = this.#results();
+		if (built.default !== undefined) return built.default;
+		const variant = this.#defaultVariant();
+		if (variant === undefined) return undefined;
+		built.default = this.#typedResults(variant, "DEFAULT");
+		return built.default;
+	}
+
+	fallback(): EvaluationResult {
+		const built = this.#results();
+		built.fallback ??= valuelessResult(this.key, "DEFAULT", this.metadata);
+		return built.fallback;
+	}
+
+	disabledResult(): EvaluationResult {
+		const built = this.#results();
+		built.disabled ??= valuelessResult(this.key, "DISABLED", this.metadata);
+		return built.disabled;
+	}
 }
 
 function deepFreeze<T>(value: T): T {
@@ -120,47 +257,19 @@ function compileTargeting(
 
 /**
  * Compiles one flag definition (once per config load). A rule that cannot be compiled does not throw: the flag then
- * evaluates to PARSE_ERROR results. Variant values are deep-copied and frozen, so results cannot be mutated through
- * the definition or vice versa.
+ * evaluates to PARSE_ERROR results. Result values are deep copies of the variants, frozen, made when a result is
+ * first built: the definition must not be changed after it was compiled (the store and the providers never do).
  */
 export function compileFlag(
 	definition: FlagDefinition,
 	options: CompileFlagOptions = {},
 ): CompiledFlag {
 	const key = definition.key;
-	const metadata: FlagMetadata = Object.freeze({ ...definition.metadata });
-	const matches = new Map<string, TypedResults>();
-	for (const [variant, raw] of Object.entries(definition.variants)) {
-		const value = deepFreeze(structuredClone(raw));
-		matches.set(
-			variant,
-			new TypedResults({
-				flagKey: key,
-				variant,
-				value,
-				reason: "TARGETING_MATCH",
-				metadata,
-			}),
-		);
-	}
-	const defaultVariant = definition.defaultVariant;
-	const defaultValue =
-		defaultVariant !== null &&
-		Object.hasOwn(definition.variants, defaultVariant)
-			? deepFreeze(
-					structuredClone(definition.variants[defaultVariant] as JsonValue),
-				)
-			: undefined;
-	const resultsFor = (reason: "STATIC" | "DEFAULT") =>
-		defaultVariant === null || defaultValue === undefined
-			? undefined
-			: new TypedResults({
-					flagKey: key,
-					variant: defaultVariant,
-					value: defaultValue,
-					reason,
-					metadata,
-				});
+	// Most flags have no metadata: they share one frozen empty object instead of a copy each.
+	const metadata: FlagMetadata =
+		Object.keys(definition.metadata).length === 0
+			? EMPTY_METADATA
+			: Object.freeze({ ...definition.metadata });
 	let targeting: CompiledTargeting | undefined;
 	let parseError: EvaluationResult | undefined;
 	if (
@@ -185,16 +294,5 @@ export function compileFlag(
 			targeting = compiled;
 		}
 	}
-	return {
-		definition,
-		key,
-		disabled: definition.state === "DISABLED",
-		targeting,
-		parseError,
-		matches,
-		staticResults: resultsFor("STATIC"),
-		defaultResults: resultsFor("DEFAULT"),
-		fallback: valuelessResult(key, "DEFAULT", metadata),
-		disabledResult: valuelessResult(key, "DISABLED", metadata),
-	};
+	return new LazyCompiledFlag(definition, metadata, targeting, parseError);
 }
