@@ -305,14 +305,62 @@ export function buildTargeting(
 				: createFractionalSchemeV2(flagKey),
 		);
 	}
+	// Without `fractional` the generated function depends on the rule alone (flag-specific `$flagd` reads are
+	// rewritten into the rule), so flags with the same rule share one: a document of thousands of flags often
+	// repeats a handful of rules, and each generated function costs bytecode, closures and feedback.
+	const ruleKey = shareableRuleKey(rule, fractional);
+	if (ruleKey !== undefined) {
+		const shared = sharedRules?.get(ruleKey)?.deref();
+		if (shared !== undefined) return shared;
+	}
 	sharedEngine ??= createEngine();
 	compilingScheme =
 		fractional === "v3"
 			? createFractionalSchemeV3(flagKey)
 			: createFractionalSchemeV2(flagKey);
+	let built: TargetingFunction;
 	try {
-		return sharedEngine.build(rule) as TargetingFunction;
+		built = sharedEngine.build(rule) as TargetingFunction;
 	} finally {
 		compilingScheme = createFractionalSchemeV2("");
 	}
+	if (ruleKey !== undefined) shareRule(ruleKey, built);
+	return built;
+}
+
+/**
+ * Compiled rules by their JSON, held weakly: a rule's entry goes when no flag uses its function any more. Absent
+ * where the runtime has no WeakRef/FinalizationRegistry (then nothing is shared).
+ */
+const sharedRules: Map<string, WeakRef<TargetingFunction>> | undefined =
+	typeof WeakRef === "function" && typeof FinalizationRegistry === "function"
+		? new Map()
+		: undefined;
+const sharedRuleCleanup: FinalizationRegistry<string> | undefined =
+	sharedRules === undefined
+		? undefined
+		: new FinalizationRegistry((ruleKey: string) => {
+				if (sharedRules.get(ruleKey)?.deref() === undefined)
+					sharedRules.delete(ruleKey);
+			});
+
+/** Rules longer than this (as JSON) are not shared: the key would cost more than it saves. */
+const MAX_SHARED_RULE_LENGTH = 4096;
+
+function shareableRuleKey(
+	rule: JsonValue,
+	fractional: FractionalVersion,
+): string | undefined {
+	if (sharedRules === undefined) return undefined;
+	const json = JSON.stringify(rule);
+	// `fractional` hashes with the flag key (a per-flag scheme): such rules are compiled per flag.
+	if (json.length > MAX_SHARED_RULE_LENGTH || json.includes('"fractional"'))
+		return undefined;
+	return `${fractional}:${json}`;
+}
+
+function shareRule(ruleKey: string, run: TargetingFunction): void {
+	if (sharedRules === undefined || sharedRuleCleanup === undefined) return;
+	sharedRules.set(ruleKey, new WeakRef(run));
+	sharedRuleCleanup.register(run, ruleKey);
 }

@@ -135,7 +135,10 @@ class EncodedEntries {
 		offset: number,
 		length: number,
 	): void {
-		this.#bytes.copy(target, targetStart, offset, offset + length);
+		// A loop rather than Buffer#copy or subarray(): both make a typed-array view per call (per entry per request).
+		const bytes = this.#bytes;
+		for (let i = 0; i < length; i++)
+			target[targetStart + i] = bytes[offset + i] as number;
 	}
 }
 
