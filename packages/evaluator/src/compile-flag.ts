@@ -78,7 +78,7 @@ const EMPTY_METADATA: FlagMetadata = Object.freeze({});
 /** More variants than this and the built match results are found through a Map instead of a scan. */
 const MATCHES_SCAN_LIMIT = 8;
 
-/** The results built so far; one object per flag, created on the first evaluation. */
+/** The results built so far, once a flag needed more than one kind. */
 interface BuiltResults {
 	/** TARGETING_MATCH results built so far: a short list, or a Map once there are many. */
 	matches: TypedResults[] | Map<string, TypedResults> | undefined;
@@ -88,13 +88,19 @@ interface BuiltResults {
 	disabled: EvaluationResult | undefined;
 }
 
-/** See {@link CompiledFlag}. Results are built lazily into one `BuiltResults` object. */
+type BuildableReason = "TARGETING_MATCH" | "STATIC" | "DEFAULT";
+
+/**
+ * See {@link CompiledFlag}. Results are built lazily. Most flags only ever need one TypedResults (a static flag
+ * its STATIC results, a targeted flag asked with one context one variant): that one is kept as it is, and a
+ * `BuiltResults` record is made only when a second kind is needed.
+ */
 class LazyCompiledFlag implements CompiledFlag {
 	readonly definition: FlagDefinition;
 	readonly targeting: CompiledTargeting | undefined;
 	readonly parseError: EvaluationResult | undefined;
 	readonly metadata: FlagMetadata;
-	#built: BuiltResults | undefined;
+	#built: TypedResults | BuiltResults | undefined;
 
 	constructor(
 		definition: FlagDefinition,
@@ -116,56 +122,83 @@ class LazyCompiledFlag implements CompiledFlag {
 		return this.definition.state === "DISABLED";
 	}
 
-	#results(): BuiltResults {
-		this.#built ??= {
+	/** The record of built results, made from the single kept TypedResults when needed. */
+	#record(): BuiltResults {
+		const built = this.#built;
+		if (built !== undefined && !(built instanceof TypedResults)) return built;
+		const record: BuiltResults = {
 			matches: undefined,
 			static: undefined,
 			default: undefined,
 			fallback: undefined,
 			disabled: undefined,
 		};
-		return this.#built;
+		this.#built = record;
+		if (built !== undefined) this.#place(record, built);
+		return record;
 	}
 
-	#typedResults(
-		variant: string,
-		reason: "TARGETING_MATCH" | "STATIC" | "DEFAULT",
-	): TypedResults {
+	#place(record: BuiltResults, results: TypedResults): void {
+		if (results.reason === "STATIC") record.static = results;
+		else if (results.reason === "DEFAULT") record.default = results;
+		else {
+			const matches = record.matches;
+			if (matches instanceof Map) matches.set(results.variant, results);
+			else if (matches === undefined) record.matches = [results];
+			else if (matches.length < MATCHES_SCAN_LIMIT) matches.push(results);
+			else {
+				const map = new Map<string, TypedResults>();
+				for (const kept of matches) map.set(kept.variant, kept);
+				map.set(results.variant, results);
+				record.matches = map;
+			}
+		}
+	}
+
+	#find(reason: BuildableReason, variant: string): TypedResults | undefined {
+		const built = this.#built;
+		if (built === undefined) return undefined;
+		if (built instanceof TypedResults)
+			// STATIC and DEFAULT results are always of the default variant.
+			return built.reason === reason &&
+				(reason !== "TARGETING_MATCH" || built.variant === variant)
+				? built
+				: undefined;
+		if (reason === "STATIC") return built.static;
+		if (reason === "DEFAULT") return built.default;
+		const matches = built.matches;
+		if (matches instanceof Map) return matches.get(variant);
+		if (matches !== undefined)
+			for (const results of matches)
+				if (results.variant === variant) return results;
+		return undefined;
+	}
+
+	/** The results of (variant, reason), built and kept on first use; the variant must exist. */
+	#results(variant: string, reason: BuildableReason): TypedResults {
+		const found = this.#find(reason, variant);
+		if (found !== undefined) return found;
 		// Deep-copied and frozen on first use: results cannot be mutated through the definition or vice versa.
 		const value = deepFreeze(
 			structuredClone(this.definition.variants[variant] as JsonValue),
 		);
-		return new TypedResults({
+		const created = new TypedResults({
 			flagKey: this.definition.key,
 			variant,
 			value,
 			reason,
 			metadata: this.metadata,
 		});
+		if (this.#built === undefined) this.#built = created;
+		else this.#place(this.#record(), created);
+		return created;
 	}
 
 	matchResults(variant: string): TypedResults | undefined {
-		const built = this.#results();
-		const matches = built.matches;
-		if (matches instanceof Map) {
-			const found = matches.get(variant);
-			if (found !== undefined) return found;
-		} else if (matches !== undefined) {
-			for (const results of matches)
-				if (results.variant === variant) return results;
-		}
+		const found = this.#find("TARGETING_MATCH", variant);
+		if (found !== undefined) return found;
 		if (!Object.hasOwn(this.definition.variants, variant)) return undefined;
-		const created = this.#typedResults(variant, "TARGETING_MATCH");
-		if (matches instanceof Map) matches.set(variant, created);
-		else if (matches === undefined) built.matches = [created];
-		else if (matches.length < MATCHES_SCAN_LIMIT) matches.push(created);
-		else {
-			const map = new Map<string, TypedResults>();
-			for (const results of matches) map.set(results.variant, results);
-			map.set(variant, created);
-			built.matches = map;
-		}
-		return created;
+		return this.#results(variant, "TARGETING_MATCH");
 	}
 
 	#defaultVariant(): string | undefined {
@@ -176,33 +209,31 @@ class LazyCompiledFlag implements CompiledFlag {
 	}
 
 	staticResults(): TypedResults | undefined {
-		const built = this.#results();
-		if (built.static !== undefined) return built.static;
+		const found = this.#find("STATIC", "");
+		if (found !== undefined) return found;
 		const variant = this.#defaultVariant();
-		if (variant === undefined) return undefined;
-		built.static = this.#typedResults(variant, "STATIC");
-		return built.static;
+		return variant === undefined ? undefined : this.#results(variant, "STATIC");
 	}
 
 	defaultResults(): TypedResults | undefined {
-		const built = this.#results();
-		if (built.default !== undefined) return built.default;
+		const found = this.#find("DEFAULT", "");
+		if (found !== undefined) return found;
 		const variant = this.#defaultVariant();
-		if (variant === undefined) return undefined;
-		built.default = this.#typedResults(variant, "DEFAULT");
-		return built.default;
+		return variant === undefined
+			? undefined
+			: this.#results(variant, "DEFAULT");
 	}
 
 	fallback(): EvaluationResult {
-		const built = this.#results();
-		built.fallback ??= valuelessResult(this.key, "DEFAULT", this.metadata);
-		return built.fallback;
+		const record = this.#record();
+		record.fallback ??= valuelessResult(this.key, "DEFAULT", this.metadata);
+		return record.fallback;
 	}
 
 	disabledResult(): EvaluationResult {
-		const built = this.#results();
-		built.disabled ??= valuelessResult(this.key, "DISABLED", this.metadata);
-		return built.disabled;
+		const record = this.#record();
+		record.disabled ??= valuelessResult(this.key, "DISABLED", this.metadata);
+		return record.disabled;
 	}
 }
 

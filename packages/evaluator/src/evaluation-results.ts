@@ -16,7 +16,8 @@ export class TypedResults {
 	/** The variant these results are of. */
 	readonly variant: string;
 	private readonly value: JsonValue;
-	private readonly reason: EvaluationReason;
+	/** The reason these results carry. */
+	readonly reason: EvaluationReason;
 	private readonly metadata: FlagMetadata;
 	/**
 	 * The first type asked for and its result: a variant is nearly always asked for with one type (its flag's),
