@@ -265,7 +265,12 @@ function buildViewAnswer(view: FlagView): ViewAnswer {
 	const staticResults: EvaluationResult[] = [];
 	const targeted: StoredFlag[] = [];
 	const targetedTypes: FlagValueType[] = [];
-	const staticFlags: Record<string, object> = {};
+	// Each static entry is encoded on its own and appended (its garbage dies young) rather than one message of
+	// every static flag built and encoded at once (thousands of objects alive together, promoted to old space).
+	const staticBytes = new ByteBuilder(view.byKey.size * 16);
+	// In the order protobuf-es encodes a map held in a JS object: array-index keys first, ascending, then the others
+	// in insertion order (the wire bytes are what a single encoded message would give).
+	let indexEntries: { index: number; entry: Uint8Array }[] | undefined;
 	let staticCount = 0;
 	for (const [key, flag] of view.byKey) {
 		const type = resolveAllType(flag);
@@ -278,18 +283,56 @@ function buildViewAnswer(view: FlagView): ViewAnswer {
 		// No targeting: the result does not depend on the context (nor on the clock).
 		const result = evaluateFlag(flag.compiled, type, {});
 		staticResults.push(result);
-		const entry = renderAnyFlag(result, type);
+		const entry = encodeEntry(key, result, type);
 		if (entry === undefined) continue;
-		// anyFlagMessage keeps "__proto__" keys of object values and metadata (create() would lose them).
-		defineKey(
-			staticFlags,
-			key,
-			anyFlagMessage(entry as Record<string, unknown>),
-		);
 		staticCount++;
+		const index = arrayIndexOf(key);
+		if (index === undefined) staticBytes.append(entry);
+		else {
+			indexEntries ??= [];
+			indexEntries.push({ index, entry });
+		}
 	}
+	if (indexEntries !== undefined) {
+		indexEntries.sort((a, b) => a.index - b.index);
+		const rest = staticBytes.bytes();
+		const ordered = new ByteBuilder(rest.length + indexEntries.length * 48);
+		for (const { entry } of indexEntries) ordered.append(entry);
+		ordered.append(rest);
+		return viewAnswer(
+			ordered,
+			staticCount,
+			staticResults,
+			targeted,
+			targetedTypes,
+		);
+	}
+	return viewAnswer(
+		staticBytes,
+		staticCount,
+		staticResults,
+		targeted,
+		targetedTypes,
+	);
+}
+
+function viewAnswer(
+	staticBytes: ByteBuilder,
+	staticCount: number,
+	staticResults: EvaluationResult[],
+	targeted: StoredFlag[],
+	targetedTypes: FlagValueType[],
+): ViewAnswer {
 	return {
-		staticEntries: staticCount === 0 ? undefined : encodeEntries(staticFlags),
+		staticEntries:
+			staticCount === 0
+				? undefined
+				: {
+						no: 1,
+						wireType: WireType.LengthDelimited,
+						// The stored bytes leave out the first tag, which protobuf-es writes back.
+						data: staticBytes.bytes().subarray(1),
+					},
 		staticCount,
 		// Copies sized to fit (arrays grown by push keep spare capacity); kept as long as the view.
 		staticResults: staticResults.slice(),
@@ -297,6 +340,38 @@ function buildViewAnswer(view: FlagView): ViewAnswer {
 		targetedTypes: targetedTypes.slice(),
 		encoded: new EncodedEntries(targeted.length * 48),
 	};
+}
+
+/** The array index a JS object treats `key` as (such keys come first in property order), else undefined. */
+function arrayIndexOf(key: string): number | undefined {
+	if (!/^(?:0|[1-9]\d*)$/.test(key)) return undefined;
+	const index = Number(key);
+	return index < 2 ** 32 - 1 ? index : undefined;
+}
+
+/** Bytes appended into a growing buffer; `bytes()` copies them out at their exact length. */
+class ByteBuilder {
+	#buffer: Uint8Array;
+	#length = 0;
+
+	constructor(expectedBytes: number) {
+		this.#buffer = new Uint8Array(Math.max(256, expectedBytes));
+	}
+
+	append(bytes: Uint8Array): void {
+		const needed = this.#length + bytes.length;
+		if (needed > this.#buffer.length) {
+			const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+			grown.set(this.#buffer.subarray(0, this.#length));
+			this.#buffer = grown;
+		}
+		this.#buffer.set(bytes, this.#length);
+		this.#length = needed;
+	}
+
+	bytes(): Uint8Array {
+		return this.#buffer.slice(0, this.#length);
+	}
 }
 
 /** The encoded map entry (tag included) of one flag's result; undefined when ResolveAll leaves it out. */
@@ -310,15 +385,6 @@ function encodeEntry(
 	const flags: Record<string, object> = {};
 	defineKey(flags, key, anyFlagMessage(entry as Record<string, unknown>));
 	return encodeFlagsMap(flags);
-}
-
-/** protobuf-es encodes the entries; the unknown field stores them without the tag protobuf-es writes back. */
-function encodeEntries(flags: Record<string, object>): UnknownField {
-	return {
-		no: 1,
-		wireType: WireType.LengthDelimited,
-		data: encodeFlagsMap(flags).subarray(1),
-	};
 }
 
 /** A ResolveAllResponse holding only `flags`, encoded: the map's entries, each starting with its tag. */
