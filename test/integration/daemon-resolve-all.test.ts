@@ -375,6 +375,44 @@ describe("ResolveAll with a __proto__ flag key", () => {
 	});
 });
 
+describe("ResolveAll static entries", () => {
+	it("go out in the order one encoded message puts them (array-index keys first, ascending)", async () => {
+		const source = new MemorySource(
+			"mem:order",
+			`{"flags":{
+				"b":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"},
+				"10":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"},
+				"a":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"},
+				"2":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"},
+				"4294967295":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"on"}
+			}}`,
+		);
+		const other = await startTestDaemon([source]);
+		try {
+			await other.ready;
+			const res = await fetch(
+				`http://127.0.0.1:${other.ports.evaluation}/flagd.evaluation.v1.Service/ResolveAll`,
+				{
+					method: "POST",
+					headers: { "Content-Type": "application/proto" },
+					body: Buffer.from(
+						toBinary(
+							ResolveAllRequestSchema,
+							create(ResolveAllRequestSchema, { context: {} }),
+						),
+					),
+				},
+			);
+			expect(res.status).toBe(200);
+			const bytes = new Uint8Array(await res.arrayBuffer());
+			// 4294967295 is not an array index (the largest is 2^32 - 2): it keeps its place among the other keys.
+			expect(wireMapKeys(bytes)).toEqual(["2", "10", "4294967295", "a", "b"]);
+		} finally {
+			await other.close();
+		}
+	});
+});
+
 /** The keys of a ResolveAllResponse's `flags` entries as they are on the wire. */
 function wireMapKeys(bytes: Uint8Array): string[] {
 	const keys: string[] = [];

@@ -46,8 +46,10 @@ export interface CompiledTargeting {
 }
 
 /**
- * A flag prepared for evaluation: the rule is compiled once (per config load) and every possible result object is
- * precomputed lazily, so an evaluation is a map lookup plus, for targeted flags, one call of the compiled rule.
+ * A flag prepared for evaluation: the rule is compiled once (per config load); the result objects are built on
+ * first use and then shared, so an evaluation is a lookup plus, for targeted flags, one call of the compiled rule.
+ * Nothing beyond the rule is built at compile time: a daemon keeps thousands of flags and most of their possible
+ * results (other variants, other reasons, disabled, code default) are never asked for.
  */
 export interface CompiledFlag {
 	readonly definition: FlagDefinition;
@@ -57,16 +59,182 @@ export interface CompiledFlag {
 	readonly targeting: CompiledTargeting | undefined;
 	/** Set when the targeting rule could not be compiled: every evaluation returns this PARSE_ERROR result. */
 	readonly parseError: EvaluationResult | undefined;
-	/** Results per variant for TARGETING_MATCH, by variant name. */
-	readonly matches: ReadonlyMap<string, TypedResults>;
-	/** Result when there is no targeting: default variant with STATIC, or `undefined` -> {@link fallback}. */
-	readonly staticResults: TypedResults | undefined;
-	/** Result when targeting returns null: default variant with DEFAULT, or `undefined` -> {@link fallback}. */
-	readonly defaultResults: TypedResults | undefined;
+	/** The flag's metadata as results carry it (frozen). */
+	readonly metadata: FlagMetadata;
+	/** Results of a variant with reason TARGETING_MATCH; `undefined` when the flag has no such variant. */
+	matchResults(variant: string): TypedResults | undefined;
+	/** Default variant with STATIC (no targeting), or `undefined` when there is none -> {@link fallback}. */
+	staticResults(): TypedResults | undefined;
+	/** Default variant with DEFAULT (targeting returned null), or `undefined` -> {@link fallback}. */
+	defaultResults(): TypedResults | undefined;
 	/** Code default: reason DEFAULT without value/variant. */
-	readonly fallback: EvaluationResult;
+	fallback(): EvaluationResult;
 	/** Reason DISABLED without value/variant. */
-	readonly disabledResult: EvaluationResult;
+	disabledResult(): EvaluationResult;
+}
+
+const EMPTY_METADATA: FlagMetadata = Object.freeze({});
+
+/** More variants than this and the built match results are found through a Map instead of a scan. */
+const MATCHES_SCAN_LIMIT = 8;
+
+/** The results built so far, once a flag needed more than one kind. */
+interface BuiltResults {
+	/** TARGETING_MATCH results built so far: a short list, or a Map once there are many. */
+	matches: TypedResults[] | Map<string, TypedResults> | undefined;
+	static: TypedResults | undefined;
+	default: TypedResults | undefined;
+	fallback: EvaluationResult | undefined;
+	disabled: EvaluationResult | undefined;
+}
+
+type BuildableReason = "TARGETING_MATCH" | "STATIC" | "DEFAULT";
+
+/**
+ * See {@link CompiledFlag}. Results are built lazily. Most flags only ever need one TypedResults (a static flag
+ * its STATIC results, a targeted flag asked with one context one variant): that one is kept as it is, and a
+ * `BuiltResults` record is made only when a second kind is needed.
+ */
+class LazyCompiledFlag implements CompiledFlag {
+	readonly definition: FlagDefinition;
+	readonly targeting: CompiledTargeting | undefined;
+	readonly parseError: EvaluationResult | undefined;
+	readonly metadata: FlagMetadata;
+	#built: TypedResults | BuiltResults | undefined;
+
+	constructor(
+		definition: FlagDefinition,
+		metadata: FlagMetadata,
+		targeting: CompiledTargeting | undefined,
+		parseError: EvaluationResult | undefined,
+	) {
+		this.definition = definition;
+		this.metadata = metadata;
+		this.targeting = targeting;
+		this.parseError = parseError;
+	}
+
+	get key(): string {
+		return this.definition.key;
+	}
+
+	get disabled(): boolean {
+		return this.definition.state === "DISABLED";
+	}
+
+	/** The record of built results, made from the single kept TypedResults when needed. */
+	#record(): BuiltResults {
+		const built = this.#built;
+		if (built !== undefined && !(built instanceof TypedResults)) return built;
+		const record: BuiltResults = {
+			matches: undefined,
+			static: undefined,
+			default: undefined,
+			fallback: undefined,
+			disabled: undefined,
+		};
+		this.#built = record;
+		if (built !== undefined) this.#place(record, built);
+		return record;
+	}
+
+	#place(record: BuiltResults, results: TypedResults): void {
+		if (results.reason === "STATIC") record.static = results;
+		else if (results.reason === "DEFAULT") record.default = results;
+		else {
+			const matches = record.matches;
+			if (matches instanceof Map) matches.set(results.variant, results);
+			else if (matches === undefined) record.matches = [results];
+			else if (matches.length < MATCHES_SCAN_LIMIT) matches.push(results);
+			else {
+				const map = new Map<string, TypedResults>();
+				for (const kept of matches) map.set(kept.variant, kept);
+				map.set(results.variant, results);
+				record.matches = map;
+			}
+		}
+	}
+
+	#find(reason: BuildableReason, variant: string): TypedResults | undefined {
+		const built = this.#built;
+		if (built === undefined) return undefined;
+		if (built instanceof TypedResults)
+			// STATIC and DEFAULT results are always of the default variant.
+			return built.reason === reason &&
+				(reason !== "TARGETING_MATCH" || built.variant === variant)
+				? built
+				: undefined;
+		if (reason === "STATIC") return built.static;
+		if (reason === "DEFAULT") return built.default;
+		const matches = built.matches;
+		if (matches instanceof Map) return matches.get(variant);
+		if (matches !== undefined)
+			for (const results of matches)
+				if (results.variant === variant) return results;
+		return undefined;
+	}
+
+	/** The results of (variant, reason), built and kept on first use; the variant must exist. */
+	#results(variant: string, reason: BuildableReason): TypedResults {
+		const found = this.#find(reason, variant);
+		if (found !== undefined) return found;
+		// Deep-copied and frozen on first use: results cannot be mutated through the definition or vice versa.
+		const value = deepFreeze(
+			structuredClone(this.definition.variants[variant] as JsonValue),
+		);
+		const created = new TypedResults({
+			flagKey: this.definition.key,
+			variant,
+			value,
+			reason,
+			metadata: this.metadata,
+		});
+		if (this.#built === undefined) this.#built = created;
+		else this.#place(this.#record(), created);
+		return created;
+	}
+
+	matchResults(variant: string): TypedResults | undefined {
+		const found = this.#find("TARGETING_MATCH", variant);
+		if (found !== undefined) return found;
+		if (!Object.hasOwn(this.definition.variants, variant)) return undefined;
+		return this.#results(variant, "TARGETING_MATCH");
+	}
+
+	#defaultVariant(): string | undefined {
+		const variant = this.definition.defaultVariant;
+		return variant !== null && Object.hasOwn(this.definition.variants, variant)
+			? variant
+			: undefined;
+	}
+
+	staticResults(): TypedResults | undefined {
+		const found = this.#find("STATIC", "");
+		if (found !== undefined) return found;
+		const variant = this.#defaultVariant();
+		return variant === undefined ? undefined : this.#results(variant, "STATIC");
+	}
+
+	defaultResults(): TypedResults | undefined {
+		const found = this.#find("DEFAULT", "");
+		if (found !== undefined) return found;
+		const variant = this.#defaultVariant();
+		return variant === undefined
+			? undefined
+			: this.#results(variant, "DEFAULT");
+	}
+
+	fallback(): EvaluationResult {
+		const record = this.#record();
+		record.fallback ??= valuelessResult(this.key, "DEFAULT", this.metadata);
+		return record.fallback;
+	}
+
+	disabledResult(): EvaluationResult {
+		const record = this.#record();
+		record.disabled ??= valuelessResult(this.key, "DISABLED", this.metadata);
+		return record.disabled;
+	}
 }
 
 function deepFreeze<T>(value: T): T {
@@ -120,47 +288,19 @@ function compileTargeting(
 
 /**
  * Compiles one flag definition (once per config load). A rule that cannot be compiled does not throw: the flag then
- * evaluates to PARSE_ERROR results. Variant values are deep-copied and frozen, so results cannot be mutated through
- * the definition or vice versa.
+ * evaluates to PARSE_ERROR results. Result values are deep copies of the variants, frozen, made when a result is
+ * first built: the definition must not be changed after it was compiled (the store and the providers never do).
  */
 export function compileFlag(
 	definition: FlagDefinition,
 	options: CompileFlagOptions = {},
 ): CompiledFlag {
 	const key = definition.key;
-	const metadata: FlagMetadata = Object.freeze({ ...definition.metadata });
-	const matches = new Map<string, TypedResults>();
-	for (const [variant, raw] of Object.entries(definition.variants)) {
-		const value = deepFreeze(structuredClone(raw));
-		matches.set(
-			variant,
-			new TypedResults({
-				flagKey: key,
-				variant,
-				value,
-				reason: "TARGETING_MATCH",
-				metadata,
-			}),
-		);
-	}
-	const defaultVariant = definition.defaultVariant;
-	const defaultValue =
-		defaultVariant !== null &&
-		Object.hasOwn(definition.variants, defaultVariant)
-			? deepFreeze(
-					structuredClone(definition.variants[defaultVariant] as JsonValue),
-				)
-			: undefined;
-	const resultsFor = (reason: "STATIC" | "DEFAULT") =>
-		defaultVariant === null || defaultValue === undefined
-			? undefined
-			: new TypedResults({
-					flagKey: key,
-					variant: defaultVariant,
-					value: defaultValue,
-					reason,
-					metadata,
-				});
+	// Most flags have no metadata: they share one frozen empty object instead of a copy each.
+	const metadata: FlagMetadata =
+		Object.keys(definition.metadata).length === 0
+			? EMPTY_METADATA
+			: Object.freeze({ ...definition.metadata });
 	let targeting: CompiledTargeting | undefined;
 	let parseError: EvaluationResult | undefined;
 	if (
@@ -185,16 +325,5 @@ export function compileFlag(
 			targeting = compiled;
 		}
 	}
-	return {
-		definition,
-		key,
-		disabled: definition.state === "DISABLED",
-		targeting,
-		parseError,
-		matches,
-		staticResults: resultsFor("STATIC"),
-		defaultResults: resultsFor("DEFAULT"),
-		fallback: valuelessResult(key, "DEFAULT", metadata),
-		disabledResult: valuelessResult(key, "DISABLED", metadata),
-	};
+	return new LazyCompiledFlag(definition, metadata, targeting, parseError);
 }

@@ -36,13 +36,12 @@ export function evaluateFlag(
 	context: EvaluationContext,
 	options?: EvaluateOptions,
 ): EvaluationResult {
-	if (flag.disabled) return flag.disabledResult;
+	if (flag.disabled) return flag.disabledResult();
 	if (flag.parseError !== undefined) return flag.parseError;
 	const targeting = flag.targeting;
 	if (targeting === undefined) {
-		return flag.staticResults === undefined
-			? flag.fallback
-			: flag.staticResults.get(type);
+		const results = flag.staticResults();
+		return results === undefined ? flag.fallback() : results.get(type);
 	}
 	let raw: unknown;
 	try {
@@ -65,22 +64,21 @@ export function evaluateFlag(
 			flagKey: flag.key,
 			errorCode: "PARSE_ERROR",
 			errorMessage: `flag "${flag.key}": targeting failed: ${describeError(error)}`,
-			metadata: flag.fallback.metadata,
+			metadata: flag.metadata,
 		});
 	}
 	if (raw === null || raw === undefined) {
-		return flag.defaultResults === undefined
-			? flag.fallback
-			: flag.defaultResults.get(type);
+		const results = flag.defaultResults();
+		return results === undefined ? flag.fallback() : results.get(type);
 	}
 	const variant = variantNameOf(raw);
-	const match = flag.matches.get(variant);
+	const match = flag.matchResults(variant);
 	if (match === undefined) {
 		return errorResult({
 			flagKey: flag.key,
 			errorCode: "GENERAL",
 			errorMessage: `flag "${flag.key}": targeting returned "${variant}", which is not a variant`,
-			metadata: flag.fallback.metadata,
+			metadata: flag.metadata,
 		});
 	}
 	return match.get(type);

@@ -13,11 +13,18 @@ import type {
  */
 export class TypedResults {
 	private readonly flagKey: string;
-	private readonly variant: string;
+	/** The variant these results are of. */
+	readonly variant: string;
 	private readonly value: JsonValue;
-	private readonly reason: EvaluationReason;
+	/** The reason these results carry. */
+	readonly reason: EvaluationReason;
 	private readonly metadata: FlagMetadata;
-	/** Built on the first `get`: most variants of most flags are never asked for (a daemon keeps thousands). */
+	/**
+	 * The first type asked for and its result: a variant is nearly always asked for with one type (its flag's),
+	 * so the other types get an object only when they are asked for (a daemon keeps thousands of these).
+	 */
+	private firstType: RequestedType | undefined;
+	private first: EvaluationResult | undefined;
 	private byType: Partial<Record<RequestedType, EvaluationResult>> | undefined;
 
 	constructor(options: {
@@ -36,6 +43,13 @@ export class TypedResults {
 
 	/** The result for a requested type (a TYPE_MISMATCH error value when the variant's value does not fit). */
 	get(type: RequestedType): EvaluationResult {
+		if (this.firstType === type) return this.first as EvaluationResult;
+		if (this.firstType === undefined) {
+			const result = this.build(type);
+			this.firstType = type;
+			this.first = result;
+			return result;
+		}
 		const cached = this.byType?.[type];
 		if (cached !== undefined) return cached;
 		const result = this.build(type);

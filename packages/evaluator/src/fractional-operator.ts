@@ -115,7 +115,9 @@ export function parseFractionalBuckets(
 	}
 	if (totalWeight === 0 || totalWeight > MAX_FRACTIONAL_WEIGHT)
 		return undefined;
-	return { variants, weights, totalWeight };
+	// Copies sized to fit: arrays grown by push keep spare capacity (17 slots), and a compiled rule holds these for
+	// as long as its flag is loaded (thousands of flags).
+	return { variants: variants.slice(), weights: weights.slice(), totalWeight };
 }
 
 /** Picks the bucket for a bucketing value (v2 hash). */

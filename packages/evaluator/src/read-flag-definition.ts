@@ -5,7 +5,7 @@ import {
 	type RefExpansionBudget,
 } from "./evaluator-refs.js";
 import { flagSetIdOf, readFlagMetadata } from "./flag-metadata.js";
-import { defineOwn, isJsonObject } from "./json-guards.js";
+import { isJsonObject, nullPrototypeRecord } from "./json-guards.js";
 import { findOperatorIssues, pointerSegment } from "./targeting-operators.js";
 import type {
 	FlagDefinition,
@@ -43,6 +43,8 @@ function variantKind(value: JsonValue): string {
 	return typeof value;
 }
 
+const NO_METADATA: FlagMetadata = Object.freeze(Object.create(null));
+
 /** Reads `variants`: errors make the flag unusable; schema deviations are warnings. */
 function readVariants(
 	raw: unknown,
@@ -59,9 +61,9 @@ function readVariants(
 		);
 		return undefined;
 	}
-	const variants: Record<string, JsonValue> = Object.create(null);
 	const kinds = new Set<string>();
-	for (const [name, value] of Object.entries(raw)) {
+	const entries = Object.entries(raw);
+	for (const [name, value] of entries) {
 		const kind = variantKind(value);
 		if (kind === "array" || kind === "null") {
 			issues.warn(
@@ -72,7 +74,6 @@ function readVariants(
 			);
 		}
 		kinds.add(kind);
-		defineOwn(variants, name, value);
 	}
 	if (kinds.size > 1) {
 		issues.warn(
@@ -82,7 +83,7 @@ function readVariants(
 			key,
 		);
 	}
-	return variants;
+	return nullPrototypeRecord(entries);
 }
 
 /** Reads `defaultVariant`: absent, null or "" mean the code default; a name not in `variants` is an error. */
@@ -237,11 +238,15 @@ export function readFlagDefinition(
 	) {
 		return undefined;
 	}
-	const metadata: FlagMetadata = Object.create(null);
-	for (const source of [ctx.setMetadata, ownMetadata]) {
-		for (const [name, value] of Object.entries(source))
-			defineOwn(metadata, name, value);
-	}
+	const metadataEntries = [
+		...Object.entries(ctx.setMetadata),
+		...Object.entries(ownMetadata),
+	];
+	// Most flags have none: they share one frozen empty record.
+	const metadata: FlagMetadata =
+		metadataEntries.length === 0
+			? NO_METADATA
+			: nullPrototypeRecord(metadataEntries);
 	return {
 		key,
 		state,

@@ -234,3 +234,49 @@ describe("$flagd analysis", () => {
 		expect(injected.variant).toBe(rewritten.variant);
 	});
 });
+
+describe("rules shared between flags", () => {
+	// Flags with the same rule share one generated function; `fractional` must still hash with each flag's own
+	// key, exactly as a flag compiled on its own (the interpreted engine, which shares nothing, is the reference).
+	const rule: JsonValue = {
+		if: [
+			{ "==": [{ var: "tier" }, "gold"] },
+			"a",
+			{
+				fractional: [
+					["a", 50],
+					["b", 50],
+				],
+			},
+		],
+	};
+	const variants = { a: "A", b: "B" };
+	const definition = (key: string): FlagDefinition => ({
+		...flag(rule, variants),
+		key,
+	});
+
+	it("hashes fractional with each flag's own key", () => {
+		const keys = Array.from({ length: 8 }, (_, i) => `shared-${i}`);
+		const compiled = keys.map((key) => compileFlag(definition(key)));
+		const interpreted = keys.map((key) =>
+			compileFlag(definition(key), { targetingMode: "interpreted" }),
+		);
+		let differ = false;
+		for (let user = 0; user < 64; user++) {
+			const context = { targetingKey: `user-${user}`, tier: "silver" };
+			const answers = compiled.map((f) => evaluateFlag(f, "string", context));
+			answers.forEach((answer, i) => {
+				const reference = evaluateFlag(
+					interpreted[i] as ReturnType<typeof compileFlag>,
+					"string",
+					context,
+				);
+				expect(answer.variant).toBe(reference.variant);
+			});
+			if (new Set(answers.map((a) => a.variant)).size > 1) differ = true;
+		}
+		// The keys really bucket differently, so a flag hashing with another's key would have been caught.
+		expect(differ).toBe(true);
+	});
+});

@@ -40,8 +40,11 @@ interface BuildState {
 	compile(strings: TemplateStringsArray, ...items: unknown[]): unknown;
 }
 
-/** The fractional scheme of the flag being compiled; compile hooks run synchronously inside `buildTargeting`. */
-let compilingScheme: FractionalScheme = createFractionalSchemeV2("");
+/**
+ * The fractional scheme of the flag whose compiled rule is running: set by the flag's entry function before each
+ * call (evaluations are synchronous), so one generated function serves every flag with the same rule.
+ */
+let activeScheme: FractionalScheme = createFractionalSchemeV2("");
 
 /** The evaluation clock read by rewritten `$flagd.timestamp` reads; set by the evaluator before each call. */
 export const evaluationClock = { nowSeconds: 0 };
@@ -121,14 +124,13 @@ function compileStringOp(
 }
 
 function compileFractional(data: unknown, state: BuildState): unknown {
-	const scheme = compilingScheme;
 	if (
 		!Array.isArray(data) ||
 		data.length === 0 ||
 		!data.slice(1).every(isLiteral)
 	) {
 		const general = sync((args: unknown, context: unknown) =>
-			evaluateFractional(args, context, scheme),
+			evaluateFractional(args, context, activeScheme),
 		);
 		return state.compile`${general}(${data}, context)`;
 	}
@@ -139,13 +141,14 @@ function compileFractional(data: unknown, state: BuildState): unknown {
 		const all = parseFractionalBuckets(data);
 		const shorthand = sync((context: unknown): FractionalVariant => {
 			if (all === undefined) return null;
-			const hash = scheme.implicit(context);
+			const hash = activeScheme.implicit(context);
 			return hash === undefined ? null : pickFractionalVariantByHash(all, hash);
 		});
 		return state.compile`${shorthand}(context)`;
 	}
 	const withFirst = sync(
 		(first: unknown, context: unknown): FractionalVariant => {
+			const scheme = activeScheme;
 			const use = scheme.classify(first);
 			if (use === null) return null;
 			if (typeof use === "number") {
@@ -305,14 +308,56 @@ export function buildTargeting(
 				: createFractionalSchemeV2(flagKey),
 		);
 	}
-	sharedEngine ??= createEngine();
-	compilingScheme =
+	// The generated function depends on the rule alone (flag-specific `$flagd` reads are rewritten into the rule,
+	// and `fractional` reads the running flag's scheme), so flags with the same rule share one: a document of
+	// thousands of flags often repeats a handful of rules, and each generated function costs bytecode, closures
+	// and, once it runs, feedback and baseline code.
+	const json = JSON.stringify(rule);
+	const ruleKey =
+		sharedRules !== undefined && json.length <= MAX_SHARED_RULE_LENGTH
+			? json
+			: undefined;
+	let run =
+		ruleKey === undefined ? undefined : sharedRules?.get(ruleKey)?.deref();
+	if (run === undefined) {
+		sharedEngine ??= createEngine();
+		run = sharedEngine.build(rule) as TargetingFunction;
+		if (ruleKey !== undefined) shareRule(ruleKey, run);
+	}
+	// Only `fractional` reads the scheme; other rules run as they are.
+	if (!json.includes('"fractional"')) return run;
+	const scheme =
 		fractional === "v3"
 			? createFractionalSchemeV3(flagKey)
 			: createFractionalSchemeV2(flagKey);
-	try {
-		return sharedEngine.build(rule) as TargetingFunction;
-	} finally {
-		compilingScheme = createFractionalSchemeV2("");
-	}
+	const shared = run;
+	return (data: unknown) => {
+		activeScheme = scheme;
+		return shared(data);
+	};
+}
+
+/**
+ * Compiled rules by their JSON, held weakly: a rule's entry goes when no flag uses its function any more. Absent
+ * where the runtime has no WeakRef/FinalizationRegistry (then nothing is shared).
+ */
+const sharedRules: Map<string, WeakRef<TargetingFunction>> | undefined =
+	typeof WeakRef === "function" && typeof FinalizationRegistry === "function"
+		? new Map()
+		: undefined;
+const sharedRuleCleanup: FinalizationRegistry<string> | undefined =
+	sharedRules === undefined
+		? undefined
+		: new FinalizationRegistry((ruleKey: string) => {
+				if (sharedRules.get(ruleKey)?.deref() === undefined)
+					sharedRules.delete(ruleKey);
+			});
+
+/** Rules longer than this (as JSON) are not shared: the key would cost more than it saves. */
+const MAX_SHARED_RULE_LENGTH = 4096;
+
+function shareRule(ruleKey: string, run: TargetingFunction): void {
+	if (sharedRules === undefined || sharedRuleCleanup === undefined) return;
+	sharedRules.set(ruleKey, new WeakRef(run));
+	sharedRuleCleanup.register(run, ruleKey);
 }

@@ -280,12 +280,17 @@ export class FlagStore {
 	}
 
 	#commit(): void {
-		const merged = new Map<string, StoredFlag>();
-		// Sources are iterated in priority order, so a later source overwrites the same identity.
-		for (const state of this.#sources.values()) {
-			for (const [identity, flag] of state.flags) merged.set(identity, flag);
+		if (this.#sources.size === 1) {
+			// One source: its map is the merged state (source maps are replaced, never changed, so it can be shared).
+			for (const state of this.#sources.values()) this.#merged = state.flags;
+		} else {
+			const merged = new Map<string, StoredFlag>();
+			// Sources are iterated in priority order, so a later source overwrites the same identity.
+			for (const state of this.#sources.values()) {
+				for (const [identity, flag] of state.flags) merged.set(identity, flag);
+			}
+			this.#merged = merged;
 		}
-		this.#merged = merged;
 		this.#version++;
 		this.#notify();
 	}

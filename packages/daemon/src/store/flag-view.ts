@@ -3,7 +3,7 @@
  * are one Map read; bulk APIs iterate `list`, sorted by (flagSetId, key) as flagd orders bulk results.
  */
 import type { Selector } from "./selector.js";
-import type { StoredFlag } from "./stored-flag.js";
+import { type StoredFlag, sameObservableFlag } from "./stored-flag.js";
 
 export interface FlagView {
 	readonly selector: Selector;
@@ -64,8 +64,8 @@ export function diffViews(
 		if (previous === undefined) added.push(key);
 		else if (
 			previous !== flag &&
-			(previous.fingerprint !== flag.fingerprint ||
-				previous.flagSetId !== flag.flagSetId)
+			(previous.flagSetId !== flag.flagSetId ||
+				!sameObservableFlag(previous, flag))
 		) {
 			updated.push(key);
 		}
@@ -99,7 +99,7 @@ function renderSyncDocument(byKey: ReadonlyMap<string, StoredFlag>): string {
 	// The sync document is a map by key: the same key in several sets collapses to the copy lookups would use.
 	const parts: string[] = [];
 	for (const [key, flag] of byKey) {
-		parts.push(`${JSON.stringify(key)}:${flag.syncJson}`);
+		parts.push(`${JSON.stringify(key)}:${flag.syncJson()}`);
 	}
 	return `{"flags":{${parts.join(",")}}}`;
 }

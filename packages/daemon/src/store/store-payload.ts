@@ -15,6 +15,7 @@ import {
 	createStoredFlag,
 	flagIdentity,
 	type StoredFlag,
+	sameObservableFlag,
 } from "./stored-flag.js";
 
 /** One snapshot from a source (structurally a SyncPayload). */
@@ -133,7 +134,7 @@ export function compileFlags(
 	return { flags, invalid };
 }
 
-/** Flags added, removed or with a different fingerprint between two snapshots of one source. */
+/** Flags added, removed or observably different (sameObservableFlag) between two snapshots of one source. */
 export function changedFlagKeys(
 	before: ReadonlyMap<string, StoredFlag>,
 	after: ReadonlyMap<string, StoredFlag>,
@@ -142,7 +143,8 @@ export function changedFlagKeys(
 		flag.flagSetId === undefined ? flag.key : `${flag.flagSetId}/${flag.key}`;
 	const changed: string[] = [];
 	for (const [identity, flag] of after) {
-		if (before.get(identity)?.fingerprint !== flag.fingerprint)
+		const previous = before.get(identity);
+		if (previous === undefined || !sameObservableFlag(previous, flag))
 			changed.push(name(flag));
 	}
 	for (const [identity, flag] of before) {

@@ -75,6 +75,19 @@ export interface EvaluationCount {
 	readonly count: number;
 }
 
+function sameSeries(
+	series: EvaluationSeries,
+	reason: string,
+	variant: string | undefined,
+	errorCode: string | undefined,
+): boolean {
+	return (
+		series.resultReason === reason &&
+		series.variant === variant &&
+		series.errorCode === errorCode
+	);
+}
+
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry: RegistryType = new Registry();
@@ -84,8 +97,14 @@ export class DaemonMetrics {
 	readonly #reasons: Counter<string>;
 	readonly #activeSyncStreams: Gauge<string>;
 	readonly #syncStreamDuration: Histogram<string>;
-	/** Flag key → its series (a handful per flag: one per reason and variant seen). */
-	readonly #evaluationSeries = new Map<string, EvaluationSeries[]>();
+	/**
+	 * Flag key → its series (one per reason and variant seen): the series itself while there is one, as most flags
+	 * have (a ResolveAll of 10,000 flags records 10,000 keys), a list once there are more.
+	 */
+	readonly #evaluationSeries = new Map<
+		string,
+		EvaluationSeries | EvaluationSeries[]
+	>();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
 	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
@@ -103,16 +122,22 @@ export class DaemonMetrics {
 
 	/** Every evaluation series with its running count. */
 	forEachEvaluation(visit: (series: EvaluationCount) => void): void {
-		for (const list of this.#evaluationSeries.values())
-			for (const series of list) {
-				visit({
-					key: series.key,
-					reason: series.resultReason,
-					variant: series.variant,
-					errorCode: series.errorCode,
-					count: series.count,
-				});
-			}
+		this.#eachEvaluationSeries((series) =>
+			visit({
+				key: series.key,
+				reason: series.resultReason,
+				variant: series.variant,
+				errorCode: series.errorCode,
+				count: series.count,
+			}),
+		);
+	}
+
+	#eachEvaluationSeries(visit: (series: EvaluationSeries) => void): void {
+		for (const entry of this.#evaluationSeries.values()) {
+			if (Array.isArray(entry)) for (const series of entry) visit(series);
+			else visit(entry);
+		}
 	}
 
 	/** Every request series (Prometheus label names) with its number of requests in flight. */
@@ -236,19 +261,21 @@ export class DaemonMetrics {
 	): void {
 		// Plain numbers on the hot path, and no allocation once a series exists (ResolveAll records every flag per
 		// request); prom-client's label hashing runs only at scrape time (collect()).
-		let list = this.#evaluationSeries.get(key);
-		if (list === undefined) {
-			list = [];
-			this.#evaluationSeries.set(key, list);
-		}
-		for (const series of list) {
-			if (
-				series.resultReason === reason &&
-				series.variant === variant &&
-				series.errorCode === errorCode
-			) {
-				series.count++;
-				this.#captured?.push(series);
+		const entry = this.#evaluationSeries.get(key);
+		if (entry !== undefined) {
+			let found: EvaluationSeries | undefined;
+			if (!Array.isArray(entry)) {
+				if (sameSeries(entry, reason, variant, errorCode)) found = entry;
+			} else {
+				for (const series of entry)
+					if (sameSeries(series, reason, variant, errorCode)) {
+						found = series;
+						break;
+					}
+			}
+			if (found !== undefined) {
+				found.count++;
+				this.#captured?.push(found);
 				return;
 			}
 		}
@@ -259,7 +286,9 @@ export class DaemonMetrics {
 			variant,
 			errorCode,
 		};
-		list.push(created);
+		if (entry === undefined) this.#evaluationSeries.set(key, created);
+		else if (Array.isArray(entry)) entry.push(created);
+		else this.#evaluationSeries.set(key, [entry, created]);
 		this.#captured?.push(created);
 	}
 
@@ -294,36 +323,34 @@ export class DaemonMetrics {
 
 	#collectImpressions(): void {
 		this.#impressions.reset();
-		for (const list of this.#evaluationSeries.values())
-			for (const series of list) {
-				// Impressions count successful evaluations only, as flagd does.
-				if (series.errorCode !== undefined) continue;
-				this.#impressions.inc(
-					{
-						feature_flag_key: series.key,
-						feature_flag_result_variant: series.variant ?? "",
-						feature_flag_provider_name: PROVIDER_NAME,
-						feature_flag_reason: series.resultReason,
-					},
-					series.count,
-				);
-			}
+		this.#eachEvaluationSeries((series) => {
+			// Impressions count successful evaluations only, as flagd does.
+			if (series.errorCode !== undefined) return;
+			this.#impressions.inc(
+				{
+					feature_flag_key: series.key,
+					feature_flag_result_variant: series.variant ?? "",
+					feature_flag_provider_name: PROVIDER_NAME,
+					feature_flag_reason: series.resultReason,
+				},
+				series.count,
+			);
+		});
 	}
 
 	#collectReasons(): void {
 		this.#reasons.reset();
-		for (const list of this.#evaluationSeries.values())
-			for (const series of list) {
-				this.#reasons.inc(
-					{
-						feature_flag_provider_name: PROVIDER_NAME,
-						feature_flag_reason: series.resultReason,
-						feature_flag_key: series.errorCode === undefined ? series.key : "",
-						exception_type: series.errorCode ?? "",
-					},
-					series.count,
-				);
-			}
+		this.#eachEvaluationSeries((series) => {
+			this.#reasons.inc(
+				{
+					feature_flag_provider_name: PROVIDER_NAME,
+					feature_flag_reason: series.resultReason,
+					feature_flag_key: series.errorCode === undefined ? series.key : "",
+					exception_type: series.errorCode ?? "",
+				},
+				series.count,
+			);
+		});
 	}
 
 	#collectActiveRequests(): void {

@@ -6,8 +6,9 @@
  * - A flag without targeting resolves the same for every context. Those flags are encoded once per view (store
  *   version + selector, FlagSetAnswerCache) by protobuf-es as a ResolveAllResponse holding only them.
  * - A targeted flag is evaluated per request; its result is one of the evaluator's shared, frozen result objects
- *   (one per variant and reason), so each result's encoded map entry is cached beside it (WeakMap) and a request
- *   encodes nothing new for it. Per-request error results are encoded per request.
+ *   (one per variant and reason), so each result's encoded map entry is kept for the view (EncodedEntries: one
+ *   buffer for all of them) and a request encodes nothing new for it. Per-request error results are encoded per
+ *   request.
  * The parts are handed to protobuf-es as unknown fields of the response: it writes each as its tag followed by the
  * stored bytes, and the stored bytes are the encoded `flags` entries minus their first tag byte, so the wire bytes
  * are exactly those of a ResolveAllResponse holding every flag (a map is a repeated field 1; every decoder merges
@@ -65,27 +66,88 @@ interface ViewAnswer {
 	/** How many static flags the answer holds. */
 	readonly staticCount: number;
 	/** Static flags' results (also those left out of the answer), for the evaluation metrics. */
-	readonly staticResults: readonly StoredResult[];
-	/** Flags with targeting, evaluated per request. */
-	readonly targeted: readonly TypedFlag[];
-}
-
-interface TypedFlag {
-	readonly flag: StoredFlag;
-	readonly type: FlagValueType;
-}
-
-interface StoredResult {
-	readonly key: string;
-	readonly result: EvaluationResult;
+	readonly staticResults: readonly EvaluationResult[];
+	/** Flags with targeting, evaluated per request, and (same index) the type each resolves with. */
+	readonly targeted: readonly StoredFlag[];
+	readonly targetedTypes: readonly FlagValueType[];
+	/** The encoded entries of the targeted flags' shared results, built as requests meet them. */
+	readonly encoded: EncodedEntries;
 }
 
 /**
- * Encoded `flags` entries (tag included) of shared result objects (see the file comment); they live as long as
- * their compiled flag. Copied into Node's pooled buffers: one small typed array each instead of an ArrayBuffer,
- * its backing store and two views per entry.
+ * Encoded `flags` entries (tag included) of the evaluator's shared result objects (see the file comment), for one
+ * view: all in one growing buffer, found by result object. One buffer and one Map entry per result instead of a
+ * typed array each; bounded by the flags' possible results (variants × reasons), as error results, mostly built
+ * per evaluation, are not kept.
  */
-const encodedResults = new WeakMap<EvaluationResult, Uint8Array>();
+class EncodedEntries {
+	readonly #offsets = new Map<EvaluationResult, number>();
+	#bytes: Buffer;
+	#length = 0;
+
+	constructor(expectedBytes: number) {
+		// Not from Node's pool: this buffer lives as long as its view.
+		this.#bytes = Buffer.allocUnsafeSlow(Math.max(256, expectedBytes));
+	}
+
+	/** Where a result's kept entry starts; -1 when it has none. */
+	offsetOf(result: EvaluationResult): number {
+		const offset = this.#offsets.get(result);
+		return offset === undefined ? -1 : offset;
+	}
+
+	/** Keeps an encoded entry; returns its offset. */
+	add(result: EvaluationResult, entry: Uint8Array): number {
+		const offset = this.#length;
+		const needed = offset + entry.length;
+		if (needed > this.#bytes.length) {
+			const grown = Buffer.allocUnsafeSlow(
+				Math.max(needed, this.#bytes.length * 2),
+			);
+			this.#bytes.copy(grown, 0, 0, offset);
+			this.#bytes = grown;
+		}
+		this.#bytes.set(entry, offset);
+		this.#length = needed;
+		this.#offsets.set(result, offset);
+		return offset;
+	}
+
+	/** The length of the entry at `offset`: its tag byte, its length varint and the bytes the varint counts. */
+	lengthAt(offset: number): number {
+		const bytes = this.#bytes;
+		let length = 0;
+		let shift = 0;
+		let at = offset + 1;
+		for (;;) {
+			const byte = bytes[at++] as number;
+			length += (byte & 0x7f) * 2 ** shift;
+			if (byte < 0x80) break;
+			shift += 7;
+		}
+		return at - offset + length;
+	}
+
+	/** Copies the entry at `offset` (of `length` bytes) into `target` at `targetStart`. */
+	copy(
+		target: Uint8Array,
+		targetStart: number,
+		offset: number,
+		length: number,
+	): void {
+		// A loop rather than Buffer#copy or subarray(): both make a typed-array view per call (per entry per request).
+		const bytes = this.#bytes;
+		for (let i = 0; i < length; i++)
+			target[targetStart + i] = bytes[offset + i] as number;
+	}
+}
+
+/**
+ * Per request, the targeted flags' entries before they are joined: an offset into the view's EncodedEntries, or
+ * -1 - i for the i-th entry encoded for this request only. Reused across requests (ResolveAll is synchronous).
+ */
+let entryOffsets = new Int32Array(1024);
+let entryLengths = new Int32Array(1024);
 
 const viewAnswers = new FlagSetAnswerCache<ViewAnswer>(buildViewAnswer);
 
@@ -121,47 +183,68 @@ export function resolveAll(
 		return answer;
 	}
 	const answer = viewAnswers.get(view);
-	for (const { key, result } of answer.staticResults)
-		recordEvaluation(resolver, key, result);
+	for (const result of answer.staticResults)
+		recordEvaluation(resolver, result.flagKey, result);
 	const entries: UnknownField[] = [];
 	if (answer.staticEntries !== undefined) entries.push(answer.staticEntries);
-	// The targeted flags' entries go out as ONE unknown field: handed over one by one, protobuf-es would allocate
-	// a tag buffer and a chunk per entry (at 10,000 flags, tens of thousands of short-lived objects per request,
-	// enough to be promoted out of a small young generation).
-	const targetedEntries: Uint8Array[] = [];
-	let targetedBytes = 0;
-	for (const { flag, type } of answer.targeted) {
-		const result = resolver.evaluate(flag, type, request.context);
-		const entry = encodedEntry(flag.key, result, type);
-		if (entry === undefined) continue;
-		targetedEntries.push(entry);
-		targetedBytes += entry.length;
+	// The targeted flags' entries go out as ONE unknown field, copied from the view's encoded entries: handed over
+	// one by one, protobuf-es would allocate a tag buffer and a chunk per entry (at 10,000 flags, tens of
+	// thousands of short-lived objects per request, enough to be promoted out of a small young generation).
+	const { targeted, targetedTypes, encoded } = answer;
+	if (entryOffsets.length < targeted.length) {
+		entryOffsets = new Int32Array(targeted.length);
+		entryLengths = new Int32Array(targeted.length);
 	}
-	if (targetedEntries.length > 0)
-		entries.push(joinEntries(targetedEntries, targetedBytes));
-	const flagCount = answer.staticCount + targetedEntries.length;
+	let uncached: Uint8Array[] | undefined;
+	let targetedCount = 0;
+	let targetedBytes = 0;
+	for (let i = 0; i < targeted.length; i++) {
+		const flag = targeted[i] as StoredFlag;
+		const type = targetedTypes[i] as FlagValueType;
+		const result = resolver.evaluate(flag, type, request.context);
+		let offset = encoded.offsetOf(result);
+		let length: number;
+		if (offset >= 0) {
+			length = encoded.lengthAt(offset);
+		} else {
+			const entry = encodeEntry(flag.key, result, type);
+			if (entry === undefined) continue;
+			length = entry.length;
+			// Error results are mostly built per evaluation: keeping them would only hold memory.
+			if (result.errorCode === undefined) offset = encoded.add(result, entry);
+			else {
+				uncached ??= [];
+				uncached.push(entry);
+				offset = -uncached.length;
+			}
+		}
+		entryOffsets[targetedCount] = offset;
+		entryLengths[targetedCount] = length;
+		targetedCount++;
+		targetedBytes += length;
+	}
+	if (targetedCount > 0) {
+		const joined = new Uint8Array(targetedBytes);
+		let at = 0;
+		for (let i = 0; i < targetedCount; i++) {
+			const offset = entryOffsets[i] as number;
+			const length = entryLengths[i] as number;
+			if (offset >= 0) encoded.copy(joined, at, offset, length);
+			else
+				joined.set((uncached as Uint8Array[])[-offset - 1] as Uint8Array, at);
+			at += length;
+		}
+		entries.push({
+			no: 1,
+			wireType: WireType.LengthDelimited,
+			data: joined.subarray(1),
+		});
+	}
+	const flagCount = answer.staticCount + targetedCount;
 	span?.setAttribute(SPAN_ATTRIBUTES.flagCount, flagCount);
 	const response = create(ResolveAllResponseSchema, { metadata });
 	if (entries.length > 0) response.$unknown = entries;
 	return { response, flagCount };
-}
-
-/** Whole encoded entries (tag included) as one unknown field: their concatenation without the first tag. */
-function joinEntries(
-	parts: readonly Uint8Array[],
-	length: number,
-): UnknownField {
-	const joined = new Uint8Array(length);
-	let offset = 0;
-	for (const part of parts) {
-		joined.set(part, offset);
-		offset += part.length;
-	}
-	return {
-		no: 1,
-		wireType: WireType.LengthDelimited,
-		data: joined.subarray(1),
-	};
 }
 
 /**
@@ -179,67 +262,129 @@ export function isBinaryEncoding(contentType: string | null): boolean {
 }
 
 function buildViewAnswer(view: FlagView): ViewAnswer {
-	const staticResults: StoredResult[] = [];
-	const targeted: TypedFlag[] = [];
-	const staticFlags: Record<string, object> = {};
+	const staticResults: EvaluationResult[] = [];
+	const targeted: StoredFlag[] = [];
+	const targetedTypes: FlagValueType[] = [];
+	// Each static entry is encoded on its own and appended (its garbage dies young) rather than one message of
+	// every static flag built and encoded at once (thousands of objects alive together, promoted to old space).
+	const staticBytes = new ByteBuilder(view.byKey.size * 16);
+	// In the order protobuf-es encodes a map held in a JS object: array-index keys first, ascending, then the others
+	// in insertion order (the wire bytes are what a single encoded message would give).
+	let indexEntries: { index: number; entry: Uint8Array }[] | undefined;
 	let staticCount = 0;
 	for (const [key, flag] of view.byKey) {
 		const type = resolveAllType(flag);
 		if (type === undefined) continue;
 		if (flag.compiled.targeting !== undefined) {
-			targeted.push({ flag, type });
+			targeted.push(flag);
+			targetedTypes.push(type);
 			continue;
 		}
 		// No targeting: the result does not depend on the context (nor on the clock).
 		const result = evaluateFlag(flag.compiled, type, {});
-		staticResults.push({ key, result });
-		const entry = renderAnyFlag(result, type);
+		staticResults.push(result);
+		const entry = encodeEntry(key, result, type);
 		if (entry === undefined) continue;
-		// anyFlagMessage keeps "__proto__" keys of object values and metadata (create() would lose them).
-		defineKey(
-			staticFlags,
-			key,
-			anyFlagMessage(entry as Record<string, unknown>),
-		);
 		staticCount++;
+		const index = arrayIndexOf(key);
+		if (index === undefined) staticBytes.append(entry);
+		else {
+			indexEntries ??= [];
+			indexEntries.push({ index, entry });
+		}
 	}
-	return {
-		staticEntries: staticCount === 0 ? undefined : encodeEntries(staticFlags),
+	if (indexEntries !== undefined) {
+		indexEntries.sort((a, b) => a.index - b.index);
+		const rest = staticBytes.bytes();
+		const ordered = new ByteBuilder(rest.length + indexEntries.length * 48);
+		for (const { entry } of indexEntries) ordered.append(entry);
+		ordered.append(rest);
+		return viewAnswer(
+			ordered,
+			staticCount,
+			staticResults,
+			targeted,
+			targetedTypes,
+		);
+	}
+	return viewAnswer(
+		staticBytes,
 		staticCount,
 		staticResults,
 		targeted,
+		targetedTypes,
+	);
+}
+
+function viewAnswer(
+	staticBytes: ByteBuilder,
+	staticCount: number,
+	staticResults: EvaluationResult[],
+	targeted: StoredFlag[],
+	targetedTypes: FlagValueType[],
+): ViewAnswer {
+	return {
+		staticEntries:
+			staticCount === 0
+				? undefined
+				: {
+						no: 1,
+						wireType: WireType.LengthDelimited,
+						// The stored bytes leave out the first tag, which protobuf-es writes back.
+						data: staticBytes.bytes().subarray(1),
+					},
+		staticCount,
+		// Copies sized to fit (arrays grown by push keep spare capacity); kept as long as the view.
+		staticResults: staticResults.slice(),
+		targeted: targeted.slice(),
+		targetedTypes: targetedTypes.slice(),
+		encoded: new EncodedEntries(targeted.length * 48),
 	};
 }
 
-/** The encoded map entry (tag included) of one flag's result; cached for the evaluator's shared result objects. */
-function encodedEntry(
+/** The array index a JS object treats `key` as (such keys come first in property order), else undefined. */
+function arrayIndexOf(key: string): number | undefined {
+	if (!/^(?:0|[1-9]\d*)$/.test(key)) return undefined;
+	const index = Number(key);
+	return index < 2 ** 32 - 1 ? index : undefined;
+}
+
+/** Bytes appended into a growing buffer; `bytes()` copies them out at their exact length. */
+class ByteBuilder {
+	#buffer: Uint8Array;
+	#length = 0;
+
+	constructor(expectedBytes: number) {
+		this.#buffer = new Uint8Array(Math.max(256, expectedBytes));
+	}
+
+	append(bytes: Uint8Array): void {
+		const needed = this.#length + bytes.length;
+		if (needed > this.#buffer.length) {
+			const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+			grown.set(this.#buffer.subarray(0, this.#length));
+			this.#buffer = grown;
+		}
+		this.#buffer.set(bytes, this.#length);
+		this.#length = needed;
+	}
+
+	bytes(): Uint8Array {
+		return this.#buffer.slice(0, this.#length);
+	}
+}
+
+/** The encoded map entry (tag included) of one flag's result; undefined when ResolveAll leaves it out. */
+function encodeEntry(
 	key: string,
 	result: EvaluationResult,
 	type: FlagValueType,
 ): Uint8Array | undefined {
-	const cached = encodedResults.get(result);
-	if (cached !== undefined) return cached;
 	const entry = renderAnyFlag(result, type);
 	if (entry === undefined) return undefined;
 	const flags: Record<string, object> = {};
 	defineKey(flags, key, anyFlagMessage(entry as Record<string, unknown>));
-	const encoded = encodeFlagsMap(flags);
-	// Error results are mostly built per evaluation: caching them would only hold memory.
-	if (result.errorCode === undefined) {
-		const kept = Buffer.from(encoded);
-		encodedResults.set(result, kept);
-		return kept;
-	}
-	return encoded;
-}
-
-/** protobuf-es encodes the entries; the unknown field stores them without the tag protobuf-es writes back. */
-function encodeEntries(flags: Record<string, object>): UnknownField {
-	return {
-		no: 1,
-		wireType: WireType.LengthDelimited,
-		data: encodeFlagsMap(flags).subarray(1),
-	};
+	return encodeFlagsMap(flags);
 }
 
 /** A ResolveAllResponse holding only `flags`, encoded: the map's entries, each starting with its tag. */
