@@ -4,6 +4,7 @@
  * so several daemons in one process (tests, embedding) do not collide.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type HistogramSeries, TalliedHistogram } from "./tallied-histogram.js";
 
 const PROVIDER_NAME = "flagd";
 
@@ -30,10 +31,7 @@ export interface EvaluationTally {
 interface RequestSeries {
 	readonly labels: Record<string, string>;
 	active: number;
-	readonly durationByStatus: Map<
-		number,
-		ReturnType<Histogram<string>["labels"]>
-	>;
+	readonly durationByStatus: Map<number, HistogramSeries>;
 }
 const SERVICE_NAME = "flagd";
 
@@ -69,7 +67,8 @@ export interface EvaluationCount {
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry = new Registry();
-	readonly #requestDuration: Histogram<string>;
+	/** Tallied per series, handed to the registry at scrape (tallied-histogram.ts): every request observes it. */
+	readonly #requestDuration: TalliedHistogram;
 	readonly #activeRequests: Gauge<string>;
 	readonly #impressions: Counter<string>;
 	readonly #reasons: Counter<string>;
@@ -126,22 +125,16 @@ export class DaemonMetrics {
 
 	constructor() {
 		const registers = [this.registry];
-		this.#requestDuration = new Histogram({
-			name: "http_server_request_duration_seconds",
-			help: "Duration of HTTP server requests.",
-			labelNames: [
-				"service_name",
-				"http_route",
-				"http_request_method",
-				"http_response_status_code",
-				"url_scheme",
-			],
-			buckets: [
+		// Labels: service_name, http_route, http_request_method, url_scheme, http_response_status_code.
+		this.#requestDuration = new TalliedHistogram(
+			"http_server_request_duration_seconds",
+			"Duration of HTTP server requests.",
+			[
 				0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
 				10,
 			],
-			registers,
-		});
+			this.registry,
+		);
 		this.#activeRequests = new Gauge({
 			name: "http_server_active_requests",
 			help: "Number of active HTTP server requests.",
@@ -206,14 +199,14 @@ export class DaemonMetrics {
 			series.active--;
 			let duration = series.durationByStatus.get(statusCode);
 			if (duration === undefined) {
-				duration = this.#requestDuration.labels({
+				duration = this.#requestDuration.series({
 					...series.labels,
 					http_response_status_code: String(statusCode),
 				});
 				series.durationByStatus.set(statusCode, duration);
 			}
 			const seconds = (performance.now() - started) / 1000;
-			duration.observe(seconds);
+			this.#requestDuration.observe(duration, seconds);
 			this.#observer?.requestEnded(series.labels, statusCode, seconds);
 		};
 	}
