@@ -7,7 +7,9 @@
  * variant) pair once, the variant order rotating run by run, and reads the server's CPU time from /proc: the
  * figure is server CPU µs per request and bare ÷ daemon per run (steady on a shared machine where req/s are not).
  * After the runs it prints each variant's RSS. Variants: `capped` (flagd's young-generation cap, as shipped),
- * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off).
+ * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), and
+ * `src=<dir>` (flagd's cap, the daemon built from another checkout's sources, e.g. `git archive` of a base commit
+ * with node_modules linked: before/after comparisons of code changes in one interleaved run).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -37,7 +39,14 @@ const variantNames = (values.variants ?? "").split(",");
 function daemonOptions(variant: string): {
 	v8Defaults: boolean;
 	nodeArgs: string[];
+	script?: string;
 } {
+	if (variant.startsWith("src="))
+		return {
+			v8Defaults: false,
+			nodeArgs: [],
+			script: path.resolve(variant.slice(4), "bench/support/daemon-process.ts"),
+		};
 	if (variant === "capped") return { v8Defaults: false, nodeArgs: [] };
 	if (variant === "uncapped") return { v8Defaults: true, nodeArgs: [] };
 	const semi = /^semi(\d+)$/.exec(variant);
