@@ -45,7 +45,11 @@ function daemonOptions(variant: string): {
 		return {
 			v8Defaults: false,
 			nodeArgs: [],
-			script: path.resolve(variant.slice(4), "bench/support/daemon-process.ts"),
+			// startChild takes scripts relative to the repo root (the cwd).
+			script: path.relative(
+				process.cwd(),
+				path.resolve(variant.slice(4), "bench/support/daemon-process.ts"),
+			),
 		};
 	if (variant === "capped") return { v8Defaults: false, nodeArgs: [] };
 	if (variant === "uncapped") return { v8Defaults: true, nodeArgs: [] };
@@ -133,8 +137,8 @@ try {
 	};
 	const lines = [
 		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side`,
-		"| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s |",
-		"|---|---|---|---|---|---|",
+		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU |`,
+		"|---|---|---|---|---|---|---|",
 	];
 	for (const [ci, c] of cases.entries()) {
 		const bareCpu = cpu[ci]?.[bareIndex] ?? [];
@@ -148,6 +152,9 @@ try {
 					(n) => `${(n * 100).toFixed(0)} %`,
 				)} | ${fmt(myRps, (n) => n.toFixed(0))} | ${fmt(
 					myRps.map((r, i) => r / (bareRps[i] ?? 1)),
+					(n) => `${(n * 100).toFixed(0)} %`,
+				)} | ${fmt(
+					mine.map((us, i) => us / (cpu[ci]?.[0]?.[i] ?? 1)),
 					(n) => `${(n * 100).toFixed(0)} %`,
 				)} |`,
 			);

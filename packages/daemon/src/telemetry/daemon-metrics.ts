@@ -28,6 +28,12 @@ export interface EvaluationTally {
 	readonly key: string;
 }
 
+/** A Node response (HTTP/1.1 or HTTP/2), as {@link DaemonMetrics.observeResponse} reads it. */
+export interface ClosingResponse {
+	on(event: "close", listener: () => void): unknown;
+	readonly statusCode: number;
+}
+
 interface RequestSeries {
 	readonly labels: Record<string, string>;
 	active: number;
@@ -195,20 +201,43 @@ export class DaemonMetrics {
 		const started = performance.now();
 		const series = this.#requestSeries(route, method, scheme);
 		series.active++;
-		return (statusCode) => {
-			series.active--;
-			let duration = series.durationByStatus.get(statusCode);
-			if (duration === undefined) {
-				duration = this.#requestDuration.series({
-					...series.labels,
-					http_response_status_code: String(statusCode),
-				});
-				series.durationByStatus.set(statusCode, duration);
-			}
-			const seconds = (performance.now() - started) / 1000;
-			this.#requestDuration.observe(duration, seconds);
-			this.#observer?.requestEnded(series.labels, statusCode, seconds);
-		};
+		return (statusCode) => this.#endRequest(series, started, statusCode);
+	}
+
+	/**
+	 * {@link startRequest} for a Node response: the request ends at the response's 'close' with its status code. One
+	 * listener and no other closure per request.
+	 */
+	observeResponse(
+		route: string,
+		method: string,
+		scheme: "http" | "https",
+		res: ClosingResponse,
+	): void {
+		const started = performance.now();
+		const series = this.#requestSeries(route, method, scheme);
+		series.active++;
+		// 'close' comes once per response: `on` spares the once-wrapper.
+		res.on("close", () => this.#endRequest(series, started, res.statusCode));
+	}
+
+	#endRequest(
+		series: RequestSeries,
+		started: number,
+		statusCode: number,
+	): void {
+		series.active--;
+		let duration = series.durationByStatus.get(statusCode);
+		if (duration === undefined) {
+			duration = this.#requestDuration.series({
+				...series.labels,
+				http_response_status_code: String(statusCode),
+			});
+			series.durationByStatus.set(statusCode, duration);
+		}
+		const seconds = (performance.now() - started) / 1000;
+		this.#requestDuration.observe(duration, seconds);
+		this.#observer?.requestEnded(series.labels, statusCode, seconds);
 	}
 
 	/** Records one evaluation outcome (impression only on success, as flagd does). */
