@@ -42,6 +42,8 @@ export interface BenchDaemonOptions {
 	readonly exposeGc?: boolean;
 	/** Leave V8's young generation uncapped (daemon-process.ts `--v8-defaults`). @default false */
 	readonly v8Defaults?: boolean;
+	/** The daemon entry script. @default "bench/support/daemon-process.ts" */
+	readonly script?: string;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
 	/**
@@ -65,7 +67,7 @@ export async function startBenchDaemon(
 	const started = performance.now();
 	const child: RunningChild<DaemonReadyLine> =
 		await startChild<DaemonReadyLine>({
-			script: "bench/support/daemon-process.ts",
+			script: options.script ?? "bench/support/daemon-process.ts",
 			args: [
 				"--source",
 				options.flagFile,

@@ -63,7 +63,11 @@ function bundle(script: string): Promise<string> {
 		bundleDir = mkdtempSync(path.join(os.tmpdir(), "flagd-ts-bench-bundles-"));
 		process.once("exit", removeBundles);
 	}
-	const outfile = path.join(bundleDir, `${path.basename(script, ".ts")}.mjs`);
+	// Numbered: two checkouts' scripts of the same name (daemon-variants-ab.ts) get a bundle each.
+	const outfile = path.join(
+		bundleDir,
+		`${path.basename(script, ".ts")}-${bundles.size}.mjs`,
+	);
 	const made = build({
 		entryPoints: [script],
 		outfile,

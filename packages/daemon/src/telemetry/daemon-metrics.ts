@@ -3,16 +3,14 @@
  * (flagd-semantics.md §9: dots become underscores, units and `_total` become suffixes). One registry per daemon,
  * so several daemons in one process (tests, embedding) do not collide.
  */
-import type {
-	Histogram as HistogramType,
-	Registry as RegistryType,
-} from "prom-client";
+import type { Registry as RegistryType } from "prom-client";
 // The four classes straight from their modules: the package index also loads the default process metrics, the
 // cluster aggregator, the push gateway client and Summary (with their Node modules), ~1 MiB that no daemon uses.
 import Counter from "prom-client/lib/counter.js";
 import Gauge from "prom-client/lib/gauge.js";
 import Histogram from "prom-client/lib/histogram.js";
 import Registry from "prom-client/lib/registry.js";
+import { type HistogramSeries, TalliedHistogram } from "./tallied-histogram.js";
 
 const PROVIDER_NAME = "flagd";
 
@@ -36,13 +34,16 @@ export interface EvaluationTally {
 	readonly key: string;
 }
 
+/** A Node response (HTTP/1.1 or HTTP/2), as {@link DaemonMetrics.observeResponse} reads it. */
+export interface ClosingResponse {
+	on(event: "close", listener: () => void): unknown;
+	readonly statusCode: number;
+}
+
 interface RequestSeries {
 	readonly labels: Record<string, string>;
 	active: number;
-	readonly durationByStatus: Map<
-		number,
-		ReturnType<HistogramType<string>["labels"]>
-	>;
+	readonly durationByStatus: Map<number, HistogramSeries>;
 }
 const SERVICE_NAME = "flagd";
 
@@ -91,7 +92,8 @@ function sameSeries(
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry: RegistryType = new Registry();
-	readonly #requestDuration: Histogram<string>;
+	/** Tallied per series, handed to the registry at scrape (tallied-histogram.ts): every request observes it. */
+	readonly #requestDuration: TalliedHistogram;
 	readonly #activeRequests: Gauge<string>;
 	readonly #impressions: Counter<string>;
 	readonly #reasons: Counter<string>;
@@ -160,22 +162,16 @@ export class DaemonMetrics {
 
 	constructor() {
 		const registers = [this.registry];
-		this.#requestDuration = new Histogram({
-			name: "http_server_request_duration_seconds",
-			help: "Duration of HTTP server requests.",
-			labelNames: [
-				"service_name",
-				"http_route",
-				"http_request_method",
-				"http_response_status_code",
-				"url_scheme",
-			],
-			buckets: [
+		// Labels: service_name, http_route, http_request_method, url_scheme, http_response_status_code.
+		this.#requestDuration = new TalliedHistogram(
+			"http_server_request_duration_seconds",
+			"Duration of HTTP server requests.",
+			[
 				0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
 				10,
 			],
-			registers,
-		});
+			this.registry,
+		);
 		this.#activeRequests = new Gauge({
 			name: "http_server_active_requests",
 			help: "Number of active HTTP server requests.",
@@ -236,20 +232,43 @@ export class DaemonMetrics {
 		const started = performance.now();
 		const series = this.#requestSeries(route, method, scheme);
 		series.active++;
-		return (statusCode) => {
-			series.active--;
-			let duration = series.durationByStatus.get(statusCode);
-			if (duration === undefined) {
-				duration = this.#requestDuration.labels({
-					...series.labels,
-					http_response_status_code: String(statusCode),
-				});
-				series.durationByStatus.set(statusCode, duration);
-			}
-			const seconds = (performance.now() - started) / 1000;
-			duration.observe(seconds);
-			this.#observer?.requestEnded(series.labels, statusCode, seconds);
-		};
+		return (statusCode) => this.#endRequest(series, started, statusCode);
+	}
+
+	/**
+	 * {@link startRequest} for a Node response: the request ends at the response's 'close' with its status code. One
+	 * listener and no other closure per request.
+	 */
+	observeResponse(
+		route: string,
+		method: string,
+		scheme: "http" | "https",
+		res: ClosingResponse,
+	): void {
+		const started = performance.now();
+		const series = this.#requestSeries(route, method, scheme);
+		series.active++;
+		// 'close' comes once per response: `on` spares the once-wrapper.
+		res.on("close", () => this.#endRequest(series, started, res.statusCode));
+	}
+
+	#endRequest(
+		series: RequestSeries,
+		started: number,
+		statusCode: number,
+	): void {
+		series.active--;
+		let duration = series.durationByStatus.get(statusCode);
+		if (duration === undefined) {
+			duration = this.#requestDuration.series({
+				...series.labels,
+				http_response_status_code: String(statusCode),
+			});
+			series.durationByStatus.set(statusCode, duration);
+		}
+		const seconds = (performance.now() - started) / 1000;
+		this.#requestDuration.observe(duration, seconds);
+		this.#observer?.requestEnded(series.labels, statusCode, seconds);
 	}
 
 	/** Records one evaluation outcome (impression only on success, as flagd does). */

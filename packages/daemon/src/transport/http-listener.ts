@@ -101,8 +101,8 @@ export function listenMultiProtocol(
 	const h1 = http.createServer(http1ServerOptions(limits), handler);
 	const h2 = http2.createServer(http2ServerOptions(limits), handler);
 	const tracker = tracked(h2, limits);
+	// Also what closeUnreadRequests does, from the same listener: one per request instead of two.
 	trackBusy(h1, tracker);
-	closeUnreadRequests(h1);
 	// Node checks headersTimeout/requestTimeout only on servers that emitted "listening"; this one never listens
 	// (the front server hands it sockets), so it is told it does.
 	h1.emit("listening");
@@ -174,14 +174,21 @@ interface Tracker {
 	closing: boolean;
 }
 
-/** Marks sniffed HTTP/1.1 sockets busy per request, so close can end idle keep-alive sockets at once. */
+/**
+ * Marks sniffed HTTP/1.1 sockets busy per request, so close can end idle keep-alive sockets at once; and, as
+ * closeUnreadRequests (connection-limits.ts) does for the other HTTP/1.1 servers, closes the connection of a
+ * response sent before its request body was read. The response's 'close' follows its 'finish' within the same
+ * tick of I/O, so the request's body state is the same at both.
+ */
 function trackBusy(h1: http.Server, tracker: Tracker): void {
 	h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
 		const socket = req.socket;
 		tracker.busy.add(socket);
-		res.once("close", () => {
+		// 'close' comes once per response: `on` spares the once-wrapper per request.
+		res.on("close", () => {
 			tracker.busy.delete(socket);
-			if (tracker.closing) socket.end();
+			if (!req.complete) socket.destroySoon();
+			else if (tracker.closing) socket.end();
 		});
 	});
 }

@@ -7,6 +7,13 @@
  * so whoever reads the body (connect, a direct path) answers it in the request's own protocol (gRPC status,
  * Connect error, gRPC-web trailers); once that answer is written, or after a short grace if nobody answers, the
  * stream is reset (RST_STREAM NO_ERROR / CANCEL) so the client's unsent body is not waited for.
+ *
+ * Every request of a listener has the same timeout, so deadlines expire in arrival order: one queue and one timer
+ * per listener (armed for the oldest pending deadline) replace a timer and two listeners per stream, a cost every
+ * unary call paid although its body almost always ends within microseconds. A request leaves the queue when it
+ * reaches the head finished (body ended or stream closed); the queue drops finished requests wherever they are
+ * once it holds twice as many as it did after the last such pass, so a stream that stays open for the whole
+ * timeout keeps at most as many finished requests behind it as are open.
  */
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -14,6 +21,10 @@ import type { NodeRequest, RequestHandler } from "./request-handler.js";
 
 /** After failing the body, the handler gets this long to answer before the stream is reset without an answer. */
 const ANSWER_GRACE_MS = 1_000;
+/** The queue is first swept of finished requests at this length. */
+const MIN_SWEEP_LENGTH = 256;
+
+type Http2Request = Extract<NodeRequest, { stream: unknown }>;
 
 /** Wraps `handler` so every HTTP/2 request body must end within `timeoutMs` (0 = no deadline). */
 export function withRequestBodyDeadline(
@@ -21,48 +32,135 @@ export function withRequestBodyDeadline(
 	timeoutMs: number,
 ): RequestHandler {
 	if (timeoutMs <= 0) return handler;
+	const deadlines = new BodyDeadlines(timeoutMs);
 	return (req, res) => {
-		if ("stream" in req && !req.readableEnded) watch(req, timeoutMs);
+		if ("stream" in req && !req.readableEnded) deadlines.watch(req);
 		handler(req, res);
 	};
 }
 
-function watch(
-	req: Extract<NodeRequest, { stream: unknown }>,
-	timeoutMs: number,
-): void {
+/** Whether the request no longer needs its deadline: its body ended or its stream is gone. */
+function finished(req: Http2Request): boolean {
 	const stream = req.stream;
-	const timer = setTimeout(() => {
-		if (req.readableEnded || stream.destroyed) return;
-		const reset = (code: number) => {
-			if (!stream.destroyed && !stream.closed) stream.close(code);
-		};
-		const backstop = setTimeout(
-			() => reset(http2.constants.NGHTTP2_CANCEL),
-			ANSWER_GRACE_MS,
+	return req.readableEnded || stream.destroyed || stream.closed;
+}
+
+/** The pending body deadlines of one listener, oldest first (see the file comment). */
+export class BodyDeadlines {
+	readonly #timeoutMs: number;
+	/** Requests in arrival order from `#head`; `#deadlines[i]` is `#requests[i]`'s deadline (performance.now()). */
+	#requests: (Http2Request | undefined)[] = [];
+	#deadlines: number[] = [];
+	#head = 0;
+	#sweepAt = MIN_SWEEP_LENGTH;
+	#timer: NodeJS.Timeout | undefined;
+
+	constructor(timeoutMs: number) {
+		this.#timeoutMs = timeoutMs;
+	}
+
+	/** Requests held (pending, or finished and not yet dropped). */
+	get size(): number {
+		return this.#requests.length - this.#head;
+	}
+
+	/** Starts the body deadline of `req`. */
+	watch(req: Http2Request): void {
+		this.#dropFinishedHead();
+		this.#requests.push(req);
+		this.#deadlines.push(performance.now() + this.#timeoutMs);
+		if (this.size >= this.#sweepAt) this.#sweep();
+		if (this.#timer === undefined) this.#arm();
+	}
+
+	#dropFinishedHead(): void {
+		const requests = this.#requests;
+		let head = this.#head;
+		while (head < requests.length && finished(requests[head] as Http2Request))
+			requests[head++] = undefined;
+		if (head === requests.length) {
+			requests.length = 0;
+			this.#deadlines.length = 0;
+			head = 0;
+		} else if (head > 1024 && head * 2 > requests.length) {
+			requests.splice(0, head);
+			this.#deadlines.splice(0, head);
+			head = 0;
+		}
+		this.#head = head;
+	}
+
+	/** Drops every finished request; the next sweep comes when the queue has doubled. */
+	#sweep(): void {
+		const requests: (Http2Request | undefined)[] = [];
+		const deadlines: number[] = [];
+		for (let i = this.#head; i < this.#requests.length; i++) {
+			const req = this.#requests[i] as Http2Request;
+			if (finished(req)) continue;
+			requests.push(req);
+			deadlines.push(this.#deadlines[i] as number);
+		}
+		this.#requests = requests;
+		this.#deadlines = deadlines;
+		this.#head = 0;
+		this.#sweepAt = Math.max(MIN_SWEEP_LENGTH, requests.length * 2);
+	}
+
+	/** Arms the timer for the oldest deadline (none when nothing is pending). */
+	#arm(): void {
+		if (this.#head === this.#requests.length) return;
+		const delay = Math.max(
+			0,
+			(this.#deadlines[this.#head] as number) - performance.now(),
 		);
-		backstop.unref();
-		stream.once("close", () => clearTimeout(backstop));
-		// Reset once the whole answer, trailers included, has been handed to HTTP/2 (our side closed), so the client
-		// reads it first. The response's "finish" comes only after the stream closed, and the stream's before the
-		// trailers, so the stream state is checked (a few ms at most; the backstop bounds it).
-		const answered = () => {
-			if (stream.destroyed || stream.closed) return;
-			if (stream.state.localClose === 1)
-				reset(http2.constants.NGHTTP2_NO_ERROR);
-			else setTimeout(answered, 5).unref();
-		};
-		if (stream.writableFinished) answered();
-		else stream.once("finish", answered);
-		req.destroy(
-			new ConnectError(
-				`request body not received within ${timeoutMs} ms`,
-				Code.DeadlineExceeded,
-			),
-		);
-	}, timeoutMs);
-	timer.unref();
-	const done = () => clearTimeout(timer);
-	req.once("end", done);
-	stream.once("close", done);
+		this.#timer = setTimeout(this.#expire, Math.ceil(delay));
+		this.#timer.unref();
+	}
+
+	readonly #expire = (): void => {
+		this.#timer = undefined;
+		const now = performance.now();
+		const requests = this.#requests;
+		while (this.#head < requests.length) {
+			const req = requests[this.#head] as Http2Request;
+			if (!finished(req)) {
+				if ((this.#deadlines[this.#head] as number) > now) break;
+				fail(req, this.#timeoutMs);
+			}
+			requests[this.#head] = undefined;
+			this.#head++;
+		}
+		this.#dropFinishedHead();
+		this.#arm();
+	};
+}
+
+/** Fails a request whose body did not end in time, then resets its stream once answered (see the file comment). */
+function fail(req: Http2Request, timeoutMs: number): void {
+	const stream = req.stream;
+	const reset = (code: number) => {
+		if (!stream.destroyed && !stream.closed) stream.close(code);
+	};
+	const backstop = setTimeout(
+		() => reset(http2.constants.NGHTTP2_CANCEL),
+		ANSWER_GRACE_MS,
+	);
+	backstop.unref();
+	stream.once("close", () => clearTimeout(backstop));
+	// Reset once the whole answer, trailers included, has been handed to HTTP/2 (our side closed), so the client
+	// reads it first. The response's "finish" comes only after the stream closed, and the stream's before the
+	// trailers, so the stream state is checked (a few ms at most; the backstop bounds it).
+	const answered = () => {
+		if (stream.destroyed || stream.closed) return;
+		if (stream.state.localClose === 1) reset(http2.constants.NGHTTP2_NO_ERROR);
+		else setTimeout(answered, 5).unref();
+	};
+	if (stream.writableFinished) answered();
+	else stream.once("finish", answered);
+	req.destroy(
+		new ConnectError(
+			`request body not received within ${timeoutMs} ms`,
+			Code.DeadlineExceeded,
+		),
+	);
 }

@@ -127,9 +127,7 @@ export function createEvaluationHandler(
 			url.startsWith("/flagd.") || url.startsWith("/schema.v1.")
 				? routeOf(url)
 				: "other";
-		const done = metrics.startRequest(route, req.method ?? "", scheme);
-		// 'close' comes once per response: `on` spares the once-wrapper per request.
-		res.on("close", () => done(res.statusCode));
+		metrics.observeResponse(route, req.method ?? "", scheme, res);
 		adapter(req, res);
 	};
 }

@@ -1,0 +1,171 @@
+/**
+ * Interleaved A/B of daemon process variants (V8 flags) on the unary Connect/gRPC throughput cases:
+ * `node --import tsx bench/support/daemon-variants-ab.ts [--runs 5] [--duration-s 2.5] [--variants a,b,...]`.
+ *
+ * Every variant is its own daemon process (bench/support/daemon-process.ts) serving the throughput document, and
+ * one bare node:http / node:http2 ceiling answers the daemon's recorded bytes. Each run loads every (case,
+ * variant) pair once, the variant order rotating run by run, and reads the server's CPU time from /proc: the
+ * figure is server CPU µs per request and bare ÷ daemon per run (steady on a shared machine where req/s are not).
+ * After the runs it prints each variant's RSS. Variants: `capped` (flagd's young-generation cap, as shipped),
+ * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), and
+ * `src=<dir>` (flagd's cap, the daemon built from another checkout's sources, e.g. `git archive` of a base commit
+ * with node_modules linked: before/after comparisons of code changes in one interleaved run).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { stats } from "../harness.js";
+import { captureAnswers } from "./bare-answers.js";
+import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
+import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
+import { startChild } from "./child-process.js";
+import { throughputDocument } from "./flag-documents.js";
+import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { type Endpoints, loadCases } from "./throughput-cases.js";
+
+const { values } = parseArgs({
+	options: {
+		runs: { type: "string", default: "5" },
+		"duration-s": { type: "string", default: "2.5" },
+		variants: { type: "string", default: "capped,uncapped,semi2,semi4" },
+		cases: { type: "string", default: "3" },
+	},
+});
+const runs = Number(values.runs);
+const durationS = Number(values["duration-s"]);
+const variantNames = (values.variants ?? "").split(",");
+
+function daemonOptions(variant: string): {
+	v8Defaults: boolean;
+	nodeArgs: string[];
+	script?: string;
+} {
+	if (variant.startsWith("src="))
+		return {
+			v8Defaults: false,
+			nodeArgs: [],
+			// startChild takes scripts relative to the repo root (the cwd).
+			script: path.relative(
+				process.cwd(),
+				path.resolve(variant.slice(4), "bench/support/daemon-process.ts"),
+			),
+		};
+	if (variant === "capped") return { v8Defaults: false, nodeArgs: [] };
+	if (variant === "uncapped") return { v8Defaults: true, nodeArgs: [] };
+	const semi = /^semi(\d+)$/.exec(variant);
+	if (semi !== null)
+		return {
+			v8Defaults: false,
+			nodeArgs: [`--max-semi-space-size=${semi[1]}`],
+		};
+	throw new Error(`unknown variant ${variant}`);
+}
+
+const loadStart = loadAverage1m();
+const dir = mkdtempSync(path.join(os.tmpdir(), "bench-variants-"));
+const flagFile = path.join(dir, "flags.json");
+const cases = loadCases(dir, false).slice(0, Number(values.cases));
+const daemons: BenchDaemon[] = [];
+const stops: (() => Promise<unknown>)[] = [];
+try {
+	for (const v of variantNames) {
+		const d = await startBenchDaemon({
+			flagFile,
+			document: throughputDocument(),
+			...daemonOptions(v),
+		});
+		daemons.push(d);
+		stops.push(() => d.stop());
+	}
+	const first = daemons[0] as BenchDaemon;
+	const answersFile = path.join(dir, "bare-answers.json");
+	writeFileSync(
+		answersFile,
+		JSON.stringify(
+			await captureAnswers({
+				evaluationPort: first.ports.evaluation,
+				ofrepPort: first.ports.ofrep,
+			}),
+		),
+	);
+	const bare = await startChild<BareCeilingReadyLine>({
+		script: "bench/support/bare-ceiling-server.ts",
+		args: ["--answers", answersFile],
+	});
+	stops.push(() => bare.stop());
+	const sides: { name: string; pid: number; target: Endpoints }[] = [
+		...daemons.map((d, i) => ({
+			name: variantNames[i] as string,
+			pid: d.pid,
+			target: { evaluationPort: d.ports.evaluation, ofrepPort: d.ports.ofrep },
+		})),
+		{
+			name: "bare",
+			pid: bare.ready.pid,
+			target: {
+				evaluationPort: bare.ready.ports.http1,
+				ofrepPort: bare.ready.ports.http1,
+				h2cPort: bare.ready.ports.h2c,
+			},
+		},
+	];
+	for (const c of cases) for (const s of sides) await c.run(s.target, 1);
+	// cpu[case][side] = µs per request per run; rps likewise.
+	const cpu = cases.map(() => sides.map(() => [] as number[]));
+	const rps = cases.map(() => sides.map(() => [] as number[]));
+	for (let run = 0; run < runs; run++) {
+		for (const [ci, c] of cases.entries()) {
+			const order = sides.map((_, i) => (i + run) % sides.length);
+			if (run % 2 === 1) order.reverse();
+			for (const si of order) {
+				const s = sides[si] as (typeof sides)[number];
+				const before = readCpuTimeMs(s.pid);
+				const r = await c.run(s.target, durationS);
+				cpu[ci]?.[si]?.push(
+					((readCpuTimeMs(s.pid) - before) * 1000) / r.completed,
+				);
+				rps[ci]?.[si]?.push(r.requestsPerSec);
+			}
+		}
+		process.stderr.write(`run ${run + 1}/${runs} done\n`);
+	}
+	const bareIndex = sides.length - 1;
+	const fmt = (xs: number[], f: (n: number) => string) => {
+		const q = stats(xs);
+		return `${f(q.median)} (${f(q.min)}–${f(q.max)})`;
+	};
+	const lines = [
+		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side`,
+		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU |`,
+		"|---|---|---|---|---|---|---|",
+	];
+	for (const [ci, c] of cases.entries()) {
+		const bareCpu = cpu[ci]?.[bareIndex] ?? [];
+		const bareRps = rps[ci]?.[bareIndex] ?? [];
+		for (const [si, s] of sides.entries()) {
+			const mine = cpu[ci]?.[si] ?? [];
+			const myRps = rps[ci]?.[si] ?? [];
+			lines.push(
+				`| ${c.name} | ${s.name} | ${fmt(mine, (n) => n.toFixed(1))} | ${fmt(
+					mine.map((us, i) => (bareCpu[i] ?? 0) / us),
+					(n) => `${(n * 100).toFixed(0)} %`,
+				)} | ${fmt(myRps, (n) => n.toFixed(0))} | ${fmt(
+					myRps.map((r, i) => r / (bareRps[i] ?? 1)),
+					(n) => `${(n * 100).toFixed(0)} %`,
+				)} | ${fmt(
+					mine.map((us, i) => us / (cpu[ci]?.[0]?.[i] ?? 1)),
+					(n) => `${(n * 100).toFixed(0)} %`,
+				)} |`,
+			);
+		}
+	}
+	lines.push(
+		"",
+		`RSS after the runs: ${daemons.map((d, i) => `${variantNames[i]} ${(d.rssBytes() / 1048576).toFixed(1)} MiB (peak ${(d.peakRssBytes() / 1048576).toFixed(1)})`).join(", ")}`,
+	);
+	process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+	for (const stop of stops) await stop();
+	rmSync(dir, { recursive: true, force: true });
+}
