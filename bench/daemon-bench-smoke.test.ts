@@ -62,6 +62,18 @@ describe("bench support helpers", () => {
 		expect(() => scaleDocument(-1)).toThrow(RangeError);
 	});
 
+	it("shares eight targeting rules, or gives every targeted flag its own", () => {
+		const rules = (distinctRules: boolean) =>
+			new Set(
+				Object.values(scaleDocument(48, { distinctRules }).flags)
+					.filter((f) => f.targeting !== undefined)
+					.map((f) => JSON.stringify(f.targeting)),
+			).size;
+		// Rules name their flag's variants, which rotate over four sets: 4 `if` and 4 `fractional` rules shared.
+		expect(rules(false)).toBe(8);
+		expect(rules(true)).toBe(32);
+	});
+
 	it("summarises a CPU profile by self time", () => {
 		const file = path.join(outDir, "tiny.cpuprofile");
 		const frame = (id: number, functionName: string, url: string) => ({

@@ -65,11 +65,25 @@ export function throughputDocument(): FlagDocument {
 	};
 }
 
+/** How {@link scaleDocument} writes its targeting rules. */
+export interface ScaleDocumentOptions {
+	/**
+	 * Every targeted flag gets a rule of its own (its own segment value, its own bucketing salt) instead of one of eight
+	 * rules (an `if` and a `fractional` one per variant set) shared by the targeted flags. The daemon compiles equal rules once, so the shared-rule document
+	 * shows that saving; this one shows a document whose rules are all different. @default false
+	 */
+	readonly distinctRules?: boolean;
+}
+
 /**
  * `count` flags, a third each static, targeting (`if` on a context attribute) and fractional (3 buckets), with
  * string/number/boolean/object variants rotating, as a large production document would look.
  */
-export function scaleDocument(count: number): FlagDocument {
+export function scaleDocument(
+	count: number,
+	options: ScaleDocumentOptions = {},
+): FlagDocument {
+	const distinct = options.distinctRules ?? false;
 	if (!Number.isInteger(count) || count < 0)
 		throw new RangeError(
 			`flag count must be a non-negative integer, got ${count}`,
@@ -88,11 +102,23 @@ export function scaleDocument(count: number): FlagDocument {
 		};
 		if (i % 3 === 1) {
 			definition.targeting = {
-				if: [{ in: [{ var: "tier" }, ["gold", "platinum"]] }, second, first],
+				if: [
+					{
+						in: [
+							{ var: "tier" },
+							["gold", distinct ? `segment-${i}` : "platinum"],
+						],
+					},
+					second,
+					first,
+				],
 			};
 		} else if (i % 3 === 2) {
 			definition.targeting = {
 				fractional: [
+					...(distinct
+						? [{ cat: [{ var: "targetingKey" }, `salt-${i}`] }]
+						: []),
 					[first, 34],
 					[second, 33],
 					[names[2] ?? first, 33],

@@ -50,6 +50,8 @@ interface V8Variant {
 	readonly nodeArgs: readonly string[];
 	/** Leave V8's young generation as V8 sizes it (no cap at start, see runtime/young-generation.ts). */
 	readonly v8Defaults: boolean;
+	/** Load the document whose targeting rules are all different (flag-documents.ts ScaleDocumentOptions). */
+	readonly distinctRules?: boolean;
 }
 
 const V8_VARIANTS: readonly V8Variant[] = [
@@ -57,6 +59,12 @@ const V8_VARIANTS: readonly V8Variant[] = [
 		label: "as `flagd start` runs (young generation capped at start)",
 		nodeArgs: [],
 		v8Defaults: false,
+	},
+	{
+		label: "as `flagd start` runs, every targeting rule different",
+		nodeArgs: [],
+		v8Defaults: false,
+		distinctRules: true,
 	},
 	{ label: "V8 defaults (no cap)", nodeArgs: [], v8Defaults: true },
 	{
@@ -97,7 +105,7 @@ async function measureSize(
 	const flagFile = path.join(dir, `flags-${flags}.json`);
 	const daemon = await startBenchDaemon({
 		flagFile,
-		document: scaleDocument(flags),
+		document: scaleDocument(flags, { distinctRules: variant?.distinctRules }),
 		gcAfterReady: true,
 		nodeArgs: variant?.nodeArgs ?? [],
 		v8Defaults: variant?.v8Defaults ?? false,
@@ -269,9 +277,9 @@ export async function runScale(options: ScaleOptions): Promise<MetricsSuite> {
 				? []
 				: [
 						{
-							caption: `${formatInt(largestFlags)} flags under V8 heap settings (medians of ${runs} run${runs === 1 ? "" : "s"} each, interleaved)`,
+							caption: `${formatInt(largestFlags)} flags under V8 heap settings and rule mixes (medians of ${runs} run${runs === 1 ? "" : "s"} each, interleaved)`,
 							columns: [
-								"V8 heap setting",
+								"V8 heap setting / document",
 								"RSS loaded",
 								"heap used / total",
 								`RSS after ${resolveAllCalls} ResolveAll`,
@@ -285,7 +293,7 @@ export async function runScale(options: ScaleOptions): Promise<MetricsSuite> {
 		],
 		targets,
 		notes: [
-			"Flag mix per document: a third static, a third `if`/`in` targeting, a third 3-way `fractional`; variant types rotate boolean/string/number/object.",
+			'Flag mix per document: a third static, a third `if`/`in` targeting, a third 3-way `fractional`; variant types rotate boolean/string/number/object. The daemon compiles equal targeting rules once: in this document the targeted flags share eight rules (one `if` and one `fractional` per variant set); the V8 table\'s "every targeting rule different" row gives each targeted flag its own (own segment value, own bucketing salt).',
 			"Load time = startDaemon() → ready inside the daemon process (file read, parse, validation, store load). RSS = VmRSS from /proc/<pid>/status after one GC (the bench's daemon process runs with --expose-gc). ResolveAll over gRPC from the bench process, context {targetingKey, tier}.",
 			"The daemon process caps V8's young generation at start as `flagd start` does (packages/daemon/src/runtime/young-generation.ts: semi-spaces kept at their initial 1 MiB unless node flags tune them); the first table and the first row of the V8 table run that way.",
 			`The V8 table starts one daemon per setting with the ${formatInt(largestFlags)}-flag document: "V8 defaults" lets the young generation grow to 2 × 16 MiB while the document is parsed (and keeps it); --max-semi-space-size=1 is the same cap as a node flag; --optimize-for-size also trades ResolveAll speed for memory.`,
