@@ -57,7 +57,11 @@ export function analyzeFlagdProperties(
 	let needsInjectedContext = false;
 	let usesTimestamp = false;
 	const visit = (node: JsonValue): JsonValue => {
-		if (Array.isArray(node)) return node.map(visit);
+		// Unchanged parts are returned as they are: the rule is kept (until it is compiled) beside the definition.
+		if (Array.isArray(node)) {
+			const items = node.map(visit);
+			return items.every((item, i) => item === node[i]) ? node : items;
+		}
 		if (node === null || typeof node !== "object") return node;
 		const keys = Object.keys(node);
 		if (keys.length !== 1) return node;
@@ -81,9 +85,11 @@ export function analyzeFlagdProperties(
 			const [source, ...rest] = arg;
 			// `../` paths can climb back to the root from an item, so be conservative when they might read $flagd.
 			if (JSON.stringify(rest).includes("$flagd")) needsInjectedContext = true;
-			return { [operator]: [visit(source as JsonValue), ...rest] };
+			const visited = visit(source as JsonValue);
+			return visited === source ? node : { [operator]: [visited, ...rest] };
 		}
-		return { [operator]: visit(arg) };
+		const visited = visit(arg);
+		return visited === arg ? node : { [operator]: visited };
 	};
 	const rewritten = visit(rule);
 	return { rule: rewritten, needsInjectedContext, usesTimestamp };

@@ -3,7 +3,11 @@ import fc from "fast-check";
 import { compileFlag } from "./compile-flag.js";
 import { evaluateFlag } from "./evaluate-flag.js";
 import { analyzeFlagdProperties } from "./flagd-properties.js";
+import { setCompileAfterEvaluations } from "./targeting-engine.js";
 import type { FlagDefinition, JsonValue } from "./types.js";
+
+// These tests check generated functions: rules are compiled when built, not after their first walks.
+setCompileAfterEvaluations(0);
 
 // The engine specialises custom operators with literal operands at compile time. These properties check that the
 // specialised paths give exactly what the general (runtime-argument) paths give, for arbitrary inputs.

@@ -6,8 +6,10 @@ import { testbedRoot } from "../../../test/support/gherkin-cases.js";
 import { FlagEvaluator } from "./flag-evaluator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
 import {
+	COMPILE_AFTER_EVALUATIONS,
 	codeGenerationAvailable,
 	defaultTargetingMode,
+	setCompileAfterEvaluations,
 } from "./targeting-engine.js";
 import type {
 	EvaluationContext,
@@ -17,7 +19,9 @@ import type {
 } from "./types.js";
 
 // Interpreted mode (no code generation) must answer exactly like compiled mode: every testbed flag and random
-// rules over random contexts, compared on value, variant, reason and error code.
+// rules over random contexts, compared on value, variant, reason and error code. Compiled-mode rules here are
+// compiled when built (the "tiers" tests below check rules walked before they are compiled).
+setCompileAfterEvaluations(0);
 
 const TYPES: readonly RequestedType[] = [
 	"boolean",
@@ -283,5 +287,104 @@ describe("targeting modes", () => {
 			),
 			{ numRuns: 400 },
 		);
+	});
+});
+
+describe("tiers of a compiled-mode rule", () => {
+	// A rule is walked for its first evaluations and compiled after them: its answers must not change when it does.
+	it("answer the same walked and compiled, on random rules and contexts", () => {
+		setCompileAfterEvaluations(3);
+		try {
+			fc.assert(
+				fc.property(
+					ruleArbitrary,
+					fc.array(contextArbitrary, { minLength: 1, maxLength: 4 }),
+					(rule, contexts) => {
+						const parsed = parseFlagDocument(documentWith(rule));
+						if (!parsed.ok) return;
+						const tiered = new FlagEvaluator({ targetingMode: "compiled" });
+						const interpreted = new FlagEvaluator({
+							targetingMode: "interpreted",
+						});
+						tiered.setDocument(parsed);
+						interpreted.setDocument(parsed);
+						// 5 types per context: the rule is walked 3 times and then runs compiled.
+						for (const context of contexts) {
+							for (const type of TYPES) {
+								expect(
+									comparable(interpreted.evaluate("f", type, context)),
+								).toEqual(comparable(tiered.evaluate("f", type, context)));
+							}
+						}
+					},
+				),
+				{ numRuns: 400 },
+			);
+		} finally {
+			setCompileAfterEvaluations(0);
+		}
+	});
+
+	it("compiles at once a rule whose generated code answers differently from the walk", () => {
+		setCompileAfterEvaluations(COMPILE_AFTER_EVALUATIONS);
+		try {
+			const parsed = parseFlagDocument(
+				documentWith({
+					"==": [
+						{ var: "k" },
+						{ if: [{ "<": [0, { var: "n" }] }, "on", "on"] },
+					],
+				}),
+			);
+			const evaluator = new FlagEvaluator({ targetingMode: "compiled" });
+			evaluator.setDocument(parsed);
+			for (let i = 0; i <= COMPILE_AFTER_EVALUATIONS + 1; i++) {
+				expect(evaluator.evaluate("f", "any", { n: 0 }).errorCode).toBe(
+					"PARSE_ERROR",
+				);
+			}
+		} finally {
+			setCompileAfterEvaluations(0);
+		}
+	});
+
+	it("serve a rule evaluated more often than the threshold, with each flag's fractional key", () => {
+		setCompileAfterEvaluations(COMPILE_AFTER_EVALUATIONS);
+		try {
+			const rule = {
+				// Implicit bucketing key: the flag key goes into the hash.
+				fractional: [
+					["a", 50],
+					["b", 50],
+				],
+			};
+			const document = JSON.stringify({
+				flags: Object.fromEntries(
+					["f1", "f2"].map((key) => [
+						key,
+						{
+							state: "ENABLED",
+							variants: { a: "A", b: "B" },
+							defaultVariant: "a",
+							targeting: rule,
+						},
+					]),
+				),
+			});
+			const tiered = new FlagEvaluator({ targetingMode: "compiled" });
+			const interpreted = new FlagEvaluator({ targetingMode: "interpreted" });
+			tiered.setDocument(parseFlagDocument(document));
+			interpreted.setDocument(parseFlagDocument(document));
+			for (let i = 0; i < 3 * COMPILE_AFTER_EVALUATIONS; i++) {
+				for (const key of ["f1", "f2"]) {
+					const context = { targetingKey: `user-${i}` };
+					expect(comparable(tiered.evaluate(key, "string", context))).toEqual(
+						comparable(interpreted.evaluate(key, "string", context)),
+					);
+				}
+			}
+		} finally {
+			setCompileAfterEvaluations(0);
+		}
 	});
 });
