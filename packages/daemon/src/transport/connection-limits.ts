@@ -253,7 +253,8 @@ export function closeUnreadRequests(
 			if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
 			// Taken now: Node detaches the socket from the request once the response is done.
 			const socket: net.Socket | null = req.socket;
-			res.once("finish", () => {
+			// 'finish' comes at most once: `on` spares the once-wrapper per request.
+			res.on("finish", () => {
 				if (!req.complete) socket?.destroySoon();
 			});
 		},

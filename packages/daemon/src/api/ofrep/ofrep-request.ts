@@ -15,7 +15,7 @@ import { errorItem } from "./ofrep-render.js";
 import { sendItem } from "./ofrep-response.js";
 
 export const BULK_PATH = "/ofrep/v1/evaluate/flags";
-const BULK_PATHS = new Set([BULK_PATH, `${BULK_PATH}/`]);
+const BULK_PATH_SLASH = `${BULK_PATH}/`;
 const SINGLE_PREFIX = `${BULK_PATH}/`;
 
 /** What a path asks for: the bulk endpoint, one flag by key, or nothing OFREP evaluates. */
@@ -27,10 +27,13 @@ export type OfrepRoute =
 const BULK_ROUTE: OfrepRoute = { bulk: true };
 
 export function routeOf(path: string): OfrepRoute {
-	if (BULK_PATHS.has(path)) return BULK_ROUTE;
+	// Compared, not looked up in a set: a path is a new string per request, and hashing it costs more.
+	if (path === BULK_PATH || path === BULK_PATH_SLASH) return BULK_ROUTE;
 	if (!path.startsWith(SINGLE_PREFIX)) return undefined;
 	const raw = path.slice(SINGLE_PREFIX.length);
 	if (raw === "" || raw.includes("/")) return undefined;
+	// Most keys have no %-escape: nothing to decode.
+	if (!raw.includes("%")) return { bulk: false, key: raw };
 	try {
 		return { bulk: false, key: decodeURIComponent(raw) };
 	} catch {
