@@ -1,3 +1,4 @@
+import { buildTargeting } from "./build-targeting.js";
 import {
 	errorResult,
 	TypedResults,
@@ -5,11 +6,8 @@ import {
 } from "./evaluation-results.js";
 import { analyzeFlagdProperties } from "./flagd-properties.js";
 import type { FractionalVersion } from "./fractional-operator.js";
-import {
-	buildTargeting,
-	type TargetingFunction,
-	type TargetingMode,
-} from "./targeting-engine.js";
+import type { TargetingFunction } from "./targeting-engine.js";
+import type { TargetingMode } from "./targeting-mode.js";
 import { findOperatorIssues } from "./targeting-operators.js";
 import type {
 	EvaluationResult,

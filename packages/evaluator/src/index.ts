@@ -51,7 +51,7 @@ export {
 	codeGenerationAvailable,
 	defaultTargetingMode,
 	type TargetingMode,
-} from "./targeting-engine.js";
+} from "./targeting-mode.js";
 export { TARGETING_OPERATORS } from "./targeting-operators.js";
 export type {
 	EvaluationContext,

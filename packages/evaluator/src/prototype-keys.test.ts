@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { FlagEvaluator } from "./flag-evaluator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
 import { sanitizeContext } from "./sanitize-context.js";
-import type { TargetingMode } from "./targeting-engine.js";
+import type { TargetingMode } from "./targeting-mode.js";
 import type { JsonValue } from "./types.js";
 
 /**

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { compileFlag } from "./compile-flag.js";
 import { evaluateFlag } from "./evaluate-flag.js";
 import { analyzeFlagdProperties } from "./flagd-properties.js";
-import { setCompileAfterEvaluations } from "./targeting-engine.js";
+import { setCompileAfterEvaluations } from "./tiered-targeting.js";
 import type { FlagDefinition, JsonValue } from "./types.js";
 
 // These tests check generated functions: rules are compiled when built, not after their first walks.

@@ -6,11 +6,9 @@ import {
 	type FractionalBuckets,
 	type FractionalScheme,
 	type FractionalVariant,
-	type FractionalVersion,
 	parseFractionalBuckets,
 	pickFractionalVariantByHash,
 } from "./fractional-operator.js";
-import { createFractionalSchemeV3 } from "./fractional-scheme-v3.js";
 import type { GoSemver } from "./go-semver.js";
 import { interpretedCat } from "./interpreted-cat.js";
 import { ownProperty } from "./own-path.js";
@@ -25,9 +23,10 @@ import { endsWith, startsWith } from "./string-comparison-operator.js";
 import type { JsonValue } from "./types.js";
 
 /**
- * One json-logic-engine instance with flagd's custom operators. Each operator has a `compile` hook so that the
- * literal parts of a call (sem_ver's operator and target, string_ops' second argument, fractional's buckets) are
- * parsed once per config load and only the dynamic part runs per evaluation.
+ * The json-logic-engine instances with flagd's custom operators: one that generates code, one that interprets. Each
+ * operator has a `compile` hook so that the literal parts of a call (sem_ver's operator and target, string_ops'
+ * second argument, fractional's buckets) are parsed once per config load and only the dynamic part runs per
+ * evaluation. When a compiled-mode rule is walked and when it is compiled is tiered-targeting.ts's concern.
  */
 
 /** A compiled targeting rule: call with the evaluation data. */
@@ -245,40 +244,13 @@ let interpretingEngine: LogicEngine | undefined;
 /** The fractional scheme of the flag whose rule the interpreting engine is running (calls are synchronous). */
 let runningScheme: FractionalScheme = createFractionalSchemeV2("");
 
-/** How targeting rules run: generated functions (fastest) or interpreted closures (no code generation). */
-export type TargetingMode = "compiled" | "interpreted";
-
-let codeGeneration: boolean | undefined;
-
-/**
- * Whether this runtime lets code be generated at run time (`new Function`; json-logic-engine's compiled mode uses
- * `eval`, which the same policies forbid). Cloudflare Workers, Vercel Edge and pages with a strict CSP do not.
- * Probed once.
- */
-export function codeGenerationAvailable(): boolean {
-	if (codeGeneration === undefined) {
-		try {
-			// The same policy (CSP 'unsafe-eval', the Workers and Edge isolates) governs `eval`, which the engine uses.
-			codeGeneration = new Function("return 1")() === 1;
-		} catch {
-			codeGeneration = false;
-		}
-	}
-	return codeGeneration;
-}
-
-/** The mode used when none is asked for: compiled where code generation is available, else interpreted. */
-export function defaultTargetingMode(): TargetingMode {
-	return codeGenerationAvailable() ? "compiled" : "interpreted";
-}
-
 let walkingEngine: LogicEngine | undefined;
 
 /**
  * Runs a rule by walking it, without json-logic-engine's per-rule closure tree: the cold tier keeps nothing per
  * rule but the rule itself (the engine takes this path for every rule once its optimiser gives up).
  */
-function walkTargeting(
+export function walkTargeting(
 	rule: JsonValue,
 	scheme: FractionalScheme,
 	data: unknown,
@@ -293,7 +265,7 @@ function walkTargeting(
 	return walkingEngine.run(rule as object, data as object);
 }
 
-function interpretTargeting(
+export function interpretTargeting(
 	rule: JsonValue,
 	scheme: FractionalScheme,
 ): TargetingFunction {
@@ -312,174 +284,25 @@ function interpretTargeting(
 }
 
 /**
- * Compiles a (validated, `$flagd`-rewritten) rule for one flag. Throws what json-logic-engine throws for rules it
- * cannot compile; the caller turns that into a PARSE_ERROR value.
+ * Generates the function of a (validated, `$flagd`-rewritten) rule with the compiling engine. The function depends
+ * on the rule alone: a rule with `fractional` reads the scheme set by {@link withFractionalScheme}. Throws what
+ * json-logic-engine throws for rules it cannot compile.
  */
-export function buildTargeting(
-	rule: JsonValue,
-	flagKey: string,
-	fractional: FractionalVersion = "v2",
-	mode: TargetingMode = defaultTargetingMode(),
-): TargetingFunction {
-	if (mode === "interpreted") {
-		return interpretTargeting(
-			rule,
-			fractional === "v3"
-				? createFractionalSchemeV3(flagKey)
-				: createFractionalSchemeV2(flagKey),
-		);
-	}
-	// Only `fractional` reads the scheme; other rules share one unused scheme rather than carry their own.
-	const scheme = !usesFractional(rule)
-		? NO_SCHEME
-		: fractional === "v3"
-			? createFractionalSchemeV3(flagKey)
-			: createFractionalSchemeV2(flagKey);
-	if (compileAfter === 0 || pathsMayDiffer(rule))
-		return compileTargeting(rule, scheme);
-	return tieredTargeting(rule, scheme);
+export function generateTargeting(rule: JsonValue): TargetingFunction {
+	sharedEngine ??= createEngine();
+	return sharedEngine.build(rule) as TargetingFunction;
 }
 
 /**
- * A compiled-mode rule is walked for its first {@link COMPILE_AFTER_EVALUATIONS} evaluations and compiled on the
- * next one, as JS engines tier code: a generated function costs heap, code and ~40-50 µs to build, worth it only for
- * rules that run often, and in a large document most rules run rarely or never. The walk keeps nothing per rule.
+ * A generated function that runs with `scheme` as the scheme its `fractional` calls read (set on each call:
+ * evaluations are synchronous, so one generated function serves every flag with the same rule).
  */
-function tieredTargeting(
-	rule: JsonValue,
+export function withFractionalScheme(
+	run: TargetingFunction,
 	scheme: FractionalScheme,
 ): TargetingFunction {
-	let remaining = compileAfter;
-	let compiled: TargetingFunction | undefined;
-	return (data: unknown) => {
-		if (compiled !== undefined) return compiled(data);
-		if (remaining === 0) {
-			try {
-				compiled = compileTargeting(rule, scheme);
-			} catch {
-				// The engine refuses to build a rule it can walk: keep walking it (the answers it gave so far stay
-				// the answers; json-logic-engine's interpreter is its reference semantics).
-				compiled = (data: unknown) => walkTargeting(rule, scheme, data);
-			}
-			return compiled(data);
-		}
-		remaining--;
-		return walkTargeting(rule, scheme, data);
-	};
-}
-
-function compileTargeting(
-	rule: JsonValue,
-	scheme: FractionalScheme,
-): TargetingFunction {
-	// The generated function depends on the rule alone (flag-specific `$flagd` reads are rewritten into the rule,
-	// and `fractional` reads the running flag's scheme), so flags with the same rule share one: a document of
-	// thousands of flags often repeats a handful of rules, and each generated function costs bytecode, closures
-	// and, once it runs, feedback and baseline code.
-	const json = JSON.stringify(rule);
-	const ruleKey =
-		sharedRules !== undefined && json.length <= MAX_SHARED_RULE_LENGTH
-			? json
-			: undefined;
-	let run =
-		ruleKey === undefined ? undefined : sharedRules?.get(ruleKey)?.deref();
-	if (run === undefined) {
-		sharedEngine ??= createEngine();
-		run = sharedEngine.build(rule) as TargetingFunction;
-		if (ruleKey !== undefined) shareRule(ruleKey, run);
-	}
-	// Only `fractional` reads the scheme; other rules run as they are.
-	if (!json.includes('"fractional"')) return run;
-	const shared = run;
 	return (data: unknown) => {
 		activeScheme = scheme;
-		return shared(data);
+		return run(data);
 	};
-}
-
-const NO_SCHEME = createFractionalSchemeV2("");
-
-function usesFractional(rule: JsonValue): boolean {
-	if (Array.isArray(rule)) return rule.some(usesFractional);
-	if (rule === null || typeof rule !== "object") return false;
-	for (const key in rule) {
-		if (!Object.hasOwn(rule, key)) continue;
-		if (key === "fractional") return true;
-		if (usesFractional((rule as Record<string, JsonValue>)[key] as JsonValue))
-			return true;
-	}
-	return false;
-}
-
-const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "===", "!=", "!=="]);
-
-/**
- * Whether json-logic-engine's two paths may answer differently for this rule: its generated code keeps a
- * comparison's left operand in a variable (`prev`) that operators inside the other operands also assign, so such
- * rules are compiled at once and never change answers when they tier up (targeting-mode-parity.test.ts pins one).
- */
-function pathsMayDiffer(rule: JsonValue): boolean {
-	if (Array.isArray(rule)) return rule.some(pathsMayDiffer);
-	if (rule === null || typeof rule !== "object") return false;
-	for (const [op, args] of Object.entries(rule)) {
-		if (COMPARISONS.has(op) && Array.isArray(args) && args.some(hasOperator))
-			return true;
-		if (pathsMayDiffer(args)) return true;
-	}
-	return false;
-}
-
-/** An operand that runs an operator other than a context read. */
-function hasOperator(value: JsonValue): boolean {
-	if (Array.isArray(value)) return value.some(hasOperator);
-	if (value === null || typeof value !== "object") return false;
-	return (
-		Object.keys(value).some((op) => op !== "var") ||
-		Object.values(value).some(hasOperator)
-	);
-}
-
-/**
- * How many times a compiled-mode rule is walked before it is compiled. Building a rule's function costs ~40-50 µs
- * (the load of 6,667 distinct rules took 275 ms longer than of 2 shared ones); walking a hot rule costs 0.27-0.72 µs
- * more per evaluation than its function (evaluator bench: targeting 0.50 vs 0.06, fractional 0.37 vs 0.10,
- * sem_ver 0.77 vs 0.06). Compiling once the extra walking cost has reached the build cost (ski rental) means
- * 57-150 evaluations; 100 keeps a rule's total cost within about twice the best choice made in hindsight, and a
- * rule evaluated fewer times never pays for a function.
- */
-export const COMPILE_AFTER_EVALUATIONS = 100;
-
-let compileAfter = COMPILE_AFTER_EVALUATIONS;
-
-/**
- * Sets how many walks precede compilation for rules built from now on (0: compile at build). For tests that check
- * the compiled tier itself; not exported from the package.
- */
-export function setCompileAfterEvaluations(count: number): void {
-	compileAfter = count;
-}
-
-/**
- * Compiled rules by their JSON, held weakly: a rule's entry goes when no flag uses its function any more. Absent
- * where the runtime has no WeakRef/FinalizationRegistry (then nothing is shared).
- */
-const sharedRules: Map<string, WeakRef<TargetingFunction>> | undefined =
-	typeof WeakRef === "function" && typeof FinalizationRegistry === "function"
-		? new Map()
-		: undefined;
-const sharedRuleCleanup: FinalizationRegistry<string> | undefined =
-	sharedRules === undefined
-		? undefined
-		: new FinalizationRegistry((ruleKey: string) => {
-				if (sharedRules.get(ruleKey)?.deref() === undefined)
-					sharedRules.delete(ruleKey);
-			});
-
-/** Rules longer than this (as JSON) are not shared: the key would cost more than it saves. */
-const MAX_SHARED_RULE_LENGTH = 4096;
-
-function shareRule(ruleKey: string, run: TargetingFunction): void {
-	if (sharedRules === undefined || sharedRuleCleanup === undefined) return;
-	sharedRules.set(ruleKey, new WeakRef(run));
-	sharedRuleCleanup.register(run, ruleKey);
 }

@@ -6,11 +6,13 @@ import { testbedRoot } from "../../../test/support/gherkin-cases.js";
 import { FlagEvaluator } from "./flag-evaluator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
 import {
-	COMPILE_AFTER_EVALUATIONS,
 	codeGenerationAvailable,
 	defaultTargetingMode,
+} from "./targeting-mode.js";
+import {
+	COMPILE_AFTER_EVALUATIONS,
 	setCompileAfterEvaluations,
-} from "./targeting-engine.js";
+} from "./tiered-targeting.js";
 import type {
 	EvaluationContext,
 	EvaluationResult,
@@ -167,12 +169,12 @@ describe("targeting modes", () => {
 			global.eval = forbidden;
 			jest.isolateModules(() => {
 				// A fresh module instance, so the once-only probe runs under the forbidding runtime.
-				const engine =
-					require("./targeting-engine.js") as typeof import("./targeting-engine.js");
+				const mode =
+					require("./targeting-mode.js") as typeof import("./targeting-mode.js");
 				const { FlagEvaluator: IsolatedEvaluator } =
 					require("./flag-evaluator.js") as typeof import("./flag-evaluator.js");
-				expect(engine.codeGenerationAvailable()).toBe(false);
-				expect(engine.defaultTargetingMode()).toBe("interpreted");
+				expect(mode.codeGenerationAvailable()).toBe(false);
+				expect(mode.defaultTargetingMode()).toBe("interpreted");
 				const evaluator = new IsolatedEvaluator();
 				evaluator.setDocument(
 					parseFlagDocument(

@@ -8,7 +8,7 @@ import {
 } from "../../../test/support/gherkin-cases.js";
 import { FlagEvaluator } from "./flag-evaluator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
-import type { TargetingMode } from "./targeting-engine.js";
+import type { TargetingMode } from "./targeting-mode.js";
 import { runCase } from "./testdata/conformance-steps.js";
 
 // flagd-testbed evaluator testkit (evaluator/gherkin, 140 cases) against testkit-flags.json. flagd 0.16 uses the
