@@ -6,45 +6,19 @@ import fc from "fast-check";
 import { testbedRoot } from "../../../test/support/gherkin-cases.js";
 import { FlagEvaluator } from "./flag-evaluator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
+import { launchpadAllFlags } from "./testdata/launchpad-all-flags.js";
 import type { EvaluationContext, JsonValue } from "./types.js";
 
 // Differential test against @openfeature/flagd-core (the JS reference core, a real peer running in-process):
 // the testbed flag files evaluated with generated contexts must agree on value, variant and reason.
 const root = testbedRoot();
 
-function deepMerge(
-	target: Record<string, unknown>,
-	source: Record<string, unknown>,
-): Record<string, unknown> {
-	for (const [key, value] of Object.entries(source)) {
-		const existing = target[key];
-		const bothObjects = [existing, value].every(
-			(v) => v !== null && typeof v === "object" && !Array.isArray(v),
-		);
-		target[key] = bothObjects
-			? deepMerge(
-					{ ...(existing as Record<string, unknown>) },
-					value as Record<string, unknown>,
-				)
-			: value;
-	}
-	return target;
-}
-
 const flagsDir = path.join(root, "flags");
 const documents: Record<string, string> = {
 	"flags/allFlags.json (merged)": JSON.stringify(
-		readdirSync(flagsDir)
-			.filter((f) => f.endsWith(".json") && !f.startsWith("selector-"))
-			.sort()
-			.map(
-				(f) =>
-					JSON.parse(readFileSync(path.join(flagsDir, f), "utf8")) as Record<
-						string,
-						unknown
-					>,
-			)
-			.reduce(deepMerge, {}),
+		launchpadAllFlags(readdirSync(flagsDir), (f) =>
+			JSON.parse(readFileSync(path.join(flagsDir, f), "utf8")),
+		),
 	),
 	"evaluator/flags/testkit-flags.json": readFileSync(
 		path.join(root, "evaluator", "flags", "testkit-flags.json"),

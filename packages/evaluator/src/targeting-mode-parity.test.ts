@@ -149,6 +149,37 @@ function documentWith(rule: JsonValue): string {
 	});
 }
 
+/**
+ * Random rules, each evaluated for 1-4 random contexts and every type, must answer the same in interpreted and
+ * compiled mode (where a compiled-mode rule is walked first as many times as setCompileAfterEvaluations says).
+ */
+function expectModesAgreeOnRandomRules(): void {
+	fc.assert(
+		fc.property(
+			ruleArbitrary,
+			fc.array(contextArbitrary, { minLength: 1, maxLength: 4 }),
+			(rule, contexts) => {
+				const parsed = parseFlagDocument(documentWith(rule));
+				if (!parsed.ok) return;
+				const compiled = new FlagEvaluator({ targetingMode: "compiled" });
+				const interpreted = new FlagEvaluator({
+					targetingMode: "interpreted",
+				});
+				compiled.setDocument(parsed);
+				interpreted.setDocument(parsed);
+				for (const context of contexts) {
+					for (const type of TYPES) {
+						expect(
+							comparable(interpreted.evaluate("f", type, context)),
+						).toEqual(comparable(compiled.evaluate("f", type, context)));
+					}
+				}
+			},
+		),
+		{ numRuns: 400 },
+	);
+}
+
 describe("targeting modes", () => {
 	it("probes code generation once (available under Node)", () => {
 		expect(codeGenerationAvailable()).toBe(true);
@@ -265,30 +296,7 @@ describe("targeting modes", () => {
 	);
 
 	it("agree on random rules and contexts", () => {
-		fc.assert(
-			fc.property(
-				ruleArbitrary,
-				fc.array(contextArbitrary, { minLength: 1, maxLength: 4 }),
-				(rule, contexts) => {
-					const parsed = parseFlagDocument(documentWith(rule));
-					if (!parsed.ok) return;
-					const compiled = new FlagEvaluator({ targetingMode: "compiled" });
-					const interpreted = new FlagEvaluator({
-						targetingMode: "interpreted",
-					});
-					compiled.setDocument(parsed);
-					interpreted.setDocument(parsed);
-					for (const context of contexts) {
-						for (const type of TYPES) {
-							expect(
-								comparable(interpreted.evaluate("f", type, context)),
-							).toEqual(comparable(compiled.evaluate("f", type, context)));
-						}
-					}
-				},
-			),
-			{ numRuns: 400 },
-		);
+		expectModesAgreeOnRandomRules();
 	});
 });
 
@@ -297,31 +305,8 @@ describe("tiers of a compiled-mode rule", () => {
 	it("answer the same walked and compiled, on random rules and contexts", () => {
 		setCompileAfterEvaluations(3);
 		try {
-			fc.assert(
-				fc.property(
-					ruleArbitrary,
-					fc.array(contextArbitrary, { minLength: 1, maxLength: 4 }),
-					(rule, contexts) => {
-						const parsed = parseFlagDocument(documentWith(rule));
-						if (!parsed.ok) return;
-						const tiered = new FlagEvaluator({ targetingMode: "compiled" });
-						const interpreted = new FlagEvaluator({
-							targetingMode: "interpreted",
-						});
-						tiered.setDocument(parsed);
-						interpreted.setDocument(parsed);
-						// 5 types per context: the rule is walked 3 times and then runs compiled.
-						for (const context of contexts) {
-							for (const type of TYPES) {
-								expect(
-									comparable(interpreted.evaluate("f", type, context)),
-								).toEqual(comparable(tiered.evaluate("f", type, context)));
-							}
-						}
-					},
-				),
-				{ numRuns: 400 },
-			);
+			// 5 types per context: the rule is walked 3 times and then runs compiled.
+			expectModesAgreeOnRandomRules();
 		} finally {
 			setCompileAfterEvaluations(0);
 		}

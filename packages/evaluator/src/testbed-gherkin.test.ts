@@ -12,6 +12,7 @@ import { FlagEvaluator } from "./flag-evaluator.js";
 import type { FractionalVersion } from "./fractional-operator.js";
 import { parseFlagDocument } from "./parse-flag-document.js";
 import { type CaseEvaluate, runCase } from "./testdata/conformance-steps.js";
+import { launchpadAllFlags } from "./testdata/launchpad-all-flags.js";
 
 // The evaluation-level scenarios of the provider suite (gherkin/{targeting,evaluation,disabled}.feature), run
 // in-process against the testbed flag files, served like the testbed's default launchpad config: the launchpad
@@ -34,26 +35,6 @@ function readJson(file: string): Record<string, unknown> {
 	>;
 }
 
-/** The launchpad's deep merge of objects (later files win on conflicts). */
-function deepMerge(
-	target: Record<string, unknown>,
-	source: Record<string, unknown>,
-): Record<string, unknown> {
-	for (const [key, value] of Object.entries(source)) {
-		const existing = target[key];
-		const bothObjects = [existing, value].every(
-			(v) => v !== null && typeof v === "object" && !Array.isArray(v),
-		);
-		target[key] = bothObjects
-			? deepMerge(
-					{ ...(existing as Record<string, unknown>) },
-					value as Record<string, unknown>,
-				)
-			: value;
-	}
-	return target;
-}
-
 function load(document: unknown, fractional: FractionalVersion): FlagEvaluator {
 	const result = parseFlagDocument(document);
 	if (!result.ok) throw new Error(JSON.stringify(result.errors));
@@ -62,16 +43,9 @@ function load(document: unknown, fractional: FractionalVersion): FlagEvaluator {
 	return evaluator;
 }
 
-const flagFiles = readdirSync(flagsDir)
-	.filter((f) => f.endsWith(".json"))
-	.sort();
-
 /** The two sources, lowest priority first (as flagd orders them). */
 function buildSources(fractional: FractionalVersion): Source[] {
-	const merged = flagFiles
-		.filter((f) => !f.startsWith("selector-"))
-		.map(readJson)
-		.reduce(deepMerge, {});
+	const merged = launchpadAllFlags(readdirSync(flagsDir), readJson);
 	return [
 		{ uri: "flags/allFlags.json", documents: [load(merged, fractional)] },
 		{
