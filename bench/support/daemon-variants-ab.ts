@@ -7,9 +7,10 @@
  * variant) pair once, the variant order rotating run by run, and reads the server's CPU time from /proc: the
  * figure is server CPU µs per request and bare ÷ daemon per run (steady on a shared machine where req/s are not).
  * After the runs it prints each variant's RSS. Variants: `capped` (flagd's young-generation cap, as shipped),
- * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), and
- * `src=<dir>` (flagd's cap, the daemon built from another checkout's sources, e.g. `git archive` of a base commit
- * with node_modules linked: before/after comparisons of code changes in one interleaved run).
+ * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), `min<N>`
+ * (the young generation fixed at N MiB per semi-space), `src=<dir>` (flagd's cap, the daemon built from another
+ * checkout's sources, e.g. `git archive` of a base commit with node_modules linked: before/after comparisons of
+ * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -41,18 +42,30 @@ function daemonOptions(variant: string): {
 	nodeArgs: string[];
 	script?: string;
 } {
-	if (variant.startsWith("src="))
+	// `src=<dir>` and, without flagd's young-generation cap, `src-uncapped=<dir>`.
+	const src = /^src(-uncapped)?=(.+)$/.exec(variant);
+	if (src !== null)
 		return {
-			v8Defaults: false,
+			v8Defaults: src[1] !== undefined,
 			nodeArgs: [],
 			// startChild takes scripts relative to the repo root (the cwd).
 			script: path.relative(
 				process.cwd(),
-				path.resolve(variant.slice(4), "bench/support/daemon-process.ts"),
+				path.resolve(src[2] as string, "bench/support/daemon-process.ts"),
 			),
 		};
 	if (variant === "capped") return { v8Defaults: false, nodeArgs: [] };
 	if (variant === "uncapped") return { v8Defaults: true, nodeArgs: [] };
+	// `min<N>`: the young generation fixed at N MiB per semi-space (grown at start, never past it).
+	const min = /^min(\d+)$/.exec(variant);
+	if (min !== null)
+		return {
+			v8Defaults: false,
+			nodeArgs: [
+				`--min-semi-space-size=${min[1]}`,
+				`--max-semi-space-size=${min[1]}`,
+			],
+		};
 	const semi = /^semi(\d+)$/.exec(variant);
 	if (semi !== null)
 		return {

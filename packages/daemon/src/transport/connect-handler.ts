@@ -21,10 +21,9 @@ import {
 	createConnectRouter,
 	type ServiceImpl,
 } from "@connectrpc/connect";
-import {
-	createMethodSerializationLookup,
-	type UniversalHandler,
-	type UniversalServerRequest,
+import type {
+	UniversalHandler,
+	UniversalServerRequest,
 } from "@connectrpc/connect/protocol";
 import {
 	compressionBrotli,
@@ -34,14 +33,13 @@ import {
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
 import type { DirectAnswerCache } from "./direct-path/direct-answer-cache.js";
-import type { DirectRoute } from "./direct-path/direct-route.js";
-import type { DirectStreamImpl } from "./direct-path/direct-server-stream.js";
 import {
-	createDirectStreamPath,
-	type DirectStreamRoute,
-} from "./direct-path/direct-stream-path.js";
+	type DirectRoute,
+	serializedRoutes,
+} from "./direct-path/direct-route.js";
+import type { DirectStreamImpl } from "./direct-path/direct-server-stream.js";
+import { createDirectStreamPath } from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
-import { prototypeSafeSerialization } from "./direct-path/prototype-safe-json.js";
 import type { RequestHandler } from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
@@ -256,7 +254,7 @@ export function createConnectHandler(
 			? undefined
 			: createDirectStreamPath({
 					...common,
-					routes: directStreamRoutes(
+					routes: serializedRoutes(
 						streamRoutes,
 						routerOptions.jsonOptions,
 						common.readMaxBytes,
@@ -285,34 +283,6 @@ export function createConnectHandler(
 			res,
 		);
 	};
-}
-
-/** The stream routes with connect's serialization for each method (see serializedRoutes). */
-function directStreamRoutes(
-	routes: ReadonlyMap<
-		string,
-		{ method: DescMethodServerStreaming; impl: DirectStreamImpl }
-	>,
-	jsonOptions: ConnectRouterOptions["jsonOptions"],
-	readMaxBytes: number,
-): Map<string, DirectStreamRoute> {
-	const out = new Map<string, DirectStreamRoute>();
-	for (const [path, route] of routes) {
-		out.set(path, {
-			...route,
-			// Connect JSON keeps `__proto__` keys of maps and Structs (prototype-safe-json.ts).
-			serialization: prototypeSafeSerialization(
-				createMethodSerializationLookup(route.method, undefined, jsonOptions, {
-					readMaxBytes,
-					writeMaxBytes: 0xffffffff,
-				}),
-				route.method.input,
-				route.method.output,
-				jsonOptions,
-			),
-		});
-	}
-	return out;
 }
 
 function pathOf(url: string | undefined): string {

@@ -5,6 +5,7 @@
  */
 import type {
 	DescMessage,
+	DescMethod,
 	DescMethodUnary,
 	JsonReadOptions,
 	JsonWriteOptions,
@@ -57,13 +58,19 @@ export interface DirectPathOptions {
 	readonly answers?: DirectAnswerCache | undefined;
 }
 
-/** The routes with connect's serialization for each method (same JSON options and read limit; see prototype-safe-json.ts). */
-export function serializedRoutes(
-	routes: ReadonlyMap<string, DirectRoute>,
+/**
+ * The routes with connect's serialization for each method (same JSON options and read limit; see
+ * prototype-safe-json.ts): the unary routes here, the streaming ones in direct-stream-path.ts.
+ */
+export function serializedRoutes<R extends { readonly method: DescMethod }>(
+	routes: ReadonlyMap<string, R>,
 	jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> | undefined,
 	readMaxBytes: number,
-): Map<string, SerializedRoute> {
-	const out = new Map<string, SerializedRoute>();
+): Map<string, R & { readonly serialization: MethodSerialization }> {
+	const out = new Map<
+		string,
+		R & { readonly serialization: MethodSerialization }
+	>();
 	for (const [path, route] of routes) {
 		out.set(path, {
 			...route,
