@@ -3,11 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { runPairs, writeReport } from "./harness.js";
+import { captureAnswers } from "./support/bare-answers.js";
 import { parseBenchArgs, percentile } from "./support/bench-args.js";
-import { removeBundles } from "./support/child-process.js";
+import { startBenchDaemon } from "./support/bench-daemon.js";
+import { removeBundles, startChild } from "./support/child-process.js";
 import { summarizeCpuProfile } from "./support/cpu-profile-summary.js";
 import { runDaemonThroughput } from "./support/daemon-throughput-suite.js";
-import { scaleDocument } from "./support/flag-documents.js";
+import { scaleDocument, throughputDocument } from "./support/flag-documents.js";
+import type { LayerCeilingReadyLine } from "./support/layer-ceiling-server.js";
 import { ensureLoadGenerators } from "./support/load-generators.js";
 import {
 	type MetricsSuite,
@@ -144,6 +147,50 @@ describe("daemon benchmarks (smoke)", () => {
 			expect(pair.ratio.median).toBeGreaterThan(0);
 		}
 		expect(suite.markdown).toContain("daemon / bare");
+	}, 60_000);
+
+	it("layer servers (compat API, daemon listener) answer the daemon's recorded bytes", async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), "layer-smoke-"));
+		const daemon = await startBenchDaemon({
+			flagFile: path.join(dir, "flags.json"),
+			document: throughputDocument(),
+		});
+		try {
+			const recorded = await captureAnswers({
+				evaluationPort: daemon.ports.evaluation,
+				ofrepPort: daemon.ports.ofrep,
+			});
+			const answersFile = path.join(dir, "answers.json");
+			writeFileSync(answersFile, JSON.stringify(recorded));
+			const layers = await startChild<LayerCeilingReadyLine>({
+				script: "bench/support/layer-ceiling-server.ts",
+				args: ["--answers", answersFile],
+			});
+			try {
+				const { compat, listener } = layers.ready.ports;
+				const viaListener = await captureAnswers({
+					evaluationPort: listener,
+					ofrepPort: listener,
+				});
+				const viaCompat = await captureAnswers({
+					evaluationPort: listener,
+					ofrepPort: listener,
+					h2cPort: compat,
+				});
+				expect(viaListener).toEqual(recorded);
+				expect(viaCompat).toEqual(recorded);
+				// The recorded answers are real ones: a flag value in Connect JSON, a gRPC status in the trailers.
+				expect(
+					Buffer.from(recorded.connectH2c.body, "base64").toString(),
+				).toContain('"value"');
+				expect(recorded.grpcH2c.trailers).toContainEqual(["grpc-status", "0"]);
+			} finally {
+				await layers.stop();
+			}
+		} finally {
+			await daemon.stop();
+			rmSync(dir, { recursive: true, force: true });
+		}
 	}, 60_000);
 
 	it("measures propagation to EventStream subscribers", async () => {

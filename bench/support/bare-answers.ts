@@ -4,8 +4,10 @@
  * byte for byte. Headers that the server's HTTP stack writes itself (date, connection, keep-alive) are left out;
  * the bare server's node:http / node:http2 add them as the daemon's do.
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
+import { parseArgs } from "node:util";
 import {
 	type Endpoints,
 	grpcFrame,
@@ -139,4 +141,12 @@ export async function captureAnswers(target: Endpoints): Promise<BareAnswers> {
 		ofrepSingle: await postHttp1(target.ofrepPort, OFREP_SINGLE, OFREP_BODY),
 		ofrepBulk: await postHttp1(target.ofrepPort, OFREP_BULK, OFREP_BODY),
 	};
+}
+
+/** The answers a ceiling script is given with `--answers <file>` (written from {@link captureAnswers}). */
+export function answersFromArgs(script: string): BareAnswers {
+	const { values } = parseArgs({ options: { answers: { type: "string" } } });
+	if (values.answers === undefined)
+		throw new Error(`${script}: --answers is required`);
+	return JSON.parse(readFileSync(values.answers, "utf8")) as BareAnswers;
 }

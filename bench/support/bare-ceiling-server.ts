@@ -8,11 +8,13 @@
  * framework, no limits, no per-request allocation beyond what Node itself does: the daemon's figure divided by
  * this one is the share of what node:http / node:http2 can do on this machine that the daemon reaches.
  */
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
-import { parseArgs } from "node:util";
-import type { BareAnswer, BareAnswers } from "./bare-answers.js";
+import {
+	answersFromArgs,
+	type BareAnswer,
+	type BareAnswers,
+} from "./bare-answers.js";
 
 /** The ready line of this process. */
 export interface BareCeilingReadyLine {
@@ -130,12 +132,7 @@ function listen(server: http.Server | http2.Http2Server): Promise<number> {
 }
 
 async function main(): Promise<void> {
-	const { values } = parseArgs({ options: { answers: { type: "string" } } });
-	if (values.answers === undefined)
-		throw new Error("bare-ceiling-server: --answers is required");
-	const answers = JSON.parse(
-		readFileSync(values.answers, "utf8"),
-	) as BareAnswers;
+	const answers = answersFromArgs("bare-ceiling-server");
 	const h1 = startHttp1(answers);
 	const h2 = startH2c(answers);
 	const sessions = new Set<http2.ServerHttp2Session>();

@@ -10,7 +10,9 @@
  * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), `min<N>`
  * (the young generation fixed at N MiB per semi-space), `src=<dir>` (flagd's cap, the daemon built from another
  * checkout's sources, e.g. `git archive` of a base commit with node_modules linked: before/after comparisons of
- * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap).
+ * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap). `--layers` adds the
+ * servers between the bare ceiling and the daemon (layer-ceiling-server.ts: node:http2's compatibility API, and the
+ * daemon's listener, each answering the recorded bytes).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +24,7 @@ import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
 import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
 import { startChild } from "./child-process.js";
 import { throughputDocument } from "./flag-documents.js";
+import type { LayerCeilingReadyLine } from "./layer-ceiling-server.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
 import { type Endpoints, loadCases } from "./throughput-cases.js";
 
@@ -31,6 +34,8 @@ const { values } = parseArgs({
 		"duration-s": { type: "string", default: "2.5" },
 		variants: { type: "string", default: "capped,uncapped,semi2,semi4" },
 		cases: { type: "string", default: "3" },
+		// Also the layers between the bare ceiling and the daemon (layer-ceiling-server.ts).
+		layers: { type: "boolean", default: false },
 	},
 });
 const runs = Number(values.runs);
@@ -75,6 +80,38 @@ function daemonOptions(variant: string): {
 	throw new Error(`unknown variant ${variant}`);
 }
 
+/**
+ * The two layer servers as sides: node:http2's compatibility API (HTTP/1.1 cases on the bare node:http server,
+ * which has no such layer) and the daemon's listener, both answering the recorded bytes.
+ */
+async function layerSides(
+	answersFile: string,
+	stops: (() => Promise<unknown>)[],
+): Promise<{ name: string; pid: number; target: Endpoints }[]> {
+	const layers = await startChild<LayerCeilingReadyLine>({
+		script: "bench/support/layer-ceiling-server.ts",
+		args: ["--answers", answersFile],
+	});
+	stops.push(() => layers.stop());
+	const { compat, listener } = layers.ready.ports;
+	return [
+		{
+			name: "compat API (h2c only)",
+			pid: layers.ready.pid,
+			target: {
+				evaluationPort: listener,
+				ofrepPort: listener,
+				h2cPort: compat,
+			},
+		},
+		{
+			name: "daemon listener",
+			pid: layers.ready.pid,
+			target: { evaluationPort: listener, ofrepPort: listener },
+		},
+	];
+}
+
 const loadStart = loadAverage1m();
 const dir = mkdtempSync(path.join(os.tmpdir(), "bench-variants-"));
 const flagFile = path.join(dir, "flags.json");
@@ -113,6 +150,7 @@ try {
 			pid: d.pid,
 			target: { evaluationPort: d.ports.evaluation, ofrepPort: d.ports.ofrep },
 		})),
+		...(values.layers ? await layerSides(answersFile, stops) : []),
 		{
 			name: "bare",
 			pid: bare.ready.pid,
