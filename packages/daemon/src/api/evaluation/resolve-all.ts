@@ -16,13 +16,7 @@
  * flags: hundreds of thousands of short-lived objects, and a heap grown to hold them), only the bytes.
  * The JSON encodings cannot carry unknown fields and build the full message as before.
  */
-import {
-	create,
-	type JsonObject,
-	type JsonValue,
-	toBinary,
-	type UnknownField,
-} from "@bufbuild/protobuf";
+import { create, type JsonObject, type UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import type { HandlerContext } from "@connectrpc/connect";
 import {
@@ -31,7 +25,6 @@ import {
 	type FlagValueType,
 } from "@flagd-ts/evaluator";
 import {
-	type AnyFlag,
 	type ResolveAllResponse,
 	ResolveAllResponseSchema,
 } from "@flagd-ts/protocol/evaluation-v1";
@@ -46,18 +39,13 @@ import type { StoredFlag } from "../../store/stored-flag.js";
 import { SPAN_ATTRIBUTES } from "../../telemetry/request-telemetry.js";
 import { toConnectError } from "../connect-errors.js";
 import { notReadyError } from "../not-ready.js";
+import { ByteBuilder, EncodedEntries, encodeEntry } from "./encoded-entries.js";
+import { defineKey, resolveAllMessage } from "./prototype-safe-messages.js";
 import {
-	anyFlagMessage,
-	defineKey,
-	resolveAllMessage,
-} from "./prototype-safe-messages.js";
-
-type AnyFlagInit = Pick<AnyFlag, "reason" | "variant" | "metadata"> & {
-	value: AnyFlag["value"];
-};
-
-/** The tag of a `flags` map entry (field 1, length-delimited): the first byte of every encoded entry. */
-const FLAGS_ENTRY_TAG = (1 << 3) | WireType.LengthDelimited;
+	type AnyFlagInit,
+	renderAnyFlag,
+	resolveAllType,
+} from "./render-any-flag.js";
 
 /** What a view's ResolveAll answer needs beyond the request: its static part, encoded, and what is left to do. */
 interface ViewAnswer {
@@ -72,74 +60,6 @@ interface ViewAnswer {
 	readonly targetedTypes: readonly FlagValueType[];
 	/** The encoded entries of the targeted flags' shared results, built as requests meet them. */
 	readonly encoded: EncodedEntries;
-}
-
-/**
- * Encoded `flags` entries (tag included) of the evaluator's shared result objects (see the file comment), for one
- * view: all in one growing buffer, found by result object. One buffer and one Map entry per result instead of a
- * typed array each; bounded by the flags' possible results (variants × reasons), as error results, mostly built
- * per evaluation, are not kept.
- */
-class EncodedEntries {
-	readonly #offsets = new Map<EvaluationResult, number>();
-	#bytes: Buffer;
-	#length = 0;
-
-	constructor(expectedBytes: number) {
-		// Not from Node's pool: this buffer lives as long as its view.
-		this.#bytes = Buffer.allocUnsafeSlow(Math.max(256, expectedBytes));
-	}
-
-	/** Where a result's kept entry starts; -1 when it has none. */
-	offsetOf(result: EvaluationResult): number {
-		const offset = this.#offsets.get(result);
-		return offset === undefined ? -1 : offset;
-	}
-
-	/** Keeps an encoded entry; returns its offset. */
-	add(result: EvaluationResult, entry: Uint8Array): number {
-		const offset = this.#length;
-		const needed = offset + entry.length;
-		if (needed > this.#bytes.length) {
-			const grown = Buffer.allocUnsafeSlow(
-				Math.max(needed, this.#bytes.length * 2),
-			);
-			this.#bytes.copy(grown, 0, 0, offset);
-			this.#bytes = grown;
-		}
-		this.#bytes.set(entry, offset);
-		this.#length = needed;
-		this.#offsets.set(result, offset);
-		return offset;
-	}
-
-	/** The length of the entry at `offset`: its tag byte, its length varint and the bytes the varint counts. */
-	lengthAt(offset: number): number {
-		const bytes = this.#bytes;
-		let length = 0;
-		let shift = 0;
-		let at = offset + 1;
-		for (;;) {
-			const byte = bytes[at++] as number;
-			length += (byte & 0x7f) * 2 ** shift;
-			if (byte < 0x80) break;
-			shift += 7;
-		}
-		return at - offset + length;
-	}
-
-	/** Copies the entry at `offset` (of `length` bytes) into `target` at `targetStart`. */
-	copy(
-		target: Uint8Array,
-		targetStart: number,
-		offset: number,
-		length: number,
-	): void {
-		// A loop rather than Buffer#copy or subarray(): both make a typed-array view per call (per entry per request).
-		const bytes = this.#bytes;
-		for (let i = 0; i < length; i++)
-			target[targetStart + i] = bytes[offset + i] as number;
-	}
 }
 
 /**
@@ -349,55 +269,6 @@ function arrayIndexOf(key: string): number | undefined {
 	return index < 2 ** 32 - 1 ? index : undefined;
 }
 
-/** Bytes appended into a growing buffer; `bytes()` copies them out at their exact length. */
-class ByteBuilder {
-	#buffer: Uint8Array;
-	#length = 0;
-
-	constructor(expectedBytes: number) {
-		this.#buffer = new Uint8Array(Math.max(256, expectedBytes));
-	}
-
-	append(bytes: Uint8Array): void {
-		const needed = this.#length + bytes.length;
-		if (needed > this.#buffer.length) {
-			const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
-			grown.set(this.#buffer.subarray(0, this.#length));
-			this.#buffer = grown;
-		}
-		this.#buffer.set(bytes, this.#length);
-		this.#length = needed;
-	}
-
-	bytes(): Uint8Array {
-		return this.#buffer.slice(0, this.#length);
-	}
-}
-
-/** The encoded map entry (tag included) of one flag's result; undefined when ResolveAll leaves it out. */
-function encodeEntry(
-	key: string,
-	result: EvaluationResult,
-	type: FlagValueType,
-): Uint8Array | undefined {
-	const entry = renderAnyFlag(result, type);
-	if (entry === undefined) return undefined;
-	const flags: Record<string, object> = {};
-	defineKey(flags, key, anyFlagMessage(entry as Record<string, unknown>));
-	return encodeFlagsMap(flags);
-}
-
-/** A ResolveAllResponse holding only `flags`, encoded: the map's entries, each starting with its tag. */
-function encodeFlagsMap(flags: Record<string, object>): Uint8Array {
-	const message = create(ResolveAllResponseSchema);
-	// Assigned after create(), which would copy the map by assignment and lose a "__proto__" key.
-	message.flags = flags as ResolveAllResponse["flags"];
-	const bytes = toBinary(ResolveAllResponseSchema, message);
-	if (bytes[0] !== FLAGS_ENTRY_TAG)
-		throw new Error("ResolveAll entries must start with the flags tag");
-	return bytes;
-}
-
 /** Connect JSON: the full message, built per request (see the file comment). */
 function resolveAllJson(
 	resolver: FlagResolver,
@@ -430,79 +301,4 @@ function recordEvaluation(
 		result.variant,
 		result.errorCode,
 	);
-}
-
-/** The type a flag resolves with in ResolveAll; undefined leaves it out (v1 skips code-default flags). */
-function resolveAllType(flag: StoredFlag): FlagValueType | undefined {
-	const definition = flag.compiled.definition;
-	if (definition.defaultVariant === null) return undefined;
-	return typeOfValue(definition.variants[definition.defaultVariant]);
-}
-
-function renderAnyFlag(
-	result: EvaluationResult,
-	type: FlagValueType,
-): AnyFlagInit | undefined {
-	const metadata = result.metadata as JsonObject;
-	if (result.errorCode !== undefined) {
-		return {
-			reason: "ERROR",
-			variant: "",
-			value: anyValue(type, undefined),
-			metadata,
-		};
-	}
-	if (result.reason === "DISABLED") {
-		return {
-			reason: "DISABLED",
-			variant: "",
-			value: anyValue(type, undefined),
-			metadata,
-		};
-	}
-	if (result.value === undefined || result.variant === undefined)
-		return undefined;
-	return {
-		reason: result.reason,
-		variant: result.variant,
-		value: anyValue(type, result.value),
-		metadata,
-	};
-}
-
-/** The AnyFlag oneof for a value of a type; `undefined` gives the type's zero value. */
-function anyValue(
-	type: FlagValueType,
-	value: JsonValue | undefined,
-): AnyFlag["value"] {
-	switch (type) {
-		case "boolean":
-			return {
-				case: "boolValue",
-				value: (value as boolean | undefined) ?? false,
-			};
-		case "string":
-			return {
-				case: "stringValue",
-				value: (value as string | undefined) ?? "",
-			};
-		case "number":
-		case "integer":
-			return { case: "doubleValue", value: (value as number | undefined) ?? 0 };
-		case "object":
-			return {
-				case: "objectValue",
-				value: (value as JsonObject | undefined) ?? {},
-			} as AnyFlag["value"];
-	}
-}
-
-/** ResolveAll resolves each flag with the type of its default variant's value. */
-function typeOfValue(value: JsonValue | undefined): FlagValueType | undefined {
-	if (typeof value === "boolean") return "boolean";
-	if (typeof value === "string") return "string";
-	if (typeof value === "number") return "number";
-	if (value !== null && typeof value === "object" && !Array.isArray(value))
-		return "object";
-	return undefined;
 }
