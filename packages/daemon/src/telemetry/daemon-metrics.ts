@@ -10,29 +10,15 @@ import Counter from "prom-client/lib/counter.js";
 import Gauge from "prom-client/lib/gauge.js";
 import Histogram from "prom-client/lib/histogram.js";
 import Registry from "prom-client/lib/registry.js";
+import {
+	EvaluationTallies,
+	type EvaluationTally,
+} from "./evaluation-tallies.js";
 import { type HistogramSeries, TalliedHistogram } from "./tallied-histogram.js";
 
+export type { EvaluationTally };
+
 const PROVIDER_NAME = "flagd";
-
-/**
- * One (flag, reason, variant, error) series. Its Prometheus label sets are built at scrape time: at 10,000 flags
- * two label objects per series would be megabytes held only for the scrape.
- */
-interface EvaluationSeries {
-	count: number;
-	readonly key: string;
-	readonly resultReason: string;
-	readonly variant: string | undefined;
-	readonly errorCode: string | undefined;
-}
-
-/**
- * One evaluation series (flag key, reason, variant, error code) as {@link DaemonMetrics.captureEvaluations} hands
- * it out: a cached answer replays its evaluations by counting them again ({@link DaemonMetrics.replayEvaluations}).
- */
-export interface EvaluationTally {
-	readonly key: string;
-}
 
 /** A Node response (HTTP/1.1 or HTTP/2), as {@link DaemonMetrics.observeResponse} reads it. */
 export interface ClosingResponse {
@@ -76,19 +62,6 @@ export interface EvaluationCount {
 	readonly count: number;
 }
 
-function sameSeries(
-	series: EvaluationSeries,
-	reason: string,
-	variant: string | undefined,
-	errorCode: string | undefined,
-): boolean {
-	return (
-		series.resultReason === reason &&
-		series.variant === variant &&
-		series.errorCode === errorCode
-	);
-}
-
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry: RegistryType = new Registry();
@@ -99,14 +72,7 @@ export class DaemonMetrics {
 	readonly #reasons: Counter<string>;
 	readonly #activeSyncStreams: Gauge<string>;
 	readonly #syncStreamDuration: Histogram<string>;
-	/**
-	 * Flag key → its series (one per reason and variant seen): the series itself while there is one, as most flags
-	 * have (a ResolveAll of 10,000 flags records 10,000 keys), a list once there are more.
-	 */
-	readonly #evaluationSeries = new Map<
-		string,
-		EvaluationSeries | EvaluationSeries[]
-	>();
+	readonly #evaluations = new EvaluationTallies();
 	readonly #requestSeriesCache = new Map<string, RequestSeries>();
 	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
@@ -114,8 +80,6 @@ export class DaemonMetrics {
 		{ readonly selector: string; readonly providerId: string; active: number }
 	>();
 	#observer: MetricsObserver | undefined;
-	/** Collects the series recorded while an answer is computed (captureEvaluations). */
-	#captured: EvaluationSeries[] | undefined;
 
 	/** Attaches the OTLP push (or detaches it with undefined). */
 	setObserver(observer: MetricsObserver | undefined): void {
@@ -124,7 +88,7 @@ export class DaemonMetrics {
 
 	/** Every evaluation series with its running count. */
 	forEachEvaluation(visit: (series: EvaluationCount) => void): void {
-		this.#eachEvaluationSeries((series) =>
+		this.#evaluations.eachSeries((series) =>
 			visit({
 				key: series.key,
 				reason: series.resultReason,
@@ -133,13 +97,6 @@ export class DaemonMetrics {
 				count: series.count,
 			}),
 		);
-	}
-
-	#eachEvaluationSeries(visit: (series: EvaluationSeries) => void): void {
-		for (const entry of this.#evaluationSeries.values()) {
-			if (Array.isArray(entry)) for (const series of entry) visit(series);
-			else visit(entry);
-		}
 	}
 
 	/** Every request series (Prometheus label names) with its number of requests in flight. */
@@ -278,37 +235,7 @@ export class DaemonMetrics {
 		variant: string | undefined,
 		errorCode: string | undefined,
 	): void {
-		// Plain numbers on the hot path, and no allocation once a series exists (ResolveAll records every flag per
-		// request); prom-client's label hashing runs only at scrape time (collect()).
-		const entry = this.#evaluationSeries.get(key);
-		if (entry !== undefined) {
-			let found: EvaluationSeries | undefined;
-			if (!Array.isArray(entry)) {
-				if (sameSeries(entry, reason, variant, errorCode)) found = entry;
-			} else {
-				for (const series of entry)
-					if (sameSeries(series, reason, variant, errorCode)) {
-						found = series;
-						break;
-					}
-			}
-			if (found !== undefined) {
-				found.count++;
-				this.#captured?.push(found);
-				return;
-			}
-		}
-		const created: EvaluationSeries = {
-			count: 1,
-			key,
-			resultReason: reason,
-			variant,
-			errorCode,
-		};
-		if (entry === undefined) this.#evaluationSeries.set(key, created);
-		else if (Array.isArray(entry)) entry.push(created);
-		else this.#evaluationSeries.set(key, [entry, created]);
-		this.#captured?.push(created);
+		this.#evaluations.record(key, reason, variant, errorCode);
 	}
 
 	/**
@@ -319,30 +246,17 @@ export class DaemonMetrics {
 		value: T;
 		tallies: readonly EvaluationTally[];
 	} {
-		const outer = this.#captured;
-		const tallies: EvaluationSeries[] = [];
-		this.#captured = tallies;
-		try {
-			const value = run();
-			outer?.push(...tallies);
-			return { value, tallies };
-		} finally {
-			this.#captured = outer;
-		}
+		return this.#evaluations.capture(run);
 	}
 
 	/** Counts the evaluations behind a replayed answer, exactly as computing it again would. */
 	replayEvaluations(tallies: readonly EvaluationTally[]): void {
-		for (const tally of tallies) {
-			const series = tally as EvaluationSeries;
-			series.count++;
-			this.#captured?.push(series);
-		}
+		this.#evaluations.replay(tallies);
 	}
 
 	#collectImpressions(): void {
 		this.#impressions.reset();
-		this.#eachEvaluationSeries((series) => {
+		this.#evaluations.eachSeries((series) => {
 			// Impressions count successful evaluations only, as flagd does.
 			if (series.errorCode !== undefined) return;
 			this.#impressions.inc(
@@ -359,7 +273,7 @@ export class DaemonMetrics {
 
 	#collectReasons(): void {
 		this.#reasons.reset();
-		this.#eachEvaluationSeries((series) => {
+		this.#evaluations.eachSeries((series) => {
 			this.#reasons.inc(
 				{
 					feature_flag_provider_name: PROVIDER_NAME,
