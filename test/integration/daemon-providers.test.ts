@@ -12,6 +12,7 @@ import {
 	ProviderEvents as WebProviderEvents,
 } from "@openfeature/web-sdk";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { INIT_DEADLINE_MS } from "../support/provider-test-helpers.js";
 import {
 	BASIC_FLAGS,
 	MemorySource,
@@ -57,6 +58,7 @@ describe("@openfeature/flagd-provider", () => {
 		const provider = new FlagdProvider({
 			host: "127.0.0.1",
 			port: daemon.ports.evaluation ?? 0,
+			deadlineMs: INIT_DEADLINE_MS,
 			tls: false,
 			cache: "disabled",
 		});
@@ -101,6 +103,7 @@ describe("@openfeature/flagd-provider", () => {
 		const provider = new FlagdProvider({
 			host: "127.0.0.1",
 			port: daemon.ports.sync ?? 0,
+			deadlineMs: INIT_DEADLINE_MS,
 			tls: false,
 			resolverType: "in-process",
 		});

@@ -23,6 +23,7 @@ import {
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
+import { INIT_DEADLINE_MS } from "../support/provider-test-helpers.js";
 
 const EDGES = 3;
 
@@ -120,6 +121,7 @@ describe("fan-out: upstream → edge daemons → providers", () => {
 				new FlagdProvider({
 					host: "127.0.0.1",
 					port: edge.ports.evaluation,
+					deadlineMs: INIT_DEADLINE_MS,
 					cache: "disabled",
 				}),
 			);

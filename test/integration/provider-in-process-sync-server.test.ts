@@ -12,7 +12,11 @@ import { FlagSyncService } from "@flagd-ts/protocol";
 import { FlagdProvider } from "@flagd-ts/provider";
 import { afterEach, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
-import { recordingLogger, waitFor } from "../support/provider-test-helpers.js";
+import {
+	INIT_DEADLINE_MS,
+	recordingLogger,
+	waitFor,
+} from "../support/provider-test-helpers.js";
 
 interface SyncServer {
 	readonly port: number;
@@ -109,6 +113,7 @@ it("asks GetMetadata when payloads carry no sync_context, and uses it as enrichm
 		logger: recordingLogger(),
 		host: "127.0.0.1",
 		port: server.port,
+		deadlineMs: INIT_DEADLINE_MS,
 		resolver: "in-process",
 	});
 	await OpenFeature.setProviderAndWait("no-sync-context", provider);
@@ -126,6 +131,7 @@ it("skips malformed payloads with one log line each, keeping the flags in use, t
 		logger,
 		host: "127.0.0.1",
 		port: server.port,
+		deadlineMs: INIT_DEADLINE_MS,
 		resolver: "in-process",
 	});
 	await OpenFeature.setProviderAndWait("hostile", provider);
@@ -164,6 +170,7 @@ it("refuses a context the RPC resolver refuses (INVALID_CONTEXT)", async () => {
 		logger: recordingLogger(),
 		host: "127.0.0.1",
 		port: server.port,
+		deadlineMs: INIT_DEADLINE_MS,
 		resolver: "in-process",
 	});
 	await OpenFeature.setProviderAndWait("bad-context", provider);

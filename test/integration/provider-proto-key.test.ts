@@ -15,7 +15,10 @@ import {
 	startDaemon,
 } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { loopbackDaemonConfig } from "../support/loopback-daemon-config.js";
-import { quietLogger } from "../support/provider-test-helpers.js";
+import {
+	INIT_DEADLINE_MS,
+	quietLogger,
+} from "../support/provider-test-helpers.js";
 import { waitFor } from "./daemon-harness.js";
 
 /** The part of CONFIGURATION_CHANGED's details the test reads. */
@@ -77,6 +80,7 @@ describe.each([
 			logger: quietLogger,
 			host: "127.0.0.1",
 			port: daemon.ports.evaluation,
+			deadlineMs: INIT_DEADLINE_MS,
 			transport,
 			apiVersion,
 		});
@@ -146,6 +150,7 @@ describe.each([
 			logger: quietLogger,
 			host: "127.0.0.1",
 			port: daemon.ports.evaluation,
+			deadlineMs: INIT_DEADLINE_MS,
 			transport,
 			apiVersion,
 			cache: "disabled",

@@ -29,7 +29,10 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { FakeOtlpCollector } from "../support/fake-otlp-collector.js";
-import { quietLogger } from "../support/provider-test-helpers.js";
+import {
+	INIT_DEADLINE_MS,
+	quietLogger,
+} from "../support/provider-test-helpers.js";
 import {
 	BASIC_FLAGS,
 	MemorySource,
@@ -84,6 +87,7 @@ async function clientFor(options: FlagdProviderOptions) {
 		logger: quietLogger,
 		host: "127.0.0.1",
 		port: daemon.ports.evaluation,
+		deadlineMs: INIT_DEADLINE_MS,
 		cache: "disabled",
 		...options,
 	});

@@ -34,4 +34,10 @@ export const quietLogger: Logger = {
 	debug: () => {},
 };
 
+/**
+ * deadlineMs for a provider whose test is not about deadlines: initialisation waits for the first connection or
+ * sync within deadlineMs, and flagd's 500 ms default is too tight for a busy CI machine's first connection.
+ */
+export const INIT_DEADLINE_MS = 5_000;
+
 export { waitFor } from "./wait-for.js";
