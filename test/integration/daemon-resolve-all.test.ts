@@ -122,11 +122,41 @@ const transports: Record<string, () => Transport> = {
 		}),
 };
 
+/** Connect JSON over HTTP/1.1: the encoding built per request, which the binary answers must match. */
+function jsonTransport(): Transport {
+	return createConnectTransport({ baseUrl: base, httpVersion: "1.1" });
+}
+
 function jsonClient() {
+	return createClient(EvaluationServiceV1, jsonTransport());
+}
+
+function grpcClient() {
 	return createClient(
 		EvaluationServiceV1,
-		createConnectTransport({ baseUrl: base, httpVersion: "1.1" }),
+		transports["gRPC (direct path)"]?.() as Transport,
 	);
+}
+
+/** One ResolveAll as application/proto to a daemon's evaluation port: its status and the response bytes. */
+async function postResolveAllProto(
+	target: RunningDaemon,
+	context: Record<string, string>,
+): Promise<{ status: number; bytes: Uint8Array }> {
+	const res = await fetch(
+		`http://127.0.0.1:${target.ports.evaluation}/flagd.evaluation.v1.Service/ResolveAll`,
+		{
+			method: "POST",
+			headers: { "Content-Type": "application/proto" },
+			body: Buffer.from(
+				toBinary(
+					ResolveAllRequestSchema,
+					create(ResolveAllRequestSchema, { context }),
+				),
+			),
+		},
+	);
+	return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
 /** A comparable form of a ResolveAll answer (message objects compared by their fields). */
@@ -170,10 +200,7 @@ describe("ResolveAll in binary encodings", () => {
 				{ tier: "gold", targetingKey: "user-3" },
 			];
 			for (const context of contexts) {
-				const json = await answerOf(
-					createConnectTransport({ baseUrl: base, httpVersion: "1.1" }),
-					context,
-				);
+				const json = await answerOf(jsonTransport(), context);
 				const binary = await answerOf(transport, context);
 				expect(binary).toEqual(json);
 				// Twice: the second answer comes from the cached encodings.
@@ -183,10 +210,7 @@ describe("ResolveAll in binary encodings", () => {
 	);
 
 	it("evaluates targeted flags per request and keeps static ones", async () => {
-		const client = createClient(
-			EvaluationServiceV1,
-			transports["gRPC (direct path)"]?.() as Transport,
-		);
+		const client = grpcClient();
 		const gold = await client.resolveAll({ context: { tier: "gold" } });
 		const none = await client.resolveAll({ context: {} });
 		expect(gold.flags.targetedString?.value).toEqual({
@@ -230,11 +254,7 @@ describe("ResolveAll in binary encodings", () => {
 		const transport = transports["gRPC (direct path)"]?.() as Transport;
 		const bySet = await answerOf(transport, {}, "flagSetId=set-a");
 		expect(bySet).toEqual(
-			await answerOf(
-				createConnectTransport({ baseUrl: base, httpVersion: "1.1" }),
-				{},
-				"flagSetId=set-a",
-			),
+			await answerOf(jsonTransport(), {}, "flagSetId=set-a"),
 		);
 		expect(bySet.metadata).toEqual({ flagSetId: "set-a" });
 		expect(await answerOf(transport, {}, "flagSetId=other")).toEqual({
@@ -269,10 +289,7 @@ describe("ResolveAll in binary encodings", () => {
 	});
 
 	it("counts every flag of every call in the evaluation metrics", async () => {
-		const client = createClient(
-			EvaluationServiceV1,
-			transports["gRPC (direct path)"]?.() as Transport,
-		);
+		const client = grpcClient();
 		const metricsUrl = `http://127.0.0.1:${daemon.ports.management}/metrics`;
 		const count = async (key: string, reason: string): Promise<number> => {
 			const text = await (await fetch(metricsUrl)).text();
@@ -342,21 +359,8 @@ describe("ResolveAll with a __proto__ flag key", () => {
 			await other.ready;
 			const contexts: Record<string, string>[] = [{}, { tier: "gold" }];
 			for (const context of contexts) {
-				const res = await fetch(
-					`http://127.0.0.1:${other.ports.evaluation}/flagd.evaluation.v1.Service/ResolveAll`,
-					{
-						method: "POST",
-						headers: { "Content-Type": "application/proto" },
-						body: Buffer.from(
-							toBinary(
-								ResolveAllRequestSchema,
-								create(ResolveAllRequestSchema, { context }),
-							),
-						),
-					},
-				);
-				expect(res.status).toBe(200);
-				const bytes = new Uint8Array(await res.arrayBuffer());
+				const { status, bytes } = await postResolveAllProto(other, context);
+				expect(status).toBe(200);
 				expect(wireMapKeys(bytes).sort()).toEqual([
 					"__proto__",
 					"constructor",
@@ -390,21 +394,8 @@ describe("ResolveAll static entries", () => {
 		const other = await startTestDaemon([source]);
 		try {
 			await other.ready;
-			const res = await fetch(
-				`http://127.0.0.1:${other.ports.evaluation}/flagd.evaluation.v1.Service/ResolveAll`,
-				{
-					method: "POST",
-					headers: { "Content-Type": "application/proto" },
-					body: Buffer.from(
-						toBinary(
-							ResolveAllRequestSchema,
-							create(ResolveAllRequestSchema, { context: {} }),
-						),
-					),
-				},
-			);
-			expect(res.status).toBe(200);
-			const bytes = new Uint8Array(await res.arrayBuffer());
+			const { status, bytes } = await postResolveAllProto(other, {});
+			expect(status).toBe(200);
 			// 4294967295 is not an array index (the largest is 2^32 - 2): it keeps its place among the other keys.
 			expect(wireMapKeys(bytes)).toEqual(["2", "10", "4294967295", "a", "b"]);
 		} finally {

@@ -25,6 +25,25 @@ function doc(
 	);
 }
 
+/** Applies `document` as JSON text from `source`; returns what the store answered. */
+function applyDocument(store: FlagStore, source: string, document: unknown) {
+	return store.apply({
+		source,
+		format: "json",
+		content: JSON.stringify(document),
+	});
+}
+
+/** Applies one JSON flag document (see {@link doc}) from `source`; returns what the store answered. */
+function applyJson(
+	store: FlagStore,
+	source: string,
+	flags: Record<string, unknown>,
+	metadata?: Record<string, unknown>,
+) {
+	return store.apply({ source, format: "json", content: doc(flags, metadata) });
+}
+
 function newStore(lines: LogEntry[] = []) {
 	return new FlagStore({
 		sources: ["low", "mid", "high"],
@@ -39,21 +58,9 @@ function variantOf(store: FlagStore, key: string, selector = SELECT_ALL) {
 describe("FlagStore merge", () => {
 	it("lets later sources win on the same (flagSetId, key) and keeps the rest of every source", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a"), onlyLow: flag("a") }),
-		});
-		store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ x: flag("b"), onlyMid: flag("b") }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ x: flag("c") }),
-		});
+		applyJson(store, "low", { x: flag("a"), onlyLow: flag("a") });
+		applyJson(store, "mid", { x: flag("b"), onlyMid: flag("b") });
+		applyJson(store, "high", { x: flag("c") });
 		expect(variantOf(store, "x")).toBe("c");
 		expect(store.get("x")?.source).toBe("high");
 		expect(variantOf(store, "onlyLow")).toBe("a");
@@ -62,58 +69,26 @@ describe("FlagStore merge", () => {
 
 	it("applies priority by configured order, not by arrival order", () => {
 		const store = newStore();
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ x: flag("c") }),
-		});
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
+		applyJson(store, "high", { x: flag("c") });
+		applyJson(store, "low", { x: flag("a") });
 		expect(variantOf(store, "x")).toBe("c");
 	});
 
 	it("re-exposes the lower copy at once when the top source drops a flag (flagd#1809)", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
-		store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ x: flag("b") }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ x: flag("c"), y: flag("c") }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ y: flag("c") }),
-		});
+		applyJson(store, "low", { x: flag("a") });
+		applyJson(store, "mid", { x: flag("b") });
+		applyJson(store, "high", { x: flag("c"), y: flag("c") });
+		applyJson(store, "high", { y: flag("c") });
 		expect(variantOf(store, "x")).toBe("b");
-		store.apply({ source: "mid", format: "json", content: doc({}) });
+		applyJson(store, "mid", {});
 		expect(variantOf(store, "x")).toBe("a");
 	});
 
 	it("keeps flags with the same key in different flag sets apart", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }, { flagSetId: "set-1" }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ x: flag("c") }, { flagSetId: "set-2" }),
-		});
+		applyJson(store, "low", { x: flag("a") }, { flagSetId: "set-1" });
+		applyJson(store, "high", { x: flag("c") }, { flagSetId: "set-2" });
 		expect(store.view().list.map((f) => [f.flagSetId, f.key])).toEqual([
 			["set-1", "x"],
 			["set-2", "x"],
@@ -126,14 +101,12 @@ describe("FlagStore merge", () => {
 
 	it("takes a flag's own metadata.flagSetId over the set's", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc(
-				{ x: flag("a", { metadata: { flagSetId: "own" } }), y: flag("a") },
-				{ flagSetId: "set" },
-			),
-		});
+		applyJson(
+			store,
+			"low",
+			{ x: flag("a", { metadata: { flagSetId: "own" } }), y: flag("a") },
+			{ flagSetId: "set" },
+		);
 		expect(store.get("x", parseSelector("flagSetId=own"))).toBeDefined();
 		expect(store.get("y", parseSelector("flagSetId=set"))).toBeDefined();
 		expect(store.get("x", parseSelector("flagSetId=set"))).toBeUndefined();
@@ -143,24 +116,14 @@ describe("FlagStore merge", () => {
 describe("FlagStore selectors", () => {
 	function threeSources() {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ shared: flag("a"), plain: flag("a") }),
-		});
-		store.apply({
-			source: "mid",
-			format: "json",
-			content: doc(
-				{ shared: flag("b"), midOnly: flag("b") },
-				{ flagSetId: "payments" },
-			),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ shared: flag("c") }),
-		});
+		applyJson(store, "low", { shared: flag("a"), plain: flag("a") });
+		applyJson(
+			store,
+			"mid",
+			{ shared: flag("b"), midOnly: flag("b") },
+			{ flagSetId: "payments" },
+		);
+		applyJson(store, "high", { shared: flag("c") });
 		return store;
 	}
 
@@ -188,16 +151,8 @@ describe("FlagStore selectors", () => {
 
 	it("keeps flag-set selection working when the source that first had the set is gone", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ f: flag("a") }, { flagSetId: "s" }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ f: flag("c") }, { flagSetId: "s" }),
-		});
+		applyJson(store, "low", { f: flag("a") }, { flagSetId: "s" });
+		applyJson(store, "high", { f: flag("c") }, { flagSetId: "s" });
 		store.clearSource("high");
 		expect(variantOf(store, "f", parseSelector("flagSetId=s"))).toBe("a");
 	});
@@ -207,11 +162,7 @@ describe("FlagStore selectors", () => {
 		const selector = parseSelector("flagSetId=payments");
 		const view = store.view(selector);
 		expect(store.view(selector)).toBe(view);
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ other: flag("a") }),
-		});
+		applyJson(store, "low", { other: flag("a") });
 		expect(store.view(selector)).not.toBe(view);
 	});
 });
@@ -220,11 +171,7 @@ describe("FlagStore change events", () => {
 	it("reports how many flags a source holds and how many identities a payload changed", () => {
 		const store = newStore();
 		expect(
-			store.apply({
-				source: "low",
-				format: "json",
-				content: doc({ a: flag("a"), b: flag("a"), keep: flag("a") }),
-			}),
+			applyJson(store, "low", { a: flag("a"), b: flag("a"), keep: flag("a") }),
 		).toEqual({
 			ok: true,
 			changed: true,
@@ -235,11 +182,7 @@ describe("FlagStore change events", () => {
 		});
 		// a updated, b removed, c added, keep untouched.
 		expect(
-			store.apply({
-				source: "low",
-				format: "json",
-				content: doc({ a: flag("b"), c: flag("a"), keep: flag("a") }),
-			}),
+			applyJson(store, "low", { a: flag("b"), c: flag("a"), keep: flag("a") }),
 		).toEqual({
 			ok: true,
 			changed: true,
@@ -252,10 +195,10 @@ describe("FlagStore change events", () => {
 
 	it("reports the precise added, updated and deleted keys per selector view", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ keep: flag("a"), change: flag("a"), drop: flag("a") }),
+		applyJson(store, "low", {
+			keep: flag("a"),
+			change: flag("a"),
+			drop: flag("a"),
 		});
 		const all: FlagChanges[] = [];
 		const setOnly: FlagChanges[] = [];
@@ -263,10 +206,10 @@ describe("FlagStore change events", () => {
 		store.subscribe(parseSelector("flagSetId=s"), (changes) =>
 			setOnly.push(changes),
 		);
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ keep: flag("a"), change: flag("b"), added: flag("a") }),
+		applyJson(store, "low", {
+			keep: flag("a"),
+			change: flag("b"),
+			added: flag("a"),
 		});
 		expect(all).toEqual([
 			{ added: ["added"], updated: ["change"], deleted: ["drop"] },
@@ -276,61 +219,37 @@ describe("FlagStore change events", () => {
 
 	it("sends nothing for an unchanged payload, even re-serialised differently", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
+		applyJson(store, "low", { x: flag("a") });
 		const events: FlagChanges[] = [];
 		store.subscribe(SELECT_ALL, (changes) => events.push(changes));
 		const version = store.version;
-		expect(
-			store.apply({
-				source: "low",
-				format: "json",
-				content: doc({ x: flag("a") }),
-			}),
-		).toEqual({
+		const unchanged = {
 			ok: true,
 			changed: false,
 			flagCount: 1,
 			changedKeyCount: 0,
 			changedKeys: [],
 			invalidFlagKeys: [],
-		});
+		};
+		expect(applyJson(store, "low", { x: flag("a") })).toEqual(unchanged);
 		expect(
 			store.apply({
 				source: "low",
 				format: "json",
 				content: `{ "flags": { "x": ${JSON.stringify(flag("a"), null, 2)} } }`,
 			}),
-		).toEqual({
-			ok: true,
-			changed: false,
-			flagCount: 1,
-			changedKeyCount: 0,
-			changedKeys: [],
-			invalidFlagKeys: [],
-		});
+		).toEqual(unchanged);
 		expect(events).toEqual([]);
 		expect(store.version).toBe(version);
 	});
 
 	it("reports an update when a delete in the top source re-exposes a different lower copy", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
-		store.apply({
-			source: "high",
-			format: "json",
-			content: doc({ x: flag("c") }),
-		});
+		applyJson(store, "low", { x: flag("a") });
+		applyJson(store, "high", { x: flag("c") });
 		const events: FlagChanges[] = [];
 		store.subscribe(SELECT_ALL, (changes) => events.push(changes));
-		store.apply({ source: "high", format: "json", content: doc({}) });
+		applyJson(store, "high", {});
 		expect(events).toEqual([{ added: [], updated: ["x"], deleted: [] }]);
 	});
 
@@ -344,17 +263,9 @@ describe("FlagStore change events", () => {
 		store.subscribe(SELECT_ALL, () => {
 			throw new Error("listener broke");
 		});
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
+		applyJson(store, "low", { x: flag("a") });
 		unsubscribe();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("b") }),
-		});
+		applyJson(store, "low", { x: flag("b") });
 		expect(calls).toBe(1);
 		expect(
 			lines.some(
@@ -367,20 +278,16 @@ describe("FlagStore change events", () => {
 describe("FlagStore fan-out", () => {
 	it("the sync document it serves is read back strictly, without a warning (a daemon syncing from ours)", () => {
 		const upstream = newStore();
-		upstream.apply({
-			source: "low",
-			format: "json",
-			content: JSON.stringify({
-				metadata: { flagSetId: "shop", team: "t" },
-				flags: {
-					plain: flag("a"),
-					targeted: flag("b", {
-						targeting: { if: [{ "==": [{ var: "x" }, 1] }, "c", null] },
-						metadata: { owner: "o" },
-					}),
-					noDefault: { state: "DISABLED", variants: { a: 1 } },
-				},
-			}),
+		applyDocument(upstream, "low", {
+			metadata: { flagSetId: "shop", team: "t" },
+			flags: {
+				plain: flag("a"),
+				targeted: flag("b", {
+					targeting: { if: [{ "==": [{ var: "x" }, 1] }, "c", null] },
+					metadata: { owner: "o" },
+				}),
+				noDefault: { state: "DISABLED", variants: { a: 1 } },
+			},
 		});
 		const lines: LogEntry[] = [];
 		const edge = new FlagStore({
@@ -405,10 +312,8 @@ describe("FlagStore fan-out", () => {
 			logger: recordingLogger(lines),
 			strictValidation: true,
 		});
-		const result = edge.apply({
-			source: "up",
-			format: "json",
-			content: doc({ x: flag("a", { source: "flags.json", selector: "" }) }),
+		const result = applyJson(edge, "up", {
+			x: flag("a", { source: "flags.json", selector: "" }),
 		});
 		expect(result.ok).toBe(true);
 		expect(lines).toEqual([]);
@@ -425,10 +330,10 @@ describe("FlagStore invalid flags", () => {
 	it("serves the valid flags of a document, leaves out an invalid one and names it in one line", () => {
 		const lines: LogEntry[] = [];
 		const store = newStore(lines);
-		const result = store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ good: flag("b"), bad: broken, other: flag("c") }),
+		const result = applyJson(store, "mid", {
+			good: flag("b"),
+			bad: broken,
+			other: flag("c"),
 		});
 		expect(result).toMatchObject({
 			ok: true,
@@ -448,26 +353,14 @@ describe("FlagStore invalid flags", () => {
 			},
 		]);
 		// The same document again is unchanged: nothing is logged twice.
-		store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ good: flag("b"), bad: broken, other: flag("c") }),
-		});
+		applyJson(store, "mid", { good: flag("b"), bad: broken, other: flag("c") });
 		expect(lines).toHaveLength(1);
 	});
 
 	it("a flag that becomes invalid stops being served; the rest of the source is updated", () => {
 		const store = newStore();
-		store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ x: flag("a"), y: flag("a") }),
-		});
-		const result = store.apply({
-			source: "mid",
-			format: "json",
-			content: doc({ x: broken, y: flag("b") }),
-		});
+		applyJson(store, "mid", { x: flag("a"), y: flag("a") });
+		const result = applyJson(store, "mid", { x: broken, y: flag("b") });
 		expect(result).toMatchObject({ ok: true, changedKeys: ["y", "x"] });
 		expect(store.get("x")).toBeUndefined();
 		expect(variantOf(store, "y")).toBe("b");
@@ -480,11 +373,7 @@ describe("FlagStore invalid flags", () => {
 			logger: recordingLogger(lines),
 			strictValidation: true,
 		});
-		const result = store.apply({
-			source: "only",
-			format: "json",
-			content: doc({ good: flag("b"), bad: broken }),
-		});
+		const result = applyJson(store, "only", { good: flag("b"), bad: broken });
 		expect(result.ok).toBe(false);
 		// The source never had flags: nothing to keep, and the caller (the daemon) reports it.
 		expect(!result.ok && result.error.message).toBe(
@@ -513,11 +402,7 @@ describe("FlagStore invalid payloads and readiness", () => {
 		(_name, content) => {
 			const lines: LogEntry[] = [];
 			const store = newStore(lines);
-			store.apply({
-				source: "mid",
-				format: "json",
-				content: doc({ x: flag("b") }),
-			});
+			applyJson(store, "mid", { x: flag("b") });
 			lines.length = 0;
 			const result = store.apply({ source: "mid", format: "json", content });
 			expect(result.ok).toBe(false);
@@ -545,23 +430,19 @@ describe("FlagStore invalid payloads and readiness", () => {
 
 	it("rejects a payload from a source it does not know", () => {
 		const store = newStore();
-		const result = store.apply({
-			source: "nope",
-			format: "json",
-			content: doc({}),
-		});
+		const result = applyJson(store, "nope", {});
 		expect(result.ok).toBe(false);
 	});
 
 	it("is ready once every source delivered a valid payload, not before", () => {
 		const store = newStore();
 		expect(store.isReady()).toBe(false);
-		store.apply({ source: "low", format: "json", content: doc({}) });
+		applyJson(store, "low", {});
 		store.apply({ source: "mid", format: "json", content: "not json" });
-		store.apply({ source: "high", format: "json", content: doc({}) });
+		applyJson(store, "high", {});
 		expect(store.isReady()).toBe(false);
 		expect(store.isSourceReady("mid")).toBe(false);
-		store.apply({ source: "mid", format: "json", content: doc({}) });
+		applyJson(store, "mid", {});
 		expect(store.isReady()).toBe(true);
 	});
 
@@ -579,23 +460,19 @@ describe("FlagStore invalid payloads and readiness", () => {
 describe("FlagStore sync documents", () => {
 	it('renders flagd\'s flag_configuration: flattened, $ref inlined, metadata merged, source, defaultVariant ""', () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: JSON.stringify({
-				$evaluators: { isAdmin: { "==": [{ var: "role" }, "admin"] } },
-				metadata: { flagSetId: "s", version: "1" },
-				flags: {
-					t: {
-						state: "ENABLED",
-						variants: { on: true, off: false },
-						defaultVariant: "off",
-						targeting: { if: [{ $ref: "isAdmin" }, "on", null] },
-						metadata: { owner: "me" },
-					},
-					n: { state: "DISABLED", variants: { a: 1 } },
+		applyDocument(store, "low", {
+			$evaluators: { isAdmin: { "==": [{ var: "role" }, "admin"] } },
+			metadata: { flagSetId: "s", version: "1" },
+			flags: {
+				t: {
+					state: "ENABLED",
+					variants: { on: true, off: false },
+					defaultVariant: "off",
+					targeting: { if: [{ $ref: "isAdmin" }, "on", null] },
+					metadata: { owner: "me" },
 				},
-			}),
+				n: { state: "DISABLED", variants: { a: 1 } },
+			},
 		});
 		expect(JSON.parse(store.view().syncDocument())).toEqual({
 			flags: {
@@ -622,15 +499,15 @@ describe("FlagStore sync documents", () => {
 describe("FlagStore.waitUntilReady", () => {
 	it("resolves true when the last source becomes ready, false on timeout or abort", async () => {
 		const store = newStore();
-		store.apply({ source: "low", format: "json", content: doc({}) });
-		store.apply({ source: "mid", format: "json", content: doc({}) });
+		applyJson(store, "low", {});
+		applyJson(store, "mid", {});
 		expect(await store.waitUntilReady(20)).toBe(false);
 		const controller = new AbortController();
 		const aborted = store.waitUntilReady(10_000, controller.signal);
 		controller.abort();
 		expect(await aborted).toBe(false);
 		const waiting = store.waitUntilReady(10_000);
-		store.apply({ source: "high", format: "json", content: doc({}) });
+		applyJson(store, "high", {});
 		expect(await waiting).toBe(true);
 		expect(await store.waitUntilReady(0)).toBe(true);
 	});
@@ -639,34 +516,22 @@ describe("FlagStore.waitUntilReady", () => {
 describe("FlagStore subscription groups", () => {
 	it("gives a listener that joins later the current view as baseline, and diffs once per selector", () => {
 		const store = newStore();
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("a") }),
-		});
+		applyJson(store, "low", { x: flag("a") });
 		const early: FlagChanges[] = [];
 		store.subscribe(SELECT_ALL, (changes) => early.push(changes));
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("b") }),
-		});
+		applyJson(store, "low", { x: flag("b") });
 		const late: FlagChanges[] = [];
 		const unsubscribeLate = store.subscribe(SELECT_ALL, (changes) =>
 			late.push(changes),
 		);
-		store.apply({
-			source: "low",
-			format: "json",
-			content: doc({ x: flag("b"), y: flag("a") }),
-		});
+		applyJson(store, "low", { x: flag("b"), y: flag("a") });
 		expect(early).toEqual([
 			{ added: [], updated: ["x"], deleted: [] },
 			{ added: ["y"], updated: [], deleted: [] },
 		]);
 		expect(late).toEqual([{ added: ["y"], updated: [], deleted: [] }]);
 		unsubscribeLate();
-		store.apply({ source: "low", format: "json", content: doc({}) });
+		applyJson(store, "low", {});
 		expect(late).toHaveLength(1);
 		expect(early).toHaveLength(3);
 	});
@@ -696,11 +561,7 @@ describe("FlagStore prototype-named keys", () => {
 		store.apply({ source: "low", content: protoDoc("b"), format: "json" });
 		expect(events[1]).toEqual({ added: [], updated: KEYS, deleted: [] });
 		expect(variantOf(store, "__proto__")).toBe("b");
-		store.apply({
-			source: "low",
-			content: doc({ other: flag("a") }),
-			format: "json",
-		});
+		applyJson(store, "low", { other: flag("a") });
 		expect(events[2]?.deleted).toEqual(KEYS);
 		expect(store.get("__proto__")).toBeUndefined();
 		expect(store.get("constructor")).toBeUndefined();

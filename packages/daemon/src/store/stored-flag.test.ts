@@ -81,25 +81,29 @@ const pairs: [string, FlagDefinition, FlagDefinition, string?, string?][] = [
 	],
 ];
 
+/** The two stored flags of a row (both from file:a.json unless the row names its sources). */
+function storedPair([
+	,
+	a,
+	b,
+	sourceA = "file:a.json",
+	sourceB = sourceA,
+]: (typeof pairs)[number]) {
+	return [
+		createStoredFlag(a, sourceA, 0),
+		createStoredFlag(b, sourceB, 0),
+	] as const;
+}
+
 describe("sameObservableFlag", () => {
-	it.each(pairs)(
-		"answers as the fingerprints do: %s",
-		(_name, a, b, sourceA = "file:a.json", sourceB = sourceA) => {
-			const x = createStoredFlag(a, sourceA, 0);
-			const y = createStoredFlag(b, sourceB, 0);
-			expect(sameObservableFlag(x, y)).toBe(x.fingerprint === y.fingerprint);
-			expect(sameObservableFlag(y, x)).toBe(x.fingerprint === y.fingerprint);
-		},
-	);
+	it.each(pairs)("answers as the fingerprints do: %s", (...row) => {
+		const [x, y] = storedPair(row);
+		expect(sameObservableFlag(x, y)).toBe(x.fingerprint === y.fingerprint);
+		expect(sameObservableFlag(y, x)).toBe(x.fingerprint === y.fingerprint);
+	});
 
 	it("sees the pairs above both ways (the table is not one-sided)", () => {
-		const answers = pairs.map(
-			([, a, b, sourceA = "file:a.json", sourceB = sourceA]) =>
-				sameObservableFlag(
-					createStoredFlag(a, sourceA, 0),
-					createStoredFlag(b, sourceB, 0),
-				),
-		);
+		const answers = pairs.map((row) => sameObservableFlag(...storedPair(row)));
 		expect(answers).toContain(true);
 		expect(answers).toContain(false);
 	});

@@ -4,7 +4,7 @@
  * so several daemons in one process (tests, embedding) do not collide.
  */
 import type { Registry as RegistryType } from "prom-client";
-// The four classes straight from their modules: the package index also loads the default process metrics, the
+// The classes straight from their modules: the package index also loads the default process metrics, the
 // cluster aggregator, the push gateway client and Summary (with their Node modules), ~1 MiB that no daemon uses.
 import Counter from "prom-client/lib/counter.js";
 import Gauge from "prom-client/lib/gauge.js";
@@ -14,7 +14,7 @@ import {
 	EvaluationTallies,
 	type EvaluationTally,
 } from "./evaluation-tallies.js";
-import { type HistogramSeries, TalliedHistogram } from "./tallied-histogram.js";
+import { type RequestSeries, RequestTallies } from "./request-tallies.js";
 
 export type { EvaluationTally };
 
@@ -25,13 +25,6 @@ export interface ClosingResponse {
 	on(event: "close", listener: () => void): unknown;
 	readonly statusCode: number;
 }
-
-interface RequestSeries {
-	readonly labels: Record<string, string>;
-	active: number;
-	readonly durationByStatus: Map<number, HistogramSeries>;
-}
-const SERVICE_NAME = "flagd";
 
 /**
  * Receives the measurements that cannot be read back later (histogram observations), so the OTLP metrics push
@@ -65,16 +58,13 @@ export interface EvaluationCount {
 /** What the services record. Each method is cheap: a label lookup and an increment. */
 export class DaemonMetrics {
 	readonly registry: RegistryType = new Registry();
-	/** Tallied per series, handed to the registry at scrape (tallied-histogram.ts): every request observes it. */
-	readonly #requestDuration: TalliedHistogram;
-	readonly #activeRequests: Gauge<string>;
+	/** The HTTP request metrics (request-tallies.ts): every request goes through them. */
+	readonly #requests: RequestTallies;
 	readonly #impressions: Counter<string>;
 	readonly #reasons: Counter<string>;
 	readonly #activeSyncStreams: Gauge<string>;
 	readonly #syncStreamDuration: Histogram<string>;
 	readonly #evaluations = new EvaluationTallies();
-	readonly #requestSeriesCache = new Map<string, RequestSeries>();
-	#lastRequestSeries: RequestSeries | undefined;
 	readonly #activeSyncStreamCounts = new Map<
 		string,
 		{ readonly selector: string; readonly providerId: string; active: number }
@@ -103,9 +93,7 @@ export class DaemonMetrics {
 	forEachActiveRequests(
 		visit: (labels: Readonly<Record<string, string>>, active: number) => void,
 	): void {
-		for (const series of this.#requestSeriesCache.values()) {
-			visit(series.labels, series.active);
-		}
+		this.#requests.forEachActive(visit);
 	}
 
 	/** Every (selector, provider id) pair with its number of open sync streams. */
@@ -119,28 +107,7 @@ export class DaemonMetrics {
 
 	constructor() {
 		const registers = [this.registry];
-		// Labels: service_name, http_route, http_request_method, url_scheme, http_response_status_code.
-		this.#requestDuration = new TalliedHistogram(
-			"http_server_request_duration_seconds",
-			"Duration of HTTP server requests.",
-			[
-				0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
-				10,
-			],
-			this.registry,
-		);
-		this.#activeRequests = new Gauge({
-			name: "http_server_active_requests",
-			help: "Number of active HTTP server requests.",
-			labelNames: [
-				"service_name",
-				"http_route",
-				"http_request_method",
-				"url_scheme",
-			],
-			registers,
-			collect: () => this.#collectActiveRequests(),
-		});
+		this.#requests = new RequestTallies(this.registry);
 		this.#impressions = new Counter({
 			name: "feature_flag_flagd_impression_total",
 			help: "The number of evaluations for a given flag.",
@@ -187,8 +154,7 @@ export class DaemonMetrics {
 		scheme: "http" | "https",
 	): (statusCode: number) => void {
 		const started = performance.now();
-		const series = this.#requestSeries(route, method, scheme);
-		series.active++;
+		const series = this.#requests.start(route, method, scheme);
 		return (statusCode) => this.#endRequest(series, started, statusCode);
 	}
 
@@ -203,8 +169,7 @@ export class DaemonMetrics {
 		res: ClosingResponse,
 	): void {
 		const started = performance.now();
-		const series = this.#requestSeries(route, method, scheme);
-		series.active++;
+		const series = this.#requests.start(route, method, scheme);
 		// 'close' comes once per response: `on` spares the once-wrapper.
 		res.on("close", () => this.#endRequest(series, started, res.statusCode));
 	}
@@ -214,17 +179,7 @@ export class DaemonMetrics {
 		started: number,
 		statusCode: number,
 	): void {
-		series.active--;
-		let duration = series.durationByStatus.get(statusCode);
-		if (duration === undefined) {
-			duration = this.#requestDuration.series({
-				...series.labels,
-				http_response_status_code: String(statusCode),
-			});
-			series.durationByStatus.set(statusCode, duration);
-		}
-		const seconds = (performance.now() - started) / 1000;
-		this.#requestDuration.observe(duration, seconds);
+		const seconds = this.#requests.end(series, started, statusCode);
 		this.#observer?.requestEnded(series.labels, statusCode, seconds);
 	}
 
@@ -284,42 +239,6 @@ export class DaemonMetrics {
 				series.count,
 			);
 		});
-	}
-
-	#collectActiveRequests(): void {
-		for (const series of this.#requestSeriesCache.values()) {
-			this.#activeRequests.set(series.labels, series.active);
-		}
-	}
-
-	#requestSeries(route: string, method: string, scheme: string): RequestSeries {
-		// A port under load mostly sees one route: the last series is checked first, without building a key.
-		const last = this.#lastRequestSeries;
-		if (
-			last !== undefined &&
-			last.labels.http_route === route &&
-			last.labels.http_request_method === method &&
-			last.labels.url_scheme === scheme
-		)
-			return last;
-		const cacheKey = `${route}\u0000${method}\u0000${scheme}`;
-		let series = this.#requestSeriesCache.get(cacheKey);
-		if (series === undefined) {
-			const labels = {
-				service_name: SERVICE_NAME,
-				http_route: route,
-				http_request_method: method,
-				url_scheme: scheme,
-			};
-			series = {
-				labels,
-				active: 0,
-				durationByStatus: new Map(),
-			};
-			this.#requestSeriesCache.set(cacheKey, series);
-		}
-		this.#lastRequestSeries = series;
-		return series;
 	}
 
 	/** Counts one open sync stream; call the returned function with why it ended. */
