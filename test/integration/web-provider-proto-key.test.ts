@@ -8,6 +8,7 @@ import { FlagdWebProvider } from "@flagd-ts/web-provider";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { OpenFeature, ProviderEvents } from "@openfeature/web-sdk";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
+import { INIT_DEADLINE_MS } from "../support/provider-test-helpers.js";
 import { MemorySource, startTestDaemon, waitFor } from "./daemon-harness.js";
 import {
 	memoryLogger,
@@ -76,6 +77,7 @@ describe("FlagdWebProvider against the daemon: __proto__ and constructor keys", 
 			new FlagdWebProvider({
 				host: "127.0.0.1",
 				port: daemon.ports.evaluation,
+				deadlineMs: INIT_DEADLINE_MS,
 				logger: memoryLogger(),
 			}),
 		);
