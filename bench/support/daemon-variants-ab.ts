@@ -7,7 +7,7 @@
  * variant) pair once, the variant order rotating run by run, and reads the server's CPU time from /proc: the
  * figure is server CPU µs per request and bare ÷ daemon per run (steady on a shared machine where req/s are not).
  * After the runs it prints each variant's RSS. Variants: `capped` (flagd's young-generation cap, as shipped),
- * `uncapped` (`--v8-defaults`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), `min<N>`
+ * `uncapped` (`--v8-defaults`), `capped+<flag>[+<flag>…]` (the cap plus node/V8 flags, e.g. `capped+--no-parallel-scavenge`), `semi<N>` (node `--max-semi-space-size=N`, which leaves the cap off), `min<N>`
  * (the young generation fixed at N MiB per semi-space), `src=<dir>` (flagd's cap, the daemon built from another
  * checkout's sources, e.g. `git archive` of a base commit with node_modules linked: before/after comparisons of
  * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap). `--layers` adds the
@@ -60,6 +60,9 @@ function daemonOptions(variant: string): {
 			),
 		};
 	if (variant === "capped") return { v8Defaults: false, nodeArgs: [] };
+	// `capped+<node flag>[+<node flag>…]`: flagd's cap with extra node/V8 flags (`capped+--no-parallel-scavenge`).
+	if (variant.startsWith("capped+"))
+		return { v8Defaults: false, nodeArgs: variant.split("+").slice(1) };
 	if (variant === "uncapped") return { v8Defaults: true, nodeArgs: [] };
 	// `min<N>`: the young generation fixed at N MiB per semi-space (grown at start, never past it).
 	const min = /^min(\d+)$/.exec(variant);
