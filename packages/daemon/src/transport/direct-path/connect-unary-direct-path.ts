@@ -80,7 +80,7 @@ export function createConnectUnaryDirectPath(
 			res,
 			options,
 			options.readMaxBytes,
-			(body) => body.length > 0,
+			nonEmpty,
 			compression === undefined
 				? (body) => answer(route, plain, path, req, res, body, options)
 				: (body) =>
@@ -94,6 +94,9 @@ export function createConnectUnaryDirectPath(
 		return true;
 	};
 }
+
+/** connect answers an empty body itself. */
+const nonEmpty = (body: Buffer): boolean => body.length > 0;
 
 /** A plain Connect unary call: binary (proto) or JSON, its parsed timeout and the request body's compression. */
 interface PlainCall {
@@ -181,7 +184,11 @@ function answer(
 		bytes = serialize(route, serialization, binary, output);
 		// Only a successful answer with the default headers is kept.
 		if (lookup !== undefined && !context.headersTouched)
-			lookup.keep({ bytes, text: binary ? undefined : utf8Text(bytes) });
+			lookup.keep({
+				bytes,
+				text: binary ? undefined : utf8Text(bytes),
+				headers: replayHeaders(binary ? CONNECT_PROTO : CONNECT_JSON, bytes),
+			});
 	} catch (err: unknown) {
 		const error = asConnectError(err);
 		status = codeToHttpStatus(error.code);
@@ -214,7 +221,7 @@ function replay(
 	req: NodeRequest,
 	res: NodeResponse,
 	binary: boolean,
-	{ bytes, text }: DirectAnswer,
+	answer: DirectAnswer,
 	path: string,
 	options: ConnectDirectPathOptions,
 ): void {
@@ -224,34 +231,59 @@ function replay(
 		req,
 		options.acceptCompression,
 	);
-	const end = (
-		body: Uint8Array,
-		encoding: string | undefined,
-		bodyText: string | undefined,
-	) => {
-		if (res.destroyed) return;
-		try {
-			// The names in the order connect writes them (sorted, as Headers iterates).
-			const headers: Record<string, string> = {};
-			if (encoding !== undefined) headers[protocol.encodingHeader] = encoding;
-			headers["content-length"] = body.byteLength.toString(10);
-			headers["content-type"] = protocol.contentType;
-			res.writeHead(200, headers);
-			// HTTP/1.1: the same bytes, as text in one write with the head.
-			if (bodyText !== undefined && req.httpVersionMajor === 1)
-				res.end(bodyText);
-			else res.end(body);
-		} catch (err: unknown) {
-			options.onError(err, path);
-		}
-	};
-	if (compression === null || bytes.byteLength < options.compressMinBytes)
-		end(bytes, undefined, text);
-	else
-		compression.compress(bytes).then(
-			(compressed) => end(compressed, compression.name, undefined),
-			(err: unknown) => options.onError(err, path),
-		);
+	if (
+		compression === null ||
+		answer.bytes.byteLength < options.compressMinBytes
+	) {
+		end(req, res, answer.headers, answer.bytes, answer.text, path, options);
+		return;
+	}
+	compression.compress(answer.bytes).then(
+		(compressed) =>
+			end(
+				req,
+				res,
+				replayHeaders(protocol, compressed, compression.name),
+				compressed,
+				undefined,
+				path,
+				options,
+			),
+		(err: unknown) => options.onError(err, path),
+	);
+}
+
+/** A replay's headers: the names in the order connect writes them (sorted, as Headers iterates). */
+function replayHeaders(
+	protocol: DirectProtocol,
+	body: Uint8Array,
+	encoding?: string,
+): Readonly<Record<string, string>> {
+	const headers: Record<string, string> = {};
+	if (encoding !== undefined) headers[protocol.encodingHeader] = encoding;
+	headers["content-length"] = body.byteLength.toString(10);
+	headers["content-type"] = protocol.contentType;
+	return headers;
+}
+
+/** Writes a replayed answer; over HTTP/1.1 a text body goes as text, in one write with the head. */
+function end(
+	req: NodeRequest,
+	res: NodeResponse,
+	headers: Readonly<Record<string, string>>,
+	body: Uint8Array,
+	text: string | undefined,
+	path: string,
+	options: ConnectDirectPathOptions,
+): void {
+	if (res.destroyed) return;
+	try {
+		res.writeHead(200, headers);
+		if (text !== undefined && req.httpVersionMajor === 1) res.end(text);
+		else res.end(body);
+	} catch (err: unknown) {
+		options.onError(err, path);
+	}
 }
 
 function serialize(

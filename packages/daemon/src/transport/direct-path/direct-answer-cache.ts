@@ -17,6 +17,11 @@ export interface DirectAnswer {
 	 * write with the head, a binary one in a second.
 	 */
 	readonly text: string | undefined;
+	/**
+	 * The response headers of an uncompressed replay, made once when the answer is kept (node:http and node:http2's
+	 * writeHead copy them, never change them): a replay then allocates no headers of its own.
+	 */
+	readonly headers: Readonly<Record<string, string>>;
 }
 
 /** One request's dealings with the cache. */

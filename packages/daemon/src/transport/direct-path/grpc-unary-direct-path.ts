@@ -22,7 +22,10 @@ import {
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import type { NodeRequest, NodeResponse } from "../http-listener.js";
-import type { DirectAnswerLookup } from "./direct-answer-cache.js";
+import type {
+	DirectAnswer,
+	DirectAnswerLookup,
+} from "./direct-answer-cache.js";
 import {
 	asConnectError,
 	type DirectHandlerContext,
@@ -38,10 +41,16 @@ const GRPC: DirectProtocol = {
 	name: "grpc",
 	contentType: "application/grpc+proto",
 	encodingHeader: "grpc-encoding",
-	trailer: { "grpc-status": "0" },
+	trailer: Object.freeze({ "grpc-status": "0" }),
 	acceptEncodingHeader: "grpc-accept-encoding",
 };
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
+/** The headers of every successful uncompressed answer (kept answers carry them: see DirectAnswer.headers). */
+const PLAIN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+	"content-type": GRPC.contentType,
+});
+/** A call without `grpc-timeout`. */
+const NO_TIMEOUT = Object.freeze({ timeoutMs: undefined });
 
 /**
  * Returns a function that serves the request and returns true, or returns false without touching it when the
@@ -80,7 +89,7 @@ function plainGrpcUnary(
 	const encoding = h["grpc-encoding"];
 	if (encoding !== undefined && encoding !== "identity") return undefined;
 	const timeout = h["grpc-timeout"];
-	if (timeout === undefined) return { timeoutMs: undefined };
+	if (timeout === undefined) return NO_TIMEOUT;
 	const parsed = parseTimeout(String(timeout), Number.MAX_SAFE_INTEGER);
 	return parsed.error === undefined
 		? { timeoutMs: parsed.timeoutMs }
@@ -111,7 +120,7 @@ function answer(
 ): void {
 	const lookup = options.answers?.open(req, `grpc${path}`, body);
 	if (lookup?.hit !== undefined) {
-		replay(req, res, lookup.hit.bytes, path, options);
+		replay(req, res, lookup.hit, path, options);
 		return;
 	}
 	const { method, serialization } = route;
@@ -157,7 +166,7 @@ function answer(
 function replay(
 	req: NodeRequest,
 	res: NodeResponse,
-	envelope: Uint8Array,
+	{ bytes: envelope, headers: plainHeaders }: DirectAnswer,
 	path: string,
 	options: DirectPathOptions,
 ): void {
@@ -166,37 +175,51 @@ function replay(
 		req,
 		options.acceptCompression,
 	);
-	const headers: Record<string, string> = { "content-type": GRPC.contentType };
-	if (compression !== null) headers[GRPC.encodingHeader] = compression.name;
-	const end = (body: Uint8Array) => {
-		if (res.destroyed) return;
-		try {
-			res.writeHead(200, headers);
-			res.addTrailers({ ...GRPC.trailer });
-			res.end(body);
-		} catch (err: unknown) {
-			options.onError(err, path);
-		}
-	};
 	const length = envelope.length - ENVELOPE_HEADER_BYTES;
-	if (compression === null || length < options.compressMinBytes) end(envelope);
-	else
-		compression.compress(envelope.subarray(ENVELOPE_HEADER_BYTES)).then(
-			(compressed) => end(encodeEnvelope(1, compressed)),
-			(err: unknown) => {
-				// As a computed answer's compression failure: grpc-status INTERNAL in the trailers.
-				const trailer = new Headers();
-				setTrailerStatus(trailer, asConnectError(err));
-				if (res.destroyed) return;
-				try {
-					res.writeHead(200, headers);
-					res.addTrailers(Object.fromEntries(trailer));
-					res.end();
-				} catch (e: unknown) {
-					options.onError(e, path);
-				}
-			},
-		);
+	if (compression === null || length < options.compressMinBytes) {
+		end(res, plainHeaders, envelope, path, options);
+		return;
+	}
+	const headers = {
+		...plainHeaders,
+		[GRPC.encodingHeader]: compression.name,
+	};
+	compression.compress(envelope.subarray(ENVELOPE_HEADER_BYTES)).then(
+		(compressed) =>
+			end(res, headers, encodeEnvelope(1, compressed), path, options),
+		(err: unknown) => {
+			// As a computed answer's compression failure: grpc-status INTERNAL in the trailers.
+			const trailer = new Headers();
+			setTrailerStatus(trailer, asConnectError(err));
+			if (res.destroyed) return;
+			try {
+				res.writeHead(200, headers);
+				res.addTrailers(Object.fromEntries(trailer));
+				res.end();
+			} catch (e: unknown) {
+				options.onError(e, path);
+			}
+		},
+	);
+}
+
+/** Writes a replayed answer: `headers`, the message and `grpc-status: 0`. */
+function end(
+	res: NodeResponse,
+	headers: Readonly<Record<string, string>>,
+	body: Uint8Array,
+	path: string,
+	options: DirectPathOptions,
+): void {
+	if (res.destroyed) return;
+	try {
+		res.writeHead(200, headers);
+		// node:http2 copies the trailers (Http2ServerResponse#setTrailer), so the frozen constant is safe to pass.
+		res.addTrailers(GRPC.trailer);
+		res.end(body);
+	} catch (err: unknown) {
+		options.onError(err, path);
+	}
 }
 
 function send(
@@ -223,7 +246,12 @@ function send(
 	// Only a successful answer with the default headers and trailers is kept.
 	const keep = lookup !== undefined && !context.headersTouched;
 	if (compression !== null && bytes.length >= options.compressMinBytes) {
-		if (keep) lookup.keep({ bytes: encodeEnvelope(0, bytes), text: undefined });
+		if (keep)
+			lookup.keep({
+				bytes: encodeEnvelope(0, bytes),
+				text: undefined,
+				headers: PLAIN_HEADERS,
+			});
 		compression.compress(bytes).then(
 			(compressed) =>
 				write(res, context, encodeEnvelope(1, compressed), path, options),
@@ -231,7 +259,8 @@ function send(
 		);
 	} else {
 		const envelope = encodeEnvelope(0, bytes);
-		if (keep) lookup.keep({ bytes: envelope, text: undefined });
+		if (keep)
+			lookup.keep({ bytes: envelope, text: undefined, headers: PLAIN_HEADERS });
 		write(res, context, envelope, path, options);
 	}
 }
