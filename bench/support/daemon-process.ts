@@ -24,6 +24,7 @@ import {
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { capYoungGeneration } from "../../packages/daemon/src/runtime/young-generation.js";
 import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
+import { installGcTally } from "./gc-tally.js";
 
 /** The line the parent waits for. */
 export interface DaemonReadyLine {
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
 			"header-timeout-ms": { type: "string" },
 		},
 	});
+	installGcTally();
 	if (!values["v8-defaults"]) {
 		capYoungGeneration();
 		pauseOptimizer();
