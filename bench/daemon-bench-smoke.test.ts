@@ -147,6 +147,22 @@ describe("daemon benchmarks (smoke)", () => {
 			expect(pair.ratio.median).toBeGreaterThan(0);
 		}
 		expect(suite.markdown).toContain("daemon / bare");
+		expect(suite.markdown).toContain("daemon / bare at the same cap");
+		// Young-generation GCs per 1,000 requests (gc-tally.ts): the daemon, at 1 MiB semi-spaces, collects within
+		// any case's smoke load (hundreds of requests of kilobytes each); the bare servers' figures are counts too.
+		const runs = suite.data as {
+			skipped?: string;
+			bareCappedRatios: number[];
+			daemonGcsPer1000: number[];
+			bareGcsPer1000: number[];
+			bareCappedGcsPer1000: number[];
+		}[];
+		for (const r of runs.filter((x) => x.skipped === undefined)) {
+			expect(r.daemonGcsPer1000[0]).toBeGreaterThan(0);
+			expect(r.bareCappedGcsPer1000[0]).toBeGreaterThanOrEqual(0);
+			expect(r.bareGcsPer1000[0]).toBeGreaterThanOrEqual(0);
+			expect(r.bareCappedRatios[0]).toBeGreaterThan(0);
+		}
 	}, 60_000);
 
 	it("layer servers (compat API, daemon listener) answer the daemon's recorded bytes", async () => {

@@ -399,7 +399,7 @@ export async function runDaemonThroughput(
 						"Smoke: the empty-handler reference is started and checked but not loaded.",
 					]
 				: []),
-			"Bare at the same cap: the same bare servers started with `--max-semi-space-size=1`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from `gc` performance entries inside each server (gc-tally.ts), read before and after each run.",
+			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from \`gc\` performance entries inside each server (gc-tally.ts), read before and after each run.`,
 			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)
