@@ -10,7 +10,6 @@ import {
 	summarizeAllocations,
 } from "./support/allocation-summary.js";
 import { captureAnswers } from "./support/bare-answers.js";
-import type { BareCeilingReadyLine } from "./support/bare-ceiling-server.js";
 import { startBenchDaemon } from "./support/bench-daemon.js";
 import { removeBundles, startChild } from "./support/child-process.js";
 import { throughputDocument } from "./support/flag-documents.js";
@@ -22,6 +21,7 @@ import {
 } from "./support/gc-tally.js";
 import type { LayerCeilingReadyLine } from "./support/layer-ceiling-server.js";
 import { ensureLoadGenerators } from "./support/load-generators.js";
+import { startBareCeiling } from "./support/start-bare-ceiling.js";
 import { loadCases } from "./support/throughput-cases.js";
 
 // The GC-tally wiring of the bench's server processes and the allocation profile tool, in smoke mode: real
@@ -131,19 +131,15 @@ describe("GC tallies and allocation profile (smoke)", () => {
 					),
 				);
 				// At the daemon's 1 MiB semi-spaces, 600 requests of several KB each must fill the young generation.
-				const serverOptions = {
-					args: ["--answers", answersFile],
+				const bare = await startBareCeiling(answersFile, {
 					nodeArgs: DAEMON_YOUNG_GENERATION_NODE_ARGS,
-					env: gcTallyEnv(),
-				};
-				const bare = await startChild<BareCeilingReadyLine>({
-					script: "bench/support/bare-ceiling-server.ts",
-					...serverOptions,
 				});
 				stops.push(() => bare.stop());
 				const layers = await startChild<LayerCeilingReadyLine>({
 					script: "bench/support/layer-ceiling-server.ts",
-					...serverOptions,
+					args: ["--answers", answersFile],
+					nodeArgs: DAEMON_YOUNG_GENERATION_NODE_ARGS,
+					env: gcTallyEnv(),
 				});
 				stops.push(() => layers.stop());
 				const h2c = loadCases(dir, true).find((c) => c.id === "connect-h2c");
@@ -160,8 +156,8 @@ describe("GC tallies and allocation profile (smoke)", () => {
 					},
 					{
 						name: "bare",
-						tally: () => readGcTally(bare),
-						h2cPort: bare.ready.ports.h2c,
+						tally: () => bare.tally(),
+						h2cPort: bare.target.h2cPort ?? 0,
 					},
 					{
 						name: "layers",

@@ -17,7 +17,6 @@ import os from "node:os";
 import path from "node:path";
 import { type PairResult, stats } from "../harness.js";
 import { captureAnswers } from "./bare-answers.js";
-import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
 import { formatInt } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
 import type { CeilingReadyLine } from "./ceiling-server.js";
@@ -27,9 +26,7 @@ import { THROUGHPUT_FLAG, throughputDocument } from "./flag-documents.js";
 import {
 	DAEMON_YOUNG_GENERATION_NODE_ARGS,
 	type GcTally,
-	gcTallyEnv,
 	minorGcsPer1000,
-	readGcTally,
 } from "./gc-tally.js";
 import { ensureLoadGenerators } from "./load-generators.js";
 import {
@@ -39,6 +36,7 @@ import {
 	type TargetCheck,
 } from "./metrics-report.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { startBareCeiling } from "./start-bare-ceiling.js";
 import {
 	type Endpoints,
 	loadCases,
@@ -164,20 +162,10 @@ export async function runDaemonThroughput(
 				JSON.stringify(await captureAnswers(daemonTarget)),
 			);
 			const startBare = async (label: string, nodeArgs: readonly string[]) => {
-				const bare = await startChild<BareCeilingReadyLine>({
-					script: "bench/support/bare-ceiling-server.ts",
-					args: ["--answers", answersFile],
-					nodeArgs,
-					env: gcTallyEnv(),
-				});
+				const bare = await startBareCeiling(answersFile, { nodeArgs });
 				stops.push(() => bare.stop());
-				const target = {
-					evaluationPort: bare.ready.ports.http1,
-					ofrepPort: bare.ready.ports.http1,
-					h2cPort: bare.ready.ports.h2c,
-				};
-				await verifyEndpoints(label, target);
-				return { bare, target };
+				await verifyEndpoints(label, bare.target);
+				return bare;
 			};
 			const bare = await startBare("bare ceiling", []);
 			const bareCapped = await startBare(
@@ -191,18 +179,13 @@ export async function runDaemonThroughput(
 				ceilingTarget,
 				bareCapped.target,
 			];
-			const pids = [
-				daemon.pid,
-				bare.bare.ready.pid,
-				ceiling.ready.pid,
-				bareCapped.bare.ready.pid,
-			];
+			const pids = [daemon.pid, bare.pid, ceiling.ready.pid, bareCapped.pid];
 			const tallies: (() => Promise<GcTally>)[] = [
 				() => daemon.gcTally(),
-				() => readGcTally(bare.bare),
+				() => bare.tally(),
 				// The empty handler keeps no tally (and is not loaded in smoke runs).
 				() => Promise.reject(new Error("no tally")),
-				() => readGcTally(bareCapped.bare),
+				() => bareCapped.tally(),
 			];
 			if (!smoke) {
 				// Warm-up (JIT, connection pools) of both servers, discarded.

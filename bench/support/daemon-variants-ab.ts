@@ -26,7 +26,6 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { stats } from "../harness.js";
 import { captureAnswers } from "./bare-answers.js";
-import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
 import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
 import { startChild } from "./child-process.js";
 import { throughputDocument } from "./flag-documents.js";
@@ -39,6 +38,7 @@ import {
 } from "./gc-tally.js";
 import type { LayerCeilingReadyLine } from "./layer-ceiling-server.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { startBareCeiling } from "./start-bare-ceiling.js";
 import { type Endpoints, loadCases } from "./throughput-cases.js";
 
 const { values } = parseArgs({
@@ -169,22 +169,9 @@ try {
 		),
 	);
 	const startBare = async (nodeArgs: readonly string[]) => {
-		const bare = await startChild<BareCeilingReadyLine>({
-			script: "bench/support/bare-ceiling-server.ts",
-			args: ["--answers", answersFile],
-			nodeArgs,
-			env: gcTallyEnv(),
-		});
+		const bare = await startBareCeiling(answersFile, { nodeArgs });
 		stops.push(() => bare.stop());
-		return {
-			pid: bare.ready.pid,
-			target: {
-				evaluationPort: bare.ready.ports.http1,
-				ofrepPort: bare.ready.ports.http1,
-				h2cPort: bare.ready.ports.h2c,
-			},
-			tally: () => readGcTally(bare),
-		};
+		return { pid: bare.pid, target: bare.target, tally: bare.tally };
 	};
 	const sides: Side[] = [
 		...daemons.map((d, i) => ({

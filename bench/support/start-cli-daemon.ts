@@ -2,7 +2,8 @@
  * Starts the real daemon in THIS process the way the `flagd` command does (every port 0 on 127.0.0.1): V8's
  * young generation capped first (runtime/young-generation.ts, unless node flags tune it) and the daemon's modules
  * loaded with TurboFan paused (runtime/pause-optimizer.ts); `v8Defaults` leaves V8 as it is. Shared by
- * daemon-process.ts (the daemon in its own process) and allocation-profile.ts (in the profiler's process).
+ * daemon-process.ts (the daemon in its own process) and allocation-profile.ts (in the profiler's process); the
+ * cluster prototype (cluster-daemon-process.ts) takes its configuration and logger.
  * Warnings and errors of the daemon go to stderr; info/debug are dropped (per-request logging is off in
  * production too).
  */
@@ -33,7 +34,11 @@ export interface StartedCliDaemon {
 	readonly readyMs: number;
 }
 
-/** Drops debug/info: a benchmark's stdout carries only its protocol lines. */
+/** The daemon's JSON logger on stderr, warnings and errors only (a benchmark's stdout carries its protocol lines). */
+export function warningsLogger(): Logger {
+	return warningsOnly(createLogger({ format: "json", sink: process.stderr }));
+}
+
 function warningsOnly(inner: Logger): Logger {
 	return {
 		debug() {},
@@ -42,6 +47,31 @@ function warningsOnly(inner: Logger): Logger {
 		error: (fields, message) => inner.error(fields, message),
 		child: (fields) => warningsOnly(inner.child(fields)),
 	};
+}
+
+/** The daemon's configuration for benchmarks: every port 0 on 127.0.0.1, serving the flag files. */
+export function cliDaemonConfig(
+	options: CliDaemonOptions,
+): ReturnType<typeof defaultDaemonConfig> {
+	if (options.sources.length === 0)
+		throw new Error("a flag file (--source <file>) is required");
+	return defaultDaemonConfig({
+		bindAddress: "127.0.0.1",
+		port: 0,
+		managementPort: 0,
+		syncPort: 0,
+		ofrepPort: 0,
+		sources: options.sources.map((path) => parseSourceUri(`file:${path}`)),
+		...(options.maxEventStreams === undefined
+			? {}
+			: { maxEventStreams: options.maxEventStreams }),
+		...(options.maxConcurrentStreams === undefined
+			? {}
+			: { maxConcurrentStreams: options.maxConcurrentStreams }),
+		...(options.headerTimeoutMs === undefined
+			? {}
+			: { headerTimeoutMs: options.headerTimeoutMs }),
+	});
 }
 
 /** See the file comment. Resolves once the daemon is ready. */
@@ -55,33 +85,10 @@ export async function startCliDaemon(
 	const { startDaemon } = await import(
 		"../../packages/daemon/src/runtime/start-daemon.js"
 	).finally(resumeOptimizer);
-	if (options.sources.length === 0)
-		throw new Error("a flag file (--source <file>) is required");
-	const sources = options.sources.map((path) => parseSourceUri(`file:${path}`));
-	const logger = warningsOnly(
-		createLogger({ format: "json", sink: process.stderr }),
-	);
 	const started = performance.now();
-	const daemon = await startDaemon(
-		defaultDaemonConfig({
-			bindAddress: "127.0.0.1",
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			sources,
-			...(options.maxEventStreams === undefined
-				? {}
-				: { maxEventStreams: options.maxEventStreams }),
-			...(options.maxConcurrentStreams === undefined
-				? {}
-				: { maxConcurrentStreams: options.maxConcurrentStreams }),
-			...(options.headerTimeoutMs === undefined
-				? {}
-				: { headerTimeoutMs: options.headerTimeoutMs }),
-		}),
-		{ logger },
-	);
+	const daemon = await startDaemon(cliDaemonConfig(options), {
+		logger: warningsLogger(),
+	});
 	await daemon.ready;
 	return { daemon, readyMs: performance.now() - started };
 }
