@@ -12,7 +12,8 @@
  * checkout's sources, e.g. `git archive` of a base commit with node_modules linked: before/after comparisons of
  * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap). `--layers` adds the
  * servers between the bare ceiling and the daemon (layer-ceiling-server.ts: node:http2's compatibility API, and the
- * daemon's listener, each answering the recorded bytes).
+ * daemon's listener, each answering the recorded bytes); `--layers-capped` runs them with the daemon's young
+ * generation instead of V8's defaults, so their GC counts compare with the capped daemon's.
  *
  * Beside the bare ceiling at V8's defaults (the reference of every ratio), a second bare ceiling runs with the
  * daemon's young generation (1 MiB per semi-space, gc-tally.ts DAEMON_YOUNG_GENERATION_NODE_ARGS): what bare
@@ -49,6 +50,8 @@ const { values } = parseArgs({
 		cases: { type: "string", default: "3" },
 		// Also the layers between the bare ceiling and the daemon (layer-ceiling-server.ts).
 		layers: { type: "boolean", default: false },
+		// The layer servers with the daemon's young generation (implies --layers).
+		"layers-capped": { type: "boolean", default: false },
 	},
 });
 const runs = Number(values.runs);
@@ -111,18 +114,23 @@ interface Side {
 async function layerSides(
 	answersFile: string,
 	stops: (() => Promise<unknown>)[],
+	capped: boolean,
 ): Promise<Side[]> {
 	const layers = await startChild<LayerCeilingReadyLine>({
 		script: "bench/support/layer-ceiling-server.ts",
 		args: ["--answers", answersFile],
+		nodeArgs: capped ? DAEMON_YOUNG_GENERATION_NODE_ARGS : [],
 		env: gcTallyEnv(),
 	});
+
 	const tally = () => readGcTally(layers);
 	stops.push(() => layers.stop());
 	const { compat, listener } = layers.ready.ports;
 	return [
 		{
-			name: "compat API (h2c only)",
+			name: capped
+				? "compat API (h2c only, capped like the daemon)"
+				: "compat API (h2c only)",
 			pid: layers.ready.pid,
 			target: {
 				evaluationPort: listener,
@@ -132,7 +140,9 @@ async function layerSides(
 			tally,
 		},
 		{
-			name: "daemon listener",
+			name: capped
+				? "daemon listener (capped like the daemon)"
+				: "daemon listener",
 			pid: layers.ready.pid,
 			target: { evaluationPort: listener, ofrepPort: listener },
 			tally,
@@ -180,7 +190,9 @@ try {
 			target: { evaluationPort: d.ports.evaluation, ofrepPort: d.ports.ofrep },
 			tally: () => d.gcTally(),
 		})),
-		...(values.layers ? await layerSides(answersFile, stops) : []),
+		...(values.layers || values["layers-capped"]
+			? await layerSides(answersFile, stops, values["layers-capped"] === true)
+			: []),
 		{
 			name: "bare (young generation capped like the daemon)",
 			...(await startBare(DAEMON_YOUNG_GENERATION_NODE_ARGS)),
