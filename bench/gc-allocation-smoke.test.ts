@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -9,7 +9,7 @@ import {
 	type SamplingHeapProfileNode,
 	summarizeAllocations,
 } from "./support/allocation-summary.js";
-import { captureAnswers } from "./support/bare-answers.js";
+import { writeAnswersFile } from "./support/bare-answers.js";
 import { startBenchDaemon } from "./support/bench-daemon.js";
 import { removeBundles, startChild } from "./support/child-process.js";
 import { throughputDocument } from "./support/flag-documents.js";
@@ -121,15 +121,10 @@ describe("GC tallies and allocation profile (smoke)", () => {
 				});
 				stops.push(() => daemon.stop());
 				const answersFile = path.join(dir, "answers.json");
-				writeFileSync(
-					answersFile,
-					JSON.stringify(
-						await captureAnswers({
-							evaluationPort: daemon.ports.evaluation,
-							ofrepPort: daemon.ports.ofrep,
-						}),
-					),
-				);
+				await writeAnswersFile(answersFile, {
+					evaluationPort: daemon.ports.evaluation,
+					ofrepPort: daemon.ports.ofrep,
+				});
 				// At the daemon's 1 MiB semi-spaces, 600 requests of several KB each must fill the young generation.
 				const bare = await startBareCeiling(answersFile, {
 					nodeArgs: DAEMON_YOUNG_GENERATION_NODE_ARGS,

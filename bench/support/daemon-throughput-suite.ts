@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type PairResult, stats } from "../harness.js";
-import { captureAnswers } from "./bare-answers.js";
+import { writeAnswersFile } from "./bare-answers.js";
 import { formatInt } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
 import type { CeilingReadyLine } from "./ceiling-server.js";
@@ -157,10 +157,7 @@ export async function runDaemonThroughput(
 			};
 			await verifyEndpoints("ceiling", ceilingTarget);
 			const answersFile = path.join(dir, "bare-answers.json");
-			writeFileSync(
-				answersFile,
-				JSON.stringify(await captureAnswers(daemonTarget)),
-			);
+			await writeAnswersFile(answersFile, daemonTarget);
 			const startBare = async (label: string, nodeArgs: readonly string[]) => {
 				const bare = await startBareCeiling(answersFile, { nodeArgs });
 				stops.push(() => bare.stop());

@@ -21,12 +21,12 @@
  * each side's young-generation collections per 1,000 requests: at the same semi-space size, a load-independent
  * measure of how much the server allocates per request.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { stats } from "../harness.js";
-import { captureAnswers } from "./bare-answers.js";
+import { writeAnswersFile } from "./bare-answers.js";
 import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
 import { startChild } from "./child-process.js";
 import { throughputDocument } from "./flag-documents.js";
@@ -169,15 +169,10 @@ try {
 	}
 	const first = daemons[0] as BenchDaemon;
 	const answersFile = path.join(dir, "bare-answers.json");
-	writeFileSync(
-		answersFile,
-		JSON.stringify(
-			await captureAnswers({
-				evaluationPort: first.ports.evaluation,
-				ofrepPort: first.ports.ofrep,
-			}),
-		),
-	);
+	await writeAnswersFile(answersFile, {
+		evaluationPort: first.ports.evaluation,
+		ofrepPort: first.ports.ofrep,
+	});
 	const startBare = async (nodeArgs: readonly string[]) => {
 		const bare = await startBareCeiling(answersFile, { nodeArgs });
 		stops.push(() => bare.stop());
