@@ -178,6 +178,10 @@ describe("GC tallies and allocation profile (smoke)", () => {
 					}).toEqual({ server: server.name, grew: true });
 					expect(after.minorMs).toBeGreaterThan(before.minorMs);
 					expect(after.major).toBeGreaterThanOrEqual(before.major);
+					expect(after.semiSpaceBytes).toBeGreaterThan(0);
+					// The servers started with the daemon's young generation hold it (V8 may shrink it when idle).
+					if (server.name !== "daemon")
+						expect(after.semiSpaceBytes).toBeLessThanOrEqual(1024 * 1024);
 				}
 			} finally {
 				for (const stop of stops.reverse()) await stop();

@@ -25,8 +25,10 @@ import { profileDaemonUnder } from "./daemon-profile.js";
 import { THROUGHPUT_FLAG, throughputDocument } from "./flag-documents.js";
 import {
 	DAEMON_YOUNG_GENERATION_NODE_ARGS,
+	formatGcCounts,
+	type GcRun,
 	type GcTally,
-	minorGcsPer1000,
+	gcRun,
 } from "./gc-tally.js";
 import { ensureLoadGenerators } from "./load-generators.js";
 import {
@@ -70,10 +72,10 @@ interface CaseRuns {
 	/** Bare node:http / node:http2 with the daemon's young generation (1 MiB semi-spaces), and daemon ÷ it. */
 	readonly bareCappedRps: number[];
 	readonly bareCappedRatios: number[];
-	/** Young-generation collections per 1,000 requests, per run (gc-tally.ts). */
-	readonly daemonGcsPer1000: number[];
-	readonly bareGcsPer1000: number[];
-	readonly bareCappedGcsPer1000: number[];
+	/** Young-generation collections per 1,000 requests and the semi-space size, per run (gc-tally.ts). */
+	readonly daemonGcs: GcRun[];
+	readonly bareGcs: GcRun[];
+	readonly bareCappedGcs: GcRun[];
 	readonly skipped?: string;
 }
 
@@ -117,9 +119,9 @@ export async function runDaemonThroughput(
 		handlerCpuUs: [],
 		bareCappedRps: [],
 		bareCappedRatios: [],
-		daemonGcsPer1000: [],
-		bareGcsPer1000: [],
-		bareCappedGcsPer1000: [],
+		daemonGcs: [],
+		bareGcs: [],
+		bareCappedGcs: [],
 		...(tools[c.tool] ? {} : { skipped: `${c.tool} is not installed` }),
 	}));
 	const profileTables: MetricsTable[] = [];
@@ -201,7 +203,7 @@ export async function runDaemonThroughput(
 					);
 					const rps = [0, 0, 0, 0];
 					const cpuUs = [0, 0, 0, 0];
-					const gcs = [0, 0, 0, 0];
+					const gcs: (GcRun | undefined)[] = [];
 					for (const side of order) {
 						const pid = pids[side] as number;
 						const tally = side === 2 ? undefined : tallies[side];
@@ -213,18 +215,19 @@ export async function runDaemonThroughput(
 							((readCpuTimeMs(pid) - cpuBefore) * 1000) / result.completed;
 						const tallyAfter = await tally?.();
 						if (tallyBefore !== undefined && tallyAfter !== undefined)
-							gcs[side] = minorGcsPer1000(
-								tallyBefore,
-								tallyAfter,
-								result.completed,
-							);
+							gcs[side] = gcRun(tallyBefore, tallyAfter, result.completed);
 					}
 					const [d = 0, b = 0, h = 0, bc = 0] = rps;
 					r.bareCappedRps.push(bc);
 					r.bareCappedRatios.push(d / bc);
-					r.daemonGcsPer1000.push(gcs[0] ?? 0);
-					r.bareGcsPer1000.push(gcs[1] ?? 0);
-					r.bareCappedGcsPer1000.push(gcs[3] ?? 0);
+					for (const [runs, side] of [
+						[r.daemonGcs, 0],
+						[r.bareGcs, 1],
+						[r.bareCappedGcs, 3],
+					] as const) {
+						const g = gcs[side];
+						if (g !== undefined) runs.push(g);
+					}
 					r.daemonCpuUs.push(cpuUs[0] ?? 0);
 					r.bareCpuUs.push(cpuUs[1] ?? 0);
 					if (!smoke) r.handlerCpuUs.push(cpuUs[2] ?? 0);
@@ -333,31 +336,34 @@ export async function runDaemonThroughput(
 			];
 		}),
 	};
-	const gcFigure = (xs: number[]) => {
-		if (xs.length === 0) return "–";
-		const q = stats(xs);
-		return `${q.median.toFixed(1)} (${q.min.toFixed(1)}–${q.max.toFixed(1)})`;
-	};
+	// daemon ÷ bare at the same cap, from the runs where both had the same semi-space size.
+	const gcShare = (r: CaseRuns) =>
+		share(
+			r.daemonGcs.flatMap((g, i) => {
+				const bare = r.bareCappedGcs[i];
+				return bare !== undefined &&
+					bare.semiSpaceBytes === g.semiSpaceBytes &&
+					bare.per1000 > 0
+					? [g.per1000 / bare.per1000]
+					: [];
+			}),
+		);
 	const gcTable: MetricsTable = {
 		caption:
-			"Young-generation collections (scavenges) per 1,000 requests in the server process (medians; min–max over runs): at the same 1 MiB semi-spaces, a load-independent measure of allocation per request",
+			"Young-generation collections (scavenges) per 1,000 requests in the server process, with the semi-space size after the runs (medians; min–max over runs): at the same size, a load-independent measure of allocation per request",
 		columns: [
 			"case",
 			"daemon",
 			"bare, same cap",
 			"bare, V8 defaults",
-			"daemon ÷ bare, same cap",
+			"daemon ÷ bare, same cap and size",
 		],
 		rows: measured.map((r) => [
 			r.name,
-			gcFigure(r.daemonGcsPer1000),
-			gcFigure(r.bareCappedGcsPer1000),
-			gcFigure(r.bareGcsPer1000),
-			share(
-				r.daemonGcsPer1000
-					.map((g, i) => g / (r.bareCappedGcsPer1000[i] ?? 0))
-					.filter(Number.isFinite),
-			),
+			formatGcCounts(r.daemonGcs),
+			formatGcCounts(r.bareCappedGcs),
+			formatGcCounts(r.bareGcs),
+			gcShare(r),
 		]),
 	};
 	return metricsSuite({
@@ -379,7 +385,7 @@ export async function runDaemonThroughput(
 						"Smoke: the empty-handler reference is started and checked but not loaded.",
 					]
 				: []),
-			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from \`gc\` performance entries inside each server (gc-tally.ts), read before and after each run.`,
+			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from \`gc\` performance entries inside each server (gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
 			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)

@@ -32,9 +32,11 @@ import { startChild } from "./child-process.js";
 import { throughputDocument } from "./flag-documents.js";
 import {
 	DAEMON_YOUNG_GENERATION_NODE_ARGS,
+	formatGcCounts,
+	type GcRun,
 	type GcTally,
+	gcRun,
 	gcTallyEnv,
-	minorGcsPer1000,
 	readGcTally,
 } from "./gc-tally.js";
 import type { LayerCeilingReadyLine } from "./layer-ceiling-server.js";
@@ -213,7 +215,7 @@ try {
 	// cpu[case][side] = µs per request per run; rps and young-generation GCs per 1,000 requests likewise.
 	const cpu = cases.map(() => sides.map(() => [] as number[]));
 	const rps = cases.map(() => sides.map(() => [] as number[]));
-	const gcs = cases.map(() => sides.map(() => [] as number[]));
+	const gcs = cases.map(() => sides.map(() => [] as GcRun[]));
 	for (let run = 0; run < runs; run++) {
 		for (const [ci, c] of cases.entries()) {
 			const order = sides.map((_, i) => (i + run) % sides.length);
@@ -230,9 +232,7 @@ try {
 				const tallyAfter =
 					tallyBefore === undefined ? undefined : await readTally(si);
 				if (tallyBefore !== undefined && tallyAfter !== undefined)
-					gcs[ci]?.[si]?.push(
-						minorGcsPer1000(tallyBefore, tallyAfter, r.completed),
-					);
+					gcs[ci]?.[si]?.push(gcRun(tallyBefore, tallyAfter, r.completed));
 			}
 		}
 		process.stderr.write(`run ${run + 1}/${runs} done\n`);
@@ -245,7 +245,7 @@ try {
 	};
 	const lines = [
 		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side`,
-		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU | young-gen GCs per 1,000 requests |`,
+		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU | young-gen GCs per 1,000 requests, semi-space size |`,
 		"|---|---|---|---|---|---|---|---|",
 	];
 	for (const [ci, c] of cases.entries()) {
@@ -264,13 +264,13 @@ try {
 				)} | ${fmt(
 					mine.map((us, i) => us / (cpu[ci]?.[0]?.[i] ?? 1)),
 					(n) => `${(n * 100).toFixed(0)} %`,
-				)} | ${fmt(gcs[ci]?.[si] ?? [], (n) => n.toFixed(1))} |`,
+				)} | ${formatGcCounts(gcs[ci]?.[si] ?? [])} |`,
 			);
 		}
 	}
 	lines.push(
 		"",
-		"Ratios are to bare at V8's defaults. Young-gen GCs: scavenges in the server process per 1,000 completed requests (h2load's 0.3 s warm-up included, as in CPU µs/req); sides sharing a young-generation size compare allocation per request.",
+		"Ratios are to bare at V8's defaults. Young-gen GCs: scavenges in the server process per 1,000 completed requests (h2load's 0.3 s warm-up included, as in CPU µs/req), and the semi-space size after the runs; counts at the same size compare allocation per request (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation, which halves the work a scavenge covers).",
 		`RSS after the runs: ${daemons.map((d, i) => `${variantNames[i]} ${(d.rssBytes() / 1048576).toFixed(1)} MiB (peak ${(d.peakRssBytes() / 1048576).toFixed(1)})`).join(", ")}`,
 	);
 	process.stdout.write(`${lines.join("\n")}\n`);

@@ -10,8 +10,16 @@
  * readGcTally() (child-process.ts signalAndWait). SIGWINCH because its default action is to do nothing: a server
  * without the tally (another checkout's daemon-process.ts) ignores the question instead of dying, and the parent's
  * read times out. Without the variable nothing is observed, so ordinary benchmark runs carry no observer.
+ *
+ * A count per request means "allocation" only at a known young-generation size, and that size is not fixed for a
+ * process's life: the daemon's young generation is 2 MiB per semi-space right after start (grown while it loads,
+ * which its cap then keeps) and 1 MiB once V8 has shrunk it after a memory-reducing GC, halving or doubling the
+ * count for the same work. So each answer also carries the semi-space size at that moment, and the reports show
+ * it beside every count (formatGcCounts).
  */
 import { constants, PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
+import { stats } from "../harness.js";
 import type { RunningChild } from "./child-process.js";
 
 /** The environment variable that turns the tally on in a server process. */
@@ -41,6 +49,8 @@ export interface GcTally {
 	readonly minorMs: number;
 	readonly majorMs: number;
 	readonly otherMs: number;
+	/** One semi-space of the young generation at the time of the reading (half of V8's `new_space` size). */
+	readonly semiSpaceBytes: number;
 }
 
 /** The line a server writes on GC_TALLY_SIGNAL. */
@@ -87,7 +97,14 @@ export function installGcTally(env: NodeJS.ProcessEnv = process.env): boolean {
 	process.on(GC_TALLY_SIGNAL, () => {
 		// Entries are delivered on a later tick: take the ones still queued so the answer is complete.
 		count(observer.takeRecords());
-		const line: GcTallyLine = { event: "gc-tally", ...tally };
+		const newSpace = getHeapSpaceStatistics().find(
+			(s) => s.space_name === "new_space",
+		);
+		const line: GcTallyLine = {
+			event: "gc-tally",
+			...tally,
+			semiSpaceBytes: (newSpace?.space_size ?? 0) / 2,
+		};
 		process.stdout.write(`${JSON.stringify(line)}\n`);
 	});
 	return true;
@@ -107,11 +124,39 @@ export async function readGcTally(
 	return tally;
 }
 
-/** Young-generation collections per 1,000 requests between two readings. */
-export function minorGcsPer1000(
+/**
+ * Young-generation collections per 1,000 requests per run, each with its semi-space size, as
+ * `median (min–max) at <size> MiB semi-spaces` (`at 1–2 MiB` when the size changed between runs); "–" without runs.
+ */
+export function formatGcCounts(
+	perRun: readonly {
+		readonly per1000: number;
+		readonly semiSpaceBytes: number;
+	}[],
+): string {
+	if (perRun.length === 0) return "–";
+	const q = stats(perRun.map((r) => r.per1000));
+	const mib = perRun.map((r) => r.semiSpaceBytes / 1048576);
+	const [low, high] = [Math.min(...mib), Math.max(...mib)];
+	const size = low === high ? `${low}` : `${low}–${high}`;
+	return `${q.median.toFixed(1)} (${q.min.toFixed(1)}–${q.max.toFixed(1)}) at ${size} MiB`;
+}
+
+/** One run's young-generation collections per 1,000 requests, and the semi-space size after it. */
+export interface GcRun {
+	readonly per1000: number;
+	readonly semiSpaceBytes: number;
+}
+
+/** The GcRun between two readings around `requests` requests. */
+export function gcRun(
 	before: GcTally,
 	after: GcTally,
 	requests: number,
-): number {
-	return requests === 0 ? 0 : ((after.minor - before.minor) * 1000) / requests;
+): GcRun {
+	return {
+		per1000:
+			requests === 0 ? 0 : ((after.minor - before.minor) * 1000) / requests,
+		semiSpaceBytes: after.semiSpaceBytes,
+	};
 }
