@@ -147,6 +147,27 @@ describe("daemon benchmarks (smoke)", () => {
 			expect(pair.ratio.median).toBeGreaterThan(0);
 		}
 		expect(suite.markdown).toContain("daemon / bare");
+		expect(suite.markdown).toContain("daemon / bare at the same cap");
+		// Young-generation GCs per 1,000 requests (gc-tally.ts): the daemon, at 1 MiB semi-spaces, collects within
+		// any case's smoke load (hundreds of requests of kilobytes each); the bare servers' figures are counts too.
+		const runs = suite.data as {
+			skipped?: string;
+			bareCappedRatios: number[];
+			daemonGcs: { per1000: number; semiSpaceBytes: number }[];
+			bareGcs: { per1000: number; semiSpaceBytes: number }[];
+			bareCappedGcs: { per1000: number; semiSpaceBytes: number }[];
+		}[];
+		for (const r of runs.filter((x) => x.skipped === undefined)) {
+			expect(r.daemonGcs[0]?.per1000).toBeGreaterThan(0);
+			expect(r.bareCappedGcs[0]?.per1000).toBeGreaterThanOrEqual(0);
+			expect(r.bareGcs[0]?.per1000).toBeGreaterThanOrEqual(0);
+			// A semi-space size was read with each count (V8's largest is 16 MiB in Node 20).
+			for (const g of [r.daemonGcs[0], r.bareCappedGcs[0], r.bareGcs[0]]) {
+				expect(g?.semiSpaceBytes).toBeGreaterThan(0);
+				expect(g?.semiSpaceBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
+			}
+			expect(r.bareCappedRatios[0]).toBeGreaterThan(0);
+		}
 	}, 60_000);
 
 	it("layer servers (compat API, daemon listener) answer the daemon's recorded bytes", async () => {

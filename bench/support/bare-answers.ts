@@ -4,7 +4,7 @@
  * byte for byte. Headers that the server's HTTP stack writes itself (date, connection, keep-alive) are left out;
  * the bare server's node:http / node:http2 add them as the daemon's do.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import { parseArgs } from "node:util";
@@ -141,6 +141,14 @@ export async function captureAnswers(target: Endpoints): Promise<BareAnswers> {
 		ofrepSingle: await postHttp1(target.ofrepPort, OFREP_SINGLE, OFREP_BODY),
 		ofrepBulk: await postHttp1(target.ofrepPort, OFREP_BULK, OFREP_BODY),
 	};
+}
+
+/** Captures `target`'s answers into `file`, the `--answers <file>` of the ceiling scripts. */
+export async function writeAnswersFile(
+	file: string,
+	target: Endpoints,
+): Promise<void> {
+	writeFileSync(file, JSON.stringify(await captureAnswers(target)));
 }
 
 /** The answers a ceiling script is given with `--answers <file>` (written from {@link captureAnswers}). */

@@ -7,6 +7,10 @@
  * recorded bytes (bare-answers.ts): status, headers, body and gRPC trailers, all precomputed. No routing
  * framework, no limits, no per-request allocation beyond what Node itself does: the daemon's figure divided by
  * this one is the share of what node:http / node:http2 can do on this machine that the daemon reaches.
+ *
+ * With `BENCH_GC_TALLY=1` in the environment it counts garbage collections and answers SIGWINCH with them
+ * (gc-tally.ts); started with gc-tally.ts's DAEMON_YOUNG_GENERATION_NODE_ARGS it is the same ceiling with the
+ * daemon's young generation.
  */
 import http from "node:http";
 import http2 from "node:http2";
@@ -15,6 +19,7 @@ import {
 	type BareAnswer,
 	type BareAnswers,
 } from "./bare-answers.js";
+import { installGcTally } from "./gc-tally.js";
 
 /** The ready line of this process. */
 export interface BareCeilingReadyLine {
@@ -132,6 +137,7 @@ function listen(server: http.Server | http2.Http2Server): Promise<number> {
 }
 
 async function main(): Promise<void> {
+	installGcTally();
 	const answers = answersFromArgs("bare-ceiling-server");
 	const h1 = startHttp1(answers);
 	const h2 = startH2c(answers);

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { type RunningChild, startChild } from "./child-process.js";
 import type { DaemonGcLine, DaemonReadyLine } from "./daemon-process.js";
 import type { FlagDocument } from "./flag-documents.js";
+import { type GcTally, gcTallyEnv, readGcTally } from "./gc-tally.js";
 import { countOpenFds, readPeakRssBytes, readRssBytes } from "./proc-stats.js";
 
 export interface BenchDaemon {
@@ -27,6 +28,8 @@ export interface BenchDaemon {
 	/** VmHWM: the highest RSS so far. */
 	peakRssBytes(): number;
 	openFds(): number;
+	/** The daemon's GC running totals (needs `gcTally`; see gc-tally.ts). */
+	gcTally(): Promise<GcTally>;
 	stop(): Promise<number | string>;
 }
 
@@ -46,6 +49,8 @@ export interface BenchDaemonOptions {
 	readonly script?: string;
 	/** @default "bundle" (see child-process.ts) */
 	readonly runner?: "bundle" | "tsx";
+	/** Keep a GC tally in the daemon (gc-tally.ts), read with gcTally(). @default false */
+	readonly gcTally?: boolean;
 	/**
 	 * Limits above the daemon's defaults for fan-out benches: stream caps, and the header timeout (a client opening
 	 * thousands of streams on a loaded machine can take longer than 5 s to send a connection's first request).
@@ -89,6 +94,7 @@ export async function startBenchDaemon(
 				...(gc || options.exposeGc === true ? ["--expose-gc"] : []),
 			],
 			runner: options.runner ?? "bundle",
+			...(options.gcTally === true ? { env: gcTallyEnv() } : {}),
 		});
 	const spawnToReadyMs = performance.now() - started;
 	return {
@@ -106,6 +112,7 @@ export async function startBenchDaemon(
 			(await child.signalAndWait("SIGUSR2", "gc")) as DaemonGcLine,
 		peakRssBytes: () => readPeakRssBytes(child.pid),
 		openFds: () => countOpenFds(child.pid),
+		gcTally: () => readGcTally(child),
 		stop: () => child.stop(),
 	};
 }

@@ -37,6 +37,8 @@ export interface ChildOptions {
 	readonly startTimeoutMs?: number;
 	/** @default "bundle" */
 	readonly runner?: "bundle" | "tsx";
+	/** Variables added to this process's environment for the child (e.g. gc-tally.ts's gcTallyEnv()). */
+	readonly env?: Readonly<Record<string, string>>;
 }
 
 const bundles = new Map<string, Promise<string>>();
@@ -135,7 +137,13 @@ export async function startChild<T>(
 	const child: ChildProcess = spawn(
 		process.execPath,
 		[...(options.nodeArgs ?? []), ...entry, ...(options.args ?? [])],
-		{ cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
+		{
+			cwd: REPO_ROOT,
+			stdio: ["ignore", "pipe", "inherit"],
+			...(options.env === undefined
+				? {}
+				: { env: { ...process.env, ...options.env } }),
+		},
 	);
 	const exited = new Promise<number | string>((resolve) => {
 		child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));

@@ -15,12 +15,9 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { parseArgs } from "node:util";
-import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
-import type { Logger } from "../../packages/daemon/src/logging/logger.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
 import { startDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
-import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
 import type { DaemonReadyLine } from "./daemon-process.js";
+import { cliDaemonConfig, warningsLogger } from "./start-cli-daemon.js";
 
 /** The primary's ready line: the daemon's, plus the workers' pids (for CPU time from /proc). */
 export interface ClusterReadyLine extends DaemonReadyLine {
@@ -31,16 +28,6 @@ interface WorkerReady {
 	readonly kind: "ready";
 	readonly ports: DaemonReadyLine["ports"];
 	readonly readyMs: number;
-}
-
-function warningsOnly(inner: Logger): Logger {
-	return {
-		debug() {},
-		info() {},
-		warn: (fields, message) => inner.warn(fields, message),
-		error: (fields, message) => inner.error(fields, message),
-		child: (fields) => warningsOnly(inner.child(fields)),
-	};
 }
 
 const { values } = parseArgs({
@@ -55,21 +42,9 @@ async function runWorker(): Promise<void> {
 	const source = values.source;
 	if (source === undefined) throw new Error("--source <file> is required");
 	const started = performance.now();
-	const daemon = await startDaemon(
-		defaultDaemonConfig({
-			bindAddress: "127.0.0.1",
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			sources: [parseSourceUri(`file:${source}`)],
-		}),
-		{
-			logger: warningsOnly(
-				createLogger({ format: "json", sink: process.stderr }),
-			),
-		},
-	);
+	const daemon = await startDaemon(cliDaemonConfig({ sources: [source] }), {
+		logger: warningsLogger(),
+	});
 	await daemon.ready;
 	const message: WorkerReady = {
 		kind: "ready",

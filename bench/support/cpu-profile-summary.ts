@@ -95,7 +95,8 @@ export interface ProfileSummary {
 	}[];
 }
 
-function moduleOf(url: string, functionName: string): string {
+/** The module a frame belongs to: one of our packages, an npm package, Node internals, or V8 (`(…)`). */
+export function moduleOf(url: string, functionName: string): string {
 	if (url === "")
 		return functionName.startsWith("(") ? functionName : "(native)";
 	if (url.startsWith("node:")) return "node internals";
@@ -106,7 +107,8 @@ function moduleOf(url: string, functionName: string): string {
 	return "other";
 }
 
-function shortUrl(url: string): string {
+/** A frame's url from `node_modules/` or `packages/` on. */
+export function shortUrl(url: string): string {
 	const nm = url.lastIndexOf("node_modules/");
 	if (nm >= 0) return url.slice(nm + "node_modules/".length);
 	const pkg = url.indexOf("packages/");

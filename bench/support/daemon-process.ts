@@ -1,10 +1,9 @@
 /**
  * Entry point of the daemon under test when a benchmark needs it in its OWN process (so the load generator and
  * the daemon do not share an event loop): `node --import tsx bench/support/daemon-process.ts --source <file>`.
- * Starts the real daemon (startDaemon, every port 0 on 127.0.0.1), and once it is ready prints one JSON line
- * `{"event":"ready",...}` with the bound ports and the time from startDaemon() to ready (config load time).
- * SIGTERM/SIGINT close it gracefully, so `--cpu-prof` profiles are written. Warnings and errors of the daemon go to
- * stderr; info/debug are dropped (per-request logging is off in production too).
+ * Starts the real daemon as the `flagd` command does (start-cli-daemon.ts), and once it is ready prints one JSON
+ * line `{"event":"ready",...}` with the bound ports and the time from startDaemon() to ready (config load time).
+ * SIGTERM/SIGINT close it gracefully, so `--cpu-prof` profiles are written.
  *
  * `--gc-after-ready` (with node's `--expose-gc`) collects garbage once after ready, so the RSS the scale benchmark
  * reads from /proc reflects the loaded flags rather than parse garbage.
@@ -14,16 +13,8 @@
  * V8 as it is (the scale benchmark's comparison row).
  */
 import { parseArgs } from "node:util";
-import { createLogger } from "../../packages/daemon/src/logging/create-logger.js";
-import type { Logger } from "../../packages/daemon/src/logging/logger.js";
-import { defaultDaemonConfig } from "../../packages/daemon/src/runtime/default-daemon-config.js";
-import {
-	pauseOptimizer,
-	resumeOptimizer,
-} from "../../packages/daemon/src/runtime/pause-optimizer.js";
-import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
-import { capYoungGeneration } from "../../packages/daemon/src/runtime/young-generation.js";
-import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
+import { installGcTally } from "./gc-tally.js";
+import { startCliDaemon } from "./start-cli-daemon.js";
 
 /** The line the parent waits for. */
 export interface DaemonReadyLine {
@@ -51,17 +42,6 @@ export interface DaemonGcLine {
 	readonly externalBytes: number;
 }
 
-/** Drops debug/info: the benchmark's stdout carries only the protocol line. */
-function warningsOnly(inner: Logger): Logger {
-	return {
-		debug() {},
-		info() {},
-		warn: (fields, message) => inner.warn(fields, message),
-		error: (fields, message) => inner.error(fields, message),
-		child: (fields) => warningsOnly(inner.child(fields)),
-	};
-}
-
 async function main(): Promise<void> {
 	const { values } = parseArgs({
 		options: {
@@ -73,44 +53,21 @@ async function main(): Promise<void> {
 			"header-timeout-ms": { type: "string" },
 		},
 	});
-	if (!values["v8-defaults"]) {
-		capYoungGeneration();
-		pauseOptimizer();
-	}
-	const { startDaemon } = await import(
-		"../../packages/daemon/src/runtime/start-daemon.js"
-	).finally(resumeOptimizer);
-	const sources = (values.source ?? []).map((path) =>
-		parseSourceUri(`file:${path}`),
-	);
-	if (sources.length === 0)
-		throw new Error("daemon-process: --source <file> is required");
-	const logger = warningsOnly(
-		createLogger({ format: "json", sink: process.stderr }),
-	);
-	const started = performance.now();
-	const daemon: RunningDaemon = await startDaemon(
-		defaultDaemonConfig({
-			bindAddress: "127.0.0.1",
-			port: 0,
-			managementPort: 0,
-			syncPort: 0,
-			ofrepPort: 0,
-			sources,
-			...(values["max-event-streams"] === undefined
-				? {}
-				: { maxEventStreams: Number(values["max-event-streams"]) }),
-			...(values["max-concurrent-streams"] === undefined
-				? {}
-				: { maxConcurrentStreams: Number(values["max-concurrent-streams"]) }),
-			...(values["header-timeout-ms"] === undefined
-				? {}
-				: { headerTimeoutMs: Number(values["header-timeout-ms"]) }),
-		}),
-		{ logger },
-	);
-	await daemon.ready;
-	const readyMs = performance.now() - started;
+	installGcTally();
+	const optionalNumber = (name: keyof typeof values) => {
+		const value = values[name];
+		return typeof value === "string" ? Number(value) : undefined;
+	};
+	const maxEventStreams = optionalNumber("max-event-streams");
+	const maxConcurrentStreams = optionalNumber("max-concurrent-streams");
+	const headerTimeoutMs = optionalNumber("header-timeout-ms");
+	const { daemon, readyMs } = await startCliDaemon({
+		sources: values.source ?? [],
+		v8Defaults: values["v8-defaults"],
+		...(maxEventStreams === undefined ? {} : { maxEventStreams }),
+		...(maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams }),
+		...(headerTimeoutMs === undefined ? {} : { headerTimeoutMs }),
+	});
 	const gc = (globalThis as { gc?: () => void }).gc;
 	if (values["gc-after-ready"] && gc !== undefined) gc();
 	let stopping = false;

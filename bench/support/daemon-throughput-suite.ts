@@ -4,6 +4,9 @@
  * own recorded bytes), measured in the same run, interleaved run by run (daemon first on even runs, last on odd
  * ones) so machine drift hits all alike. A second reference (ceiling-server.ts: the daemon's listener code with an
  * empty connect-node handler, and a constant OFREP handler) shows what the listener and connect-node cost.
+ * The same bare servers run a second time with the daemon's young generation (1 MiB per semi-space): "daemon ÷ bare
+ * at the same cap" separates the cap's cost from the daemon's, and the young-generation collections per 1,000
+ * requests (gc-tally.ts) of the daemon and both bare servers measure allocation per request, load-independently.
  *
  * Cases: Connect JSON over HTTP/1.1 (wrk), Connect JSON over h2c and gRPC over h2c (h2load), OFREP single and bulk
  * (h2load --h1 -d: HTTP/1.1 POSTs). Before any load, every endpoint's answer is checked with a real client
@@ -13,14 +16,20 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type PairResult, stats } from "../harness.js";
-import { captureAnswers } from "./bare-answers.js";
-import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
+import { writeAnswersFile } from "./bare-answers.js";
 import { formatInt } from "./bench-args.js";
 import { startBenchDaemon } from "./bench-daemon.js";
 import type { CeilingReadyLine } from "./ceiling-server.js";
 import { startChild } from "./child-process.js";
 import { profileDaemonUnder } from "./daemon-profile.js";
 import { THROUGHPUT_FLAG, throughputDocument } from "./flag-documents.js";
+import {
+	DAEMON_YOUNG_GENERATION_NODE_ARGS,
+	formatGcCounts,
+	type GcRun,
+	type GcTally,
+	gcRun,
+} from "./gc-tally.js";
 import { ensureLoadGenerators } from "./load-generators.js";
 import {
 	type MetricsSuite,
@@ -29,6 +38,7 @@ import {
 	type TargetCheck,
 } from "./metrics-report.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { startBareCeiling } from "./start-bare-ceiling.js";
 import {
 	type Endpoints,
 	loadCases,
@@ -59,6 +69,13 @@ interface CaseRuns {
 	readonly daemonCpuUs: number[];
 	readonly bareCpuUs: number[];
 	readonly handlerCpuUs: number[];
+	/** Bare node:http / node:http2 with the daemon's young generation (1 MiB semi-spaces), and daemon ÷ it. */
+	readonly bareCappedRps: number[];
+	readonly bareCappedRatios: number[];
+	/** Young-generation collections per 1,000 requests and the semi-space size, per run (gc-tally.ts). */
+	readonly daemonGcs: GcRun[];
+	readonly bareGcs: GcRun[];
+	readonly bareCappedGcs: GcRun[];
 	readonly skipped?: string;
 }
 
@@ -100,6 +117,11 @@ export async function runDaemonThroughput(
 		daemonCpuUs: [],
 		bareCpuUs: [],
 		handlerCpuUs: [],
+		bareCappedRps: [],
+		bareCappedRatios: [],
+		daemonGcs: [],
+		bareGcs: [],
+		bareCappedGcs: [],
 		...(tools[c.tool] ? {} : { skipped: `${c.tool} is not installed` }),
 	}));
 	const profileTables: MetricsTable[] = [];
@@ -107,6 +129,7 @@ export async function runDaemonThroughput(
 		const daemon = await startBenchDaemon({
 			flagFile,
 			document: throughputDocument(),
+			gcTally: true,
 		});
 		const stops: (() => Promise<number | string>)[] = [];
 		try {
@@ -136,23 +159,33 @@ export async function runDaemonThroughput(
 			};
 			await verifyEndpoints("ceiling", ceilingTarget);
 			const answersFile = path.join(dir, "bare-answers.json");
-			writeFileSync(
-				answersFile,
-				JSON.stringify(await captureAnswers(daemonTarget)),
-			);
-			const bare = await startChild<BareCeilingReadyLine>({
-				script: "bench/support/bare-ceiling-server.ts",
-				args: ["--answers", answersFile],
-			});
-			stops.push(() => bare.stop());
-			const bareTarget = {
-				evaluationPort: bare.ready.ports.http1,
-				ofrepPort: bare.ready.ports.http1,
-				h2cPort: bare.ready.ports.h2c,
+			await writeAnswersFile(answersFile, daemonTarget);
+			const startBare = async (label: string, nodeArgs: readonly string[]) => {
+				const bare = await startBareCeiling(answersFile, { nodeArgs });
+				stops.push(() => bare.stop());
+				await verifyEndpoints(label, bare.target);
+				return bare;
 			};
-			await verifyEndpoints("bare ceiling", bareTarget);
-			const sides = [daemonTarget, bareTarget, ceilingTarget];
-			const pids = [daemon.pid, bare.ready.pid, ceiling.ready.pid];
+			const bare = await startBare("bare ceiling", []);
+			const bareCapped = await startBare(
+				"bare ceiling at the daemon's cap",
+				DAEMON_YOUNG_GENERATION_NODE_ARGS,
+			);
+			// 0 daemon, 1 bare, 2 empty handler, 3 bare at the daemon's young-generation cap.
+			const sides = [
+				daemonTarget,
+				bare.target,
+				ceilingTarget,
+				bareCapped.target,
+			];
+			const pids = [daemon.pid, bare.pid, ceiling.ready.pid, bareCapped.pid];
+			const tallies: (() => Promise<GcTally>)[] = [
+				() => daemon.gcTally(),
+				() => bare.tally(),
+				// The empty handler keeps no tally (and is not loaded in smoke runs).
+				() => Promise.reject(new Error("no tally")),
+				() => bareCapped.tally(),
+			];
 			if (!smoke) {
 				// Warm-up (JIT, connection pools) of both servers, discarded.
 				for (const c of cases) {
@@ -165,20 +198,36 @@ export async function runDaemonThroughput(
 					const r = results[i] as CaseRuns;
 					if (r.skipped !== undefined) continue;
 					// Daemon first on even runs, last on odd ones; smoke runs leave the (slow) reference handler out.
-					const order = (run % 2 === 0 ? [0, 1, 2] : [2, 1, 0]).filter(
+					const order = (run % 2 === 0 ? [0, 1, 3, 2] : [2, 3, 1, 0]).filter(
 						(side) => !smoke || side !== 2,
 					);
-					const rps = [0, 0, 0];
-					const cpuUs = [0, 0, 0];
+					const rps = [0, 0, 0, 0];
+					const cpuUs = [0, 0, 0, 0];
+					const gcs: (GcRun | undefined)[] = [];
 					for (const side of order) {
 						const pid = pids[side] as number;
+						const tally = side === 2 ? undefined : tallies[side];
+						const tallyBefore = await tally?.();
 						const cpuBefore = readCpuTimeMs(pid);
 						const result = await c.run(sides[side] as Endpoints, durationS);
 						rps[side] = result.requestsPerSec;
 						cpuUs[side] =
 							((readCpuTimeMs(pid) - cpuBefore) * 1000) / result.completed;
+						const tallyAfter = await tally?.();
+						if (tallyBefore !== undefined && tallyAfter !== undefined)
+							gcs[side] = gcRun(tallyBefore, tallyAfter, result.completed);
 					}
-					const [d = 0, b = 0, h = 0] = rps;
+					const [d = 0, b = 0, h = 0, bc = 0] = rps;
+					r.bareCappedRps.push(bc);
+					r.bareCappedRatios.push(d / bc);
+					for (const [runs, side] of [
+						[r.daemonGcs, 0],
+						[r.bareGcs, 1],
+						[r.bareCappedGcs, 3],
+					] as const) {
+						const g = gcs[side];
+						if (g !== undefined) runs.push(g);
+					}
 					r.daemonCpuUs.push(cpuUs[0] ?? 0);
 					r.bareCpuUs.push(cpuUs[1] ?? 0);
 					if (!smoke) r.handlerCpuUs.push(cpuUs[2] ?? 0);
@@ -256,6 +305,7 @@ export async function runDaemonThroughput(
 			"daemon req/s",
 			"bare node req/s",
 			"daemon / bare",
+			"daemon / bare at the same cap",
 			"empty handler req/s",
 			"daemon / empty handler",
 			"server CPU µs/request: daemon, bare, empty handler (bare ÷ daemon)",
@@ -271,6 +321,7 @@ export async function runDaemonThroughput(
 					"–",
 					"–",
 					"–",
+					"–",
 				];
 			return [
 				r.name,
@@ -278,11 +329,42 @@ export async function runDaemonThroughput(
 				range(r.daemonRps),
 				range(r.bareRps),
 				share(r.ratios),
+				share(r.bareCappedRatios),
 				range(r.handlerRps),
 				share(r.handlerRatios),
 				cpuShare(r),
 			];
 		}),
+	};
+	// daemon ÷ bare at the same cap, from the runs where both had the same semi-space size.
+	const gcShare = (r: CaseRuns) =>
+		share(
+			r.daemonGcs.flatMap((g, i) => {
+				const bare = r.bareCappedGcs[i];
+				return bare !== undefined &&
+					bare.semiSpaceBytes === g.semiSpaceBytes &&
+					bare.per1000 > 0
+					? [g.per1000 / bare.per1000]
+					: [];
+			}),
+		);
+	const gcTable: MetricsTable = {
+		caption:
+			"Young-generation collections (scavenges) per 1,000 requests in the server process, with the semi-space size after the runs (medians; min–max over runs): at the same size, a load-independent measure of allocation per request",
+		columns: [
+			"case",
+			"daemon",
+			"bare, same cap",
+			"bare, V8 defaults",
+			"daemon ÷ bare, same cap and size",
+		],
+		rows: measured.map((r) => [
+			r.name,
+			formatGcCounts(r.daemonGcs),
+			formatGcCounts(r.bareCappedGcs),
+			formatGcCounts(r.bareGcs),
+			gcShare(r),
+		]),
 	};
 	return metricsSuite({
 		suite: "daemon-throughput",
@@ -293,7 +375,7 @@ export async function runDaemonThroughput(
 		ours: "@flagd-ts/daemon",
 		peer: "bare node:http / node:http2 answering precomputed bytes (ceiling)",
 		pairs,
-		tables: [table, ...profileTables],
+		tables: [table, gcTable, ...profileTables],
 		targets,
 		notes: [
 			`Flag \`${THROUGHPUT_FLAG}\`: targeting rule (\`ends_with\` on \`email\`) with a two-attribute context; daemon and ceiling each run in their own process; load generators use one thread. ${smoke ? "Smoke: one run, 1 s (wrk) / 600 requests (h2load) per side." : `${runs} interleaved runs of ${durationS} s per side after a 1 s warm-up each.`}`,
@@ -303,6 +385,7 @@ export async function runDaemonThroughput(
 						"Smoke: the empty-handler reference is started and checked but not loaded.",
 					]
 				: []),
+			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from \`gc\` performance entries inside each server (gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
 			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)

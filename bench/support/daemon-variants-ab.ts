@@ -12,20 +12,36 @@
  * checkout's sources, e.g. `git archive` of a base commit with node_modules linked: before/after comparisons of
  * code changes in one interleaved run) and `src-uncapped=<dir>` (the same without the cap). `--layers` adds the
  * servers between the bare ceiling and the daemon (layer-ceiling-server.ts: node:http2's compatibility API, and the
- * daemon's listener, each answering the recorded bytes).
+ * daemon's listener, each answering the recorded bytes); `--layers-capped` runs them with the daemon's young
+ * generation instead of V8's defaults, so their GC counts compare with the capped daemon's.
+ *
+ * Beside the bare ceiling at V8's defaults (the reference of every ratio), a second bare ceiling runs with the
+ * daemon's young generation (1 MiB per semi-space, gc-tally.ts DAEMON_YOUNG_GENERATION_NODE_ARGS): what bare
+ * node:http / node:http2 does under the same cap. Every server keeps a GC tally (gc-tally.ts), and the table gives
+ * each side's young-generation collections per 1,000 requests: at the same semi-space size, a load-independent
+ * measure of how much the server allocates per request.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { stats } from "../harness.js";
-import { captureAnswers } from "./bare-answers.js";
-import type { BareCeilingReadyLine } from "./bare-ceiling-server.js";
+import { writeAnswersFile } from "./bare-answers.js";
 import { type BenchDaemon, startBenchDaemon } from "./bench-daemon.js";
 import { startChild } from "./child-process.js";
 import { throughputDocument } from "./flag-documents.js";
+import {
+	DAEMON_YOUNG_GENERATION_NODE_ARGS,
+	formatGcCounts,
+	type GcRun,
+	type GcTally,
+	gcRun,
+	gcTallyEnv,
+	readGcTally,
+} from "./gc-tally.js";
 import type { LayerCeilingReadyLine } from "./layer-ceiling-server.js";
 import { loadAverage1m, readCpuTimeMs } from "./proc-stats.js";
+import { startBareCeiling } from "./start-bare-ceiling.js";
 import { type Endpoints, loadCases } from "./throughput-cases.js";
 
 const { values } = parseArgs({
@@ -36,6 +52,8 @@ const { values } = parseArgs({
 		cases: { type: "string", default: "3" },
 		// Also the layers between the bare ceiling and the daemon (layer-ceiling-server.ts).
 		layers: { type: "boolean", default: false },
+		// The layer servers with the daemon's young generation (implies --layers).
+		"layers-capped": { type: "boolean", default: false },
 	},
 });
 const runs = Number(values.runs);
@@ -83,6 +101,14 @@ function daemonOptions(variant: string): {
 	throw new Error(`unknown variant ${variant}`);
 }
 
+/** One measured server; `tally` reads its GC running totals (gc-tally.ts). */
+interface Side {
+	readonly name: string;
+	readonly pid: number;
+	readonly target: Endpoints;
+	readonly tally: () => Promise<GcTally>;
+}
+
 /**
  * The two layer servers as sides: node:http2's compatibility API (HTTP/1.1 cases on the bare node:http server,
  * which has no such layer) and the daemon's listener, both answering the recorded bytes.
@@ -90,27 +116,38 @@ function daemonOptions(variant: string): {
 async function layerSides(
 	answersFile: string,
 	stops: (() => Promise<unknown>)[],
-): Promise<{ name: string; pid: number; target: Endpoints }[]> {
+	capped: boolean,
+): Promise<Side[]> {
 	const layers = await startChild<LayerCeilingReadyLine>({
 		script: "bench/support/layer-ceiling-server.ts",
 		args: ["--answers", answersFile],
+		nodeArgs: capped ? DAEMON_YOUNG_GENERATION_NODE_ARGS : [],
+		env: gcTallyEnv(),
 	});
+
+	const tally = () => readGcTally(layers);
 	stops.push(() => layers.stop());
 	const { compat, listener } = layers.ready.ports;
 	return [
 		{
-			name: "compat API (h2c only)",
+			name: capped
+				? "compat API (h2c only, capped like the daemon)"
+				: "compat API (h2c only)",
 			pid: layers.ready.pid,
 			target: {
 				evaluationPort: listener,
 				ofrepPort: listener,
 				h2cPort: compat,
 			},
+			tally,
 		},
 		{
-			name: "daemon listener",
+			name: capped
+				? "daemon listener (capped like the daemon)"
+				: "daemon listener",
 			pid: layers.ready.pid,
 			target: { evaluationPort: listener, ofrepPort: listener },
+			tally,
 		},
 	];
 }
@@ -127,72 +164,89 @@ try {
 			flagFile,
 			document: throughputDocument(),
 			...daemonOptions(v),
+			gcTally: true,
 		});
 		daemons.push(d);
 		stops.push(() => d.stop());
 	}
 	const first = daemons[0] as BenchDaemon;
 	const answersFile = path.join(dir, "bare-answers.json");
-	writeFileSync(
-		answersFile,
-		JSON.stringify(
-			await captureAnswers({
-				evaluationPort: first.ports.evaluation,
-				ofrepPort: first.ports.ofrep,
-			}),
-		),
-	);
-	const bare = await startChild<BareCeilingReadyLine>({
-		script: "bench/support/bare-ceiling-server.ts",
-		args: ["--answers", answersFile],
+	await writeAnswersFile(answersFile, {
+		evaluationPort: first.ports.evaluation,
+		ofrepPort: first.ports.ofrep,
 	});
-	stops.push(() => bare.stop());
-	const sides: { name: string; pid: number; target: Endpoints }[] = [
+	const startBare = async (nodeArgs: readonly string[]) => {
+		const bare = await startBareCeiling(answersFile, { nodeArgs });
+		stops.push(() => bare.stop());
+		return { pid: bare.pid, target: bare.target, tally: bare.tally };
+	};
+	const sides: Side[] = [
 		...daemons.map((d, i) => ({
 			name: variantNames[i] as string,
 			pid: d.pid,
 			target: { evaluationPort: d.ports.evaluation, ofrepPort: d.ports.ofrep },
+			tally: () => d.gcTally(),
 		})),
-		...(values.layers ? await layerSides(answersFile, stops) : []),
+		...(values.layers || values["layers-capped"]
+			? await layerSides(answersFile, stops, values["layers-capped"] === true)
+			: []),
 		{
-			name: "bare",
-			pid: bare.ready.pid,
-			target: {
-				evaluationPort: bare.ready.ports.http1,
-				ofrepPort: bare.ready.ports.http1,
-				h2cPort: bare.ready.ports.h2c,
-			},
+			name: "bare (young generation capped like the daemon)",
+			...(await startBare(DAEMON_YOUNG_GENERATION_NODE_ARGS)),
 		},
+		// Last: the reference of every ratio.
+		{ name: "bare", ...(await startBare([])) },
 	];
+	// A side whose process keeps no tally (a `src=` checkout older than gc-tally.ts) is asked once, then not again.
+	const untallied = new Set<number>();
+	const readTally = async (si: number): Promise<GcTally | undefined> => {
+		if (untallied.has(si)) return undefined;
+		try {
+			return await (sides[si] as Side).tally();
+		} catch (e) {
+			untallied.add(si);
+			process.stderr.write(
+				`${(sides[si] as Side).name}: no GC tally (${e instanceof Error ? e.message : String(e)})\n`,
+			);
+			return undefined;
+		}
+	};
 	for (const c of cases) for (const s of sides) await c.run(s.target, 1);
-	// cpu[case][side] = µs per request per run; rps likewise.
+	// cpu[case][side] = µs per request per run; rps and young-generation GCs per 1,000 requests likewise.
 	const cpu = cases.map(() => sides.map(() => [] as number[]));
 	const rps = cases.map(() => sides.map(() => [] as number[]));
+	const gcs = cases.map(() => sides.map(() => [] as GcRun[]));
 	for (let run = 0; run < runs; run++) {
 		for (const [ci, c] of cases.entries()) {
 			const order = sides.map((_, i) => (i + run) % sides.length);
 			if (run % 2 === 1) order.reverse();
 			for (const si of order) {
-				const s = sides[si] as (typeof sides)[number];
+				const s = sides[si] as Side;
+				const tallyBefore = await readTally(si);
 				const before = readCpuTimeMs(s.pid);
 				const r = await c.run(s.target, durationS);
 				cpu[ci]?.[si]?.push(
 					((readCpuTimeMs(s.pid) - before) * 1000) / r.completed,
 				);
 				rps[ci]?.[si]?.push(r.requestsPerSec);
+				const tallyAfter =
+					tallyBefore === undefined ? undefined : await readTally(si);
+				if (tallyBefore !== undefined && tallyAfter !== undefined)
+					gcs[ci]?.[si]?.push(gcRun(tallyBefore, tallyAfter, r.completed));
 			}
 		}
 		process.stderr.write(`run ${run + 1}/${runs} done\n`);
 	}
 	const bareIndex = sides.length - 1;
 	const fmt = (xs: number[], f: (n: number) => string) => {
+		if (xs.length === 0) return "–";
 		const q = stats(xs);
 		return `${f(q.median)} (${f(q.min)}–${f(q.max)})`;
 	};
 	const lines = [
 		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side`,
-		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU |`,
-		"|---|---|---|---|---|---|---|",
+		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU | young-gen GCs per 1,000 requests, semi-space size |`,
+		"|---|---|---|---|---|---|---|---|",
 	];
 	for (const [ci, c] of cases.entries()) {
 		const bareCpu = cpu[ci]?.[bareIndex] ?? [];
@@ -210,12 +264,13 @@ try {
 				)} | ${fmt(
 					mine.map((us, i) => us / (cpu[ci]?.[0]?.[i] ?? 1)),
 					(n) => `${(n * 100).toFixed(0)} %`,
-				)} |`,
+				)} | ${formatGcCounts(gcs[ci]?.[si] ?? [])} |`,
 			);
 		}
 	}
 	lines.push(
 		"",
+		"Ratios are to bare at V8's defaults. Young-gen GCs: scavenges in the server process per 1,000 completed requests (h2load's 0.3 s warm-up included, as in CPU µs/req), and the semi-space size after the runs; counts at the same size compare allocation per request (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation, which halves the work a scavenge covers).",
 		`RSS after the runs: ${daemons.map((d, i) => `${variantNames[i]} ${(d.rssBytes() / 1048576).toFixed(1)} MiB (peak ${(d.peakRssBytes() / 1048576).toFixed(1)})`).join(", ")}`,
 	);
 	process.stdout.write(`${lines.join("\n")}\n`);

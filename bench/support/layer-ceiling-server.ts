@@ -8,7 +8,8 @@
  *   bare ceiling, on the stream API, does not;
  * - `listener`: the daemon's own evaluation-port listener (`listenMultiProtocol`: HTTP/1.1 and h2c on one port,
  *   the connection limits, the HTTP/2 request-body deadline) around the same handler.
- * daemon-variants-ab.ts `--layers` runs them beside the daemons and the bare ceiling.
+ * daemon-variants-ab.ts `--layers` runs them beside the daemons and the bare ceiling. With `BENCH_GC_TALLY=1` in
+ * the environment it counts garbage collections and answers SIGWINCH with them (gc-tally.ts).
  */
 import { once } from "node:events";
 import http2 from "node:http2";
@@ -24,6 +25,7 @@ import {
 	type BareAnswer,
 	type BareAnswers,
 } from "./bare-answers.js";
+import { installGcTally } from "./gc-tally.js";
 
 /** The ready line of this process. */
 export interface LayerCeilingReadyLine {
@@ -90,6 +92,7 @@ function recordedAnswers(
 }
 
 async function main(): Promise<void> {
+	installGcTally();
 	const answers = answersFromArgs("layer-ceiling-server");
 	const handler = recordedAnswers(answers);
 	const compat = http2.createServer(handler);

@@ -63,7 +63,8 @@ export interface MetricsSuite extends SuiteResult {
 	readonly markdown: string;
 }
 
-function renderTable(table: MetricsTable): string {
+/** One table as Markdown: bold caption, then the table (numeric columns right-aligned). */
+export function renderTable(table: MetricsTable): string {
 	const numeric = table.columns.map((_, i) =>
 		table.rows.every((row) =>
 			/^[-+]?[\d.,]+( ?[%×a-zA-Zµ/]+)?( \(.*\))?$/.test(row[i] ?? ""),

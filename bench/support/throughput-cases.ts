@@ -31,7 +31,16 @@ export interface Endpoints {
 	readonly h2cPort?: number;
 }
 
+/** Short names of the load cases (allocation-profile.ts `--case`). */
+export type LoadCaseId =
+	| "connect-h1"
+	| "connect-h2c"
+	| "grpc-h2c"
+	| "ofrep-single"
+	| "ofrep-bulk";
+
 export interface LoadCase {
+	readonly id: LoadCaseId;
 	readonly name: string;
 	readonly tool: LoadTool;
 	readonly concurrency: string;
@@ -65,17 +74,25 @@ export function grpcFrame(): Buffer {
 	return frame;
 }
 
-export function loadCases(dir: string, smoke: boolean): LoadCase[] {
+/**
+ * The cases, their request bodies written to `dir`. Untimed runs (`durationS` undefined) send `requests` requests
+ * with h2load (default: 600 in smoke runs, else h2load's 1,000); wrk has no request count and runs 1 s.
+ */
+export function loadCases(
+	dir: string,
+	smoke: boolean,
+	requests: number | undefined = smoke ? 600 : undefined,
+): LoadCase[] {
 	const jsonFile = path.join(dir, "resolve-boolean.json");
 	const grpcFile = path.join(dir, "resolve-boolean.grpc");
 	const ofrepFile = path.join(dir, "ofrep-context.json");
 	writeFileSync(jsonFile, JSON_BODY);
 	writeFileSync(grpcFile, grpcFrame());
 	writeFileSync(ofrepFile, OFREP_BODY);
-	const requests = smoke ? 600 : undefined;
 	const h2 = (port: number, p: string) => `http://127.0.0.1:${port}${p}`;
 	return [
 		{
+			id: "connect-h1",
 			name: "Connect JSON, HTTP/1.1",
 			tool: "wrk",
 			concurrency: `wrk -t1 -c${IN_FLIGHT}`,
@@ -88,6 +105,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 				}),
 		},
 		{
+			id: "connect-h2c",
 			name: "Connect JSON, h2c",
 			tool: "h2load",
 			concurrency: "h2load -c4 -m8",
@@ -103,6 +121,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 				}),
 		},
 		{
+			id: "grpc-h2c",
 			name: "gRPC, h2c",
 			tool: "h2load",
 			concurrency: "h2load -c4 -m8",
@@ -118,6 +137,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 				}),
 		},
 		{
+			id: "ofrep-single",
 			name: "OFREP single, HTTP/1.1",
 			tool: "h2load",
 			concurrency: `h2load --h1 -c${IN_FLIGHT}`,
@@ -134,6 +154,7 @@ export function loadCases(dir: string, smoke: boolean): LoadCase[] {
 				}),
 		},
 		{
+			id: "ofrep-bulk",
 			name: `OFREP bulk (${Object.keys(throughputDocument().flags).length} flags), HTTP/1.1`,
 			tool: "h2load",
 			concurrency: `h2load --h1 -c${IN_FLIGHT}`,
