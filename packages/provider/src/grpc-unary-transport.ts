@@ -29,13 +29,12 @@ import {
 	type UnaryResponse,
 } from "@connectrpc/connect";
 import {
-	createAsyncIterable,
+	type AsyncIterableTransform,
 	createMethodSerializationLookup,
 	createMethodUrl,
+	type EnvelopedMessage,
 	encodeEnvelope,
 	type MethodSerializationLookup,
-	pipeTo,
-	sinkAll,
 	transformSplitEnvelope,
 } from "@connectrpc/connect/protocol";
 import {
@@ -90,6 +89,8 @@ export function createGrpcUnaryTransport(
 		readMaxBytes: options.readMaxBytes ?? 0xffffffff,
 		writeMaxBytes: 0xffffffff,
 	};
+	// Stateless until called: each call gets its own envelope decoder.
+	const splitEnvelopes = transformSplitEnvelope(limits.readMaxBytes);
 	return {
 		unary<I extends DescMessage, O extends DescMessage>(
 			method: DescMethodUnary<I, O>,
@@ -151,12 +152,7 @@ export function createGrpcUnaryTransport(
 							body,
 							cancellation,
 						).then((answer) =>
-							decode(
-								answer,
-								req,
-								serialization.getO(true),
-								limits.readMaxBytes,
-							),
+							decode(answer, req, serialization.getO(true), splitEnvelopes),
 						);
 					},
 				});
@@ -280,14 +276,13 @@ async function decode<I extends DescMessage, O extends DescMessage>(
 	answer: Answer,
 	req: UnaryRequest<I, O>,
 	serializer: { parse(data: Uint8Array): UnaryResponse<I, O>["message"] },
-	readMaxBytes: number,
+	splitEnvelopes: AsyncIterableTransform<Uint8Array, EnvelopedMessage>,
 ): Promise<UnaryResponse<I, O>> {
 	const { headerError } = validateResponse(answer.status, answer.header);
-	const envelopes = await pipeTo(
-		createAsyncIterable([new Uint8Array(answer.body)]),
-		transformSplitEnvelope(readMaxBytes),
-		sinkAll(),
-	);
+	// connect's envelope splitter, fed the one body without connect's pipe (an async generator per stage).
+	const envelopes: EnvelopedMessage[] = [];
+	for await (const envelope of splitEnvelopes(oneChunk(answer.body)))
+		envelopes.push(envelope);
 	validateTrailer(answer.trailer, answer.header);
 	const envelope = envelopes[0];
 	if (envelope === undefined) {
@@ -322,6 +317,22 @@ async function decode<I extends DescMessage, O extends DescMessage>(
 		header: answer.header,
 		message: serializer.parse(envelope.data),
 		trailer: answer.trailer,
+	};
+}
+
+/** An async iterable of one chunk (what connect's `createAsyncIterable` makes, without an async generator). */
+function oneChunk(chunk: Uint8Array): AsyncIterable<Uint8Array> {
+	return {
+		[Symbol.asyncIterator]() {
+			let done = false;
+			return {
+				next(): Promise<IteratorResult<Uint8Array>> {
+					if (done) return Promise.resolve({ done: true, value: undefined });
+					done = true;
+					return Promise.resolve({ done: false, value: chunk });
+				},
+			};
+		},
 	};
 }
 
