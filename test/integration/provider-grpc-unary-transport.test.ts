@@ -4,6 +4,7 @@
  * interceptors see every unary call and the event stream and can change headers; answers, server errors,
  * deadlines and cancellation come out the same as from connect-node's transport.
  */
+import * as net from "node:net";
 import { create } from "@bufbuild/protobuf";
 import {
 	Code,
@@ -184,6 +185,44 @@ describe("grpc-unary-transport", () => {
 			);
 			controller.abort();
 			expect(await call).toEqual({ code: "Canceled" });
+		}
+	});
+
+	it("ends a call at its deadline while the connection is still being set up, like connect-node's transport", async () => {
+		// A listener that accepts TCP and never answers the TLS handshake: the session manager stays in its dial.
+		const sockets = new Set<net.Socket>();
+		const silent = net.createServer((socket) => {
+			sockets.add(socket);
+			socket.on("error", () => {});
+		});
+		await new Promise<void>((resolve) =>
+			silent.listen(0, "127.0.0.1", resolve),
+		);
+		try {
+			const { port } = silent.address() as net.AddressInfo;
+			const baseUrl = `https://127.0.0.1:${port}`;
+			const sessionManager = new Http2SessionManager(baseUrl);
+			managers.push(sessionManager);
+			const reference = createGrpcTransport({ baseUrl, sessionManager });
+			const slim = createGrpcUnaryTransport({
+				baseUrl,
+				sessionManager,
+				interceptors: [],
+				streamTransport: reference,
+			});
+			for (const t of [slim, reference]) {
+				const client = createClient(EvaluationServiceV2, t);
+				expect(
+					await outcome(
+						client.resolveBoolean({ flagKey: "bool-flag" }, { timeoutMs: 100 }),
+					),
+				).toEqual({ code: "DeadlineExceeded" });
+			}
+			expect(sockets.size).toBeGreaterThan(0);
+		} finally {
+			for (const m of managers.splice(0)) m.abort();
+			for (const socket of sockets) socket.destroy();
+			await new Promise<void>((resolve) => silent.close(() => resolve()));
 		}
 	});
 });
