@@ -250,9 +250,12 @@ function exchange(
 				s.on("trailers", (fields) => {
 					trailer = toWebHeaders(fields, trailer);
 				});
-				// The answer is complete when the server ends the stream (its trailers came first); 'close' follows
-				// later (about 10 µs on loopback) and is only needed for a stream that ends without 'end' (a reset).
-				s.on("end", () => settle(undefined));
+				// An answer is complete when the server ends a stream it answered (trailers come before the end);
+				// 'close' follows later (about 10 µs on loopback). A stream that ends unanswered (a TLS listener
+				// resetting an h2c client) is left to 'close', which reports its reset code.
+				s.on("end", () => {
+					if (responseHeader !== undefined) settle(undefined);
+				});
 				s.on("error", (err: unknown) => settle(fromNodeError(err)));
 				s.on("close", () => {
 					const reset = RESET_CODES[s.rstCode ?? 0];
