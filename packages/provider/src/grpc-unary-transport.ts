@@ -4,7 +4,8 @@
  * `Http2SessionManager`, and the response is collected by plain event listeners. Everything else is connect's own:
  * the interceptors, the deadline and the caller's signal apply as connect's `runUnaryCall` applies them
  * (lean-unary-call.ts, which builds the request's `AbortSignal` only for whoever reads it);
- * `requestHeader`, `validateResponse` and `validateTrailer` (protocol-grpc) build and check the headers;
+ * `requestHeader`, `validateResponse` and `validateTrailer` (protocol-grpc) build and check the headers
+ * (the checks in grpc-unary-answer.ts);
  * `encodeEnvelope`, `transformSplitEnvelope` and the method serializers (protocol) frame and (de)serialize with
  * @bufbuild/protobuf. Streaming calls go to `streamTransport` (connect-node's gRPC transport on the same session
  * manager, so one connection).
@@ -25,25 +26,21 @@ import {
 	createContextValues,
 	type Interceptor,
 	type Transport,
-	type UnaryRequest,
 	type UnaryResponse,
 } from "@connectrpc/connect";
 import {
-	type AsyncIterableTransform,
 	createMethodSerializationLookup,
 	createMethodUrl,
-	type EnvelopedMessage,
 	encodeEnvelope,
 	type MethodSerializationLookup,
 	transformSplitEnvelope,
 } from "@connectrpc/connect/protocol";
-import {
-	headerGrpcStatus,
-	requestHeader,
-	validateResponse,
-	validateTrailer,
-} from "@connectrpc/connect/protocol-grpc";
+import { requestHeader } from "@connectrpc/connect/protocol-grpc";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import {
+	decodeGrpcUnaryAnswer,
+	type GrpcUnaryAnswer,
+} from "./grpc-unary-answer.js";
 import {
 	runLeanUnaryCall,
 	type UnaryCallCancellation,
@@ -152,7 +149,12 @@ export function createGrpcUnaryTransport(
 							body,
 							cancellation,
 						).then((answer) =>
-							decode(answer, req, serialization.getO(true), splitEnvelopes),
+							decodeGrpcUnaryAnswer(
+								answer,
+								req,
+								serialization.getO(true),
+								splitEnvelopes,
+							),
 						);
 					},
 				});
@@ -181,13 +183,6 @@ interface PreparedMethod<
 	readonly serialization: MethodSerializationLookup<I, O>;
 }
 
-interface Answer {
-	readonly status: number;
-	readonly header: Headers;
-	readonly trailer: Headers;
-	readonly body: Buffer;
-}
-
 /**
  * One HTTP/2 request/response on the session manager, bounded by the call's cancellation (its deadline and the
  * caller's signal), also while the session manager is still dialling.
@@ -198,10 +193,10 @@ function exchange(
 	header: Headers,
 	body: Uint8Array,
 	cancellation: UnaryCallCancellation,
-): Promise<Answer> {
+): Promise<GrpcUnaryAnswer> {
 	if (cancellation.aborted)
 		return Promise.reject(abortError(cancellation.reason));
-	return new Promise<Answer>((resolve, reject) => {
+	return new Promise<GrpcUnaryAnswer>((resolve, reject) => {
 		let stream: http2.ClientHttp2Stream | undefined;
 		let status = 0;
 		let responseHeader: Headers | undefined;
@@ -276,71 +271,6 @@ function exchange(
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Checks the answer and parses its one message, as connect's gRPC transport does for a unary call. */
-async function decode<I extends DescMessage, O extends DescMessage>(
-	answer: Answer,
-	req: UnaryRequest<I, O>,
-	serializer: { parse(data: Uint8Array): UnaryResponse<I, O>["message"] },
-	splitEnvelopes: AsyncIterableTransform<Uint8Array, EnvelopedMessage>,
-): Promise<UnaryResponse<I, O>> {
-	const { headerError } = validateResponse(answer.status, answer.header);
-	// connect's envelope splitter, fed the one body without connect's pipe (an async generator per stage).
-	const envelopes: EnvelopedMessage[] = [];
-	for await (const envelope of splitEnvelopes(oneChunk(answer.body)))
-		envelopes.push(envelope);
-	validateTrailer(answer.trailer, answer.header);
-	const envelope = envelopes[0];
-	if (envelope === undefined) {
-		if (headerError) throw headerError;
-		throw new ConnectError(
-			"protocol error: missing output message for unary method",
-			answer.trailer.has(headerGrpcStatus) ? Code.Unimplemented : Code.Unknown,
-		);
-	}
-	if (envelopes.length > 1) {
-		throw new ConnectError(
-			"protocol error: received extra output message for unary method",
-			Code.Unimplemented,
-		);
-	}
-	if (headerError) {
-		throw new ConnectError(
-			"protocol error: received output message for unary method with error status",
-			Code.Unknown,
-		);
-	}
-	if ((envelope.flags & 0b1) !== 0) {
-		throw new ConnectError(
-			"protocol error: received compressed output, but no compression was negotiated",
-			Code.Internal,
-		);
-	}
-	return {
-		stream: false,
-		service: req.service,
-		method: req.method,
-		header: answer.header,
-		message: serializer.parse(envelope.data),
-		trailer: answer.trailer,
-	};
-}
-
-/** An async iterable of one chunk (what connect's `createAsyncIterable` makes, without an async generator). */
-function oneChunk(chunk: Uint8Array): AsyncIterable<Uint8Array> {
-	return {
-		[Symbol.asyncIterator]() {
-			let done = false;
-			return {
-				next(): Promise<IteratorResult<Uint8Array>> {
-					if (done) return Promise.resolve({ done: true, value: undefined });
-					done = true;
-					return Promise.resolve({ done: false, value: chunk });
-				},
-			};
-		},
-	};
-}
 
 /** Node error codes → gRPC codes, as connect-node maps them (its helper is not exported). */
 const NODE_ERROR_CODES: Readonly<Record<string, Code>> = {
