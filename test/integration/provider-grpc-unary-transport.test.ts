@@ -4,6 +4,7 @@
  * interceptors see every unary call and the event stream and can change headers; answers, server errors,
  * deadlines and cancellation come out the same as from connect-node's transport.
  */
+import * as net from "node:net";
 import { create } from "@bufbuild/protobuf";
 import {
 	Code,
@@ -49,11 +50,13 @@ afterAll(async () => {
 	await server.close();
 });
 
-function transports(interceptors: Interceptor[] = []): {
+function transports(
+	interceptors: Interceptor[] = [],
+	baseUrl = `http://127.0.0.1:${server.port}`,
+): {
 	slim: Transport;
 	reference: Transport;
 } {
-	const baseUrl = `http://127.0.0.1:${server.port}`;
 	const sessionManager = new Http2SessionManager(baseUrl);
 	managers.push(sessionManager);
 	const reference = createGrpcTransport({
@@ -70,6 +73,16 @@ function transports(interceptors: Interceptor[] = []): {
 		}),
 		reference,
 	};
+}
+
+/** A call with a 100 ms deadline on `transport` ends with DeadlineExceeded. */
+async function expectDeadlineExceeded(transport: Transport): Promise<void> {
+	const client = createClient(EvaluationServiceV2, transport);
+	expect(
+		await outcome(
+			client.resolveBoolean({ flagKey: "bool-flag" }, { timeoutMs: 100 }),
+		),
+	).toEqual({ code: "DeadlineExceeded" });
 }
 
 async function outcome(promise: Promise<unknown>): Promise<unknown> {
@@ -169,12 +182,8 @@ describe("grpc-unary-transport", () => {
 		const { slim, reference } = transports();
 		server.behaviour.evaluationDelayMs = 5000;
 		for (const t of [slim, reference]) {
+			await expectDeadlineExceeded(t);
 			const client = createClient(EvaluationServiceV2, t);
-			expect(
-				await outcome(
-					client.resolveBoolean({ flagKey: "bool-flag" }, { timeoutMs: 100 }),
-				),
-			).toEqual({ code: "DeadlineExceeded" });
 			const controller = new AbortController();
 			const call = outcome(
 				client.resolveBoolean(
@@ -184,6 +193,29 @@ describe("grpc-unary-transport", () => {
 			);
 			controller.abort();
 			expect(await call).toEqual({ code: "Canceled" });
+		}
+	});
+
+	it("ends a call at its deadline while the connection is still being set up, like connect-node's transport", async () => {
+		// A listener that accepts TCP and never answers the TLS handshake: the session manager stays in its dial.
+		const sockets = new Set<net.Socket>();
+		const silent = net.createServer((socket) => {
+			sockets.add(socket);
+			socket.on("error", () => {});
+		});
+		await new Promise<void>((resolve) =>
+			silent.listen(0, "127.0.0.1", resolve),
+		);
+		try {
+			const { port } = silent.address() as net.AddressInfo;
+			const { slim, reference } = transports([], `https://127.0.0.1:${port}`);
+			await expectDeadlineExceeded(slim);
+			await expectDeadlineExceeded(reference);
+			expect(sockets.size).toBeGreaterThan(0);
+		} finally {
+			for (const m of managers.splice(0)) m.abort();
+			for (const socket of sockets) socket.destroy();
+			await new Promise<void>((resolve) => silent.close(() => resolve()));
 		}
 	});
 });

@@ -205,6 +205,12 @@ describe("structToPlain / structToFlagMetadata / stableStringify", () => {
 		);
 		expect(stableStringify({ a: 1 })).not.toBe(stableStringify({ a: "1" }));
 	});
+
+	it("tells -0 from 0 (a Struct number keeps its sign)", () => {
+		expect(stableStringify({ a: -0 })).toBe('{"a":-0}');
+		expect(stableStringify({ a: 0 })).toBe('{"a":0}');
+		expect(stableStringify([-0, 0])).toBe("[-0,0]");
+	});
 });
 
 describe("Struct data from the wire cannot pollute prototypes", () => {

@@ -172,8 +172,13 @@ export function structToFlagMetadata(
 	return out;
 }
 
-/** Canonical JSON of a Struct (object keys sorted), used to recognise equal contexts. */
+/**
+ * Canonical JSON of a Struct (object keys sorted), used to recognise equal contexts: two Structs have the same
+ * canonical JSON only if they are equal, map order aside (`-0` is written `-0`, unlike JSON, because a Struct
+ * carries the sign).
+ */
 export function stableStringify(value: JsonValue): string {
+	if (typeof value === "number" && Object.is(value, -0)) return "-0";
 	if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
 	if (value !== null && typeof value === "object") {
 		const keys = Object.keys(value).sort();

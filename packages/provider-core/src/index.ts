@@ -22,6 +22,11 @@ export {
 	structToFlagMetadata,
 	structToPlain,
 } from "./context-struct.js";
+export {
+	EncodedContextCache,
+	type EncodedContextCacheOptions,
+	requestWithEncodedContext,
+} from "./encoded-context-cache.js";
 export { ERROR_MAPPING, mapEvaluationError } from "./error-mapping.js";
 export {
 	type ConnectionState,

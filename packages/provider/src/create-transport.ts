@@ -63,6 +63,7 @@ export function createFlagdTransport(
 		const transport = createConnectTransport({
 			baseUrl,
 			httpVersion: "1.1",
+			useBinaryFormat: true,
 			nodeOptions: { agent },
 			interceptors: interceptorsFor(config),
 		});
@@ -70,6 +71,7 @@ export function createFlagdTransport(
 		return {
 			transport,
 			description,
+			binaryFormat: true,
 			resetConnections: () => agent.destroy(),
 			close: () => agent.destroy(),
 		};
@@ -93,6 +95,7 @@ export function createFlagdTransport(
 			? createConnectTransport({
 					baseUrl,
 					httpVersion: "2",
+					useBinaryFormat: true,
 					sessionManager,
 					interceptors,
 				})
@@ -110,6 +113,7 @@ export function createFlagdTransport(
 	return {
 		transport,
 		description,
+		binaryFormat: true,
 		resetConnections: () => sessionManager.abort(),
 		close: () => sessionManager.abort(),
 	};

@@ -11,8 +11,10 @@ import type {
 	StreamMessage,
 } from "@flagd-ts/provider-core";
 import {
+	EncodedContextCache,
 	losslessEventStream,
 	requestWithContext,
+	requestWithEncodedContext,
 } from "@flagd-ts/provider-core";
 
 /** Header carrying `providerId` on every call (informational; flagd's evaluation API does not read it). */
@@ -30,10 +32,12 @@ export interface RawResolution {
 
 /** The calls the provider makes, independent of the flagd API version. */
 export interface EvaluationClient {
+	/** `contextKey` is `stableStringify(context)`. */
 	resolve(
 		type: FlagValueType,
 		flagKey: string,
 		context: JsonObject,
+		contextKey: string,
 	): Promise<RawResolution>;
 	eventStream(signal: AbortSignal): AsyncIterable<StreamMessage>;
 }
@@ -48,6 +52,11 @@ export interface EvaluationClientOptions {
 	streamDeadlineMs: number;
 	selector: string | undefined;
 	providerId: string | undefined;
+	/**
+	 * The transport sends the protobuf binary encoding (FlagdTransport `binaryFormat`): each distinct context is
+	 * then encoded once and reused (EncodedContextCache) instead of once per call. @default false
+	 */
+	binaryFormat?: boolean;
 }
 
 /**
@@ -57,7 +66,8 @@ export interface EvaluationClientOptions {
  * are scoped like evaluations. Unary calls go to `transport.unary` directly, which is all a generated client's
  * unary method does besides building a call-options object: the transport runs the interceptors it was created
  * with (connect's transports call `runUnaryCall` with them), so a user's interceptor and trace propagation see
- * every evaluation.
+ * every evaluation. Over a binary transport the request's context is an unknown field holding its encoding (the
+ * message's `context` field is unset): interceptors see the call and its headers, not the context as JSON.
  */
 export function createEvaluationClient(
 	options: EvaluationClientOptions,
@@ -79,16 +89,23 @@ export function createEvaluationClient(
 		object: service.method.resolveObject,
 	};
 	const toRaw = options.apiVersion === "v1" ? fromV1 : fromV2;
+	const encoded = options.binaryFormat ? new EncodedContextCache() : undefined;
 	return {
-		resolve: (type, flagKey, context) =>
+		resolve: (type, flagKey, context, contextKey) =>
 			transport
-				// requestWithContext keeps a `__proto__` context key on the binary wire.
+				// Both keep a `__proto__` context key on the binary wire.
 				.unary(
 					methods[type],
 					undefined,
 					deadlineMs,
 					headers,
-					requestWithContext(methods[type].input, { flagKey }, context),
+					encoded === undefined
+						? requestWithContext(methods[type].input, { flagKey }, context)
+						: requestWithEncodedContext(
+								methods[type].input,
+								{ flagKey },
+								encoded.encode(contextKey, context),
+							),
 				)
 				.then((response) =>
 					toRaw(response.message as unknown as ResolveResponse),

@@ -176,6 +176,7 @@ export class FlagdProviderBase implements Provider {
 			streamDeadlineMs: config.streamDeadlineMs,
 			selector: config.selector,
 			providerId: config.providerId,
+			binaryFormat: owned?.binaryFormat === true,
 		});
 		const supervisor = new EventStreamSupervisor({
 			openStream: (signal) => client.eventStream(signal),

@@ -2,8 +2,10 @@
  * A gRPC transport whose unary calls skip connect-node's generic stream pipeline (universal client, async-iterable
  * request and response bodies): the request is one `stream.end()` on a stream from connect-node's
  * `Http2SessionManager`, and the response is collected by plain event listeners. Everything else is connect's own:
- * `runUnaryCall` applies the interceptors, the deadline and the caller's signal exactly as connect's transports do;
- * `requestHeader`, `validateResponse` and `validateTrailer` (protocol-grpc) build and check the headers;
+ * the interceptors, the deadline and the caller's signal apply as connect's `runUnaryCall` applies them
+ * (lean-unary-call.ts, which builds the request's `AbortSignal` only for whoever reads it);
+ * `requestHeader`, `validateResponse` and `validateTrailer` (protocol-grpc) build and check the headers
+ * (the checks in grpc-unary-answer.ts);
  * `encodeEnvelope`, `transformSplitEnvelope` and the method serializers (protocol) frame and (de)serialize with
  * @bufbuild/protobuf. Streaming calls go to `streamTransport` (connect-node's gRPC transport on the same session
  * manager, so one connection).
@@ -24,27 +26,25 @@ import {
 	createContextValues,
 	type Interceptor,
 	type Transport,
-	type UnaryRequest,
 	type UnaryResponse,
 } from "@connectrpc/connect";
 import {
-	createAsyncIterable,
 	createMethodSerializationLookup,
 	createMethodUrl,
 	encodeEnvelope,
 	type MethodSerializationLookup,
-	pipeTo,
-	runUnaryCall,
-	sinkAll,
 	transformSplitEnvelope,
 } from "@connectrpc/connect/protocol";
-import {
-	headerGrpcStatus,
-	requestHeader,
-	validateResponse,
-	validateTrailer,
-} from "@connectrpc/connect/protocol-grpc";
+import { requestHeader } from "@connectrpc/connect/protocol-grpc";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import {
+	decodeGrpcUnaryAnswer,
+	type GrpcUnaryAnswer,
+} from "./grpc-unary-answer.js";
+import {
+	runLeanUnaryCall,
+	type UnaryCallCancellation,
+} from "./lean-unary-call.js";
 
 /** Options of {@link createGrpcUnaryTransport}. */
 export interface GrpcUnaryTransportOptions {
@@ -86,6 +86,8 @@ export function createGrpcUnaryTransport(
 		readMaxBytes: options.readMaxBytes ?? 0xffffffff,
 		writeMaxBytes: 0xffffffff,
 	};
+	// Stateless until called: each call gets its own envelope decoder.
+	const splitEnvelopes = transformSplitEnvelope(limits.readMaxBytes);
 	return {
 		unary<I extends DescMessage, O extends DescMessage>(
 			method: DescMethodUnary<I, O>,
@@ -113,13 +115,13 @@ export function createGrpcUnaryTransport(
 			const { url, path, serialization } = prepared;
 			const effectiveTimeoutMs =
 				timeoutMs !== undefined && timeoutMs <= 0 ? undefined : timeoutMs;
-			const call = (): Promise<UnaryResponse<I, O>> =>
-				runUnaryCall<I, O>({
-					interceptors: options.interceptors as Interceptor[],
+			// connect's transports are async functions: a call that fails to start rejects, never throws.
+			try {
+				return runLeanUnaryCall<I, O>({
+					interceptors: options.interceptors,
 					signal,
 					timeoutMs: effectiveTimeoutMs,
 					req: {
-						stream: false,
 						service: method.parent,
 						method,
 						requestMethod: "POST",
@@ -128,7 +130,7 @@ export function createGrpcUnaryTransport(
 						contextValues: contextValues ?? createContextValues(),
 						message,
 					},
-					next: (req) => {
+					next: (req, cancellation) => {
 						let body: Uint8Array;
 						try {
 							body = encodeEnvelope(
@@ -140,19 +142,22 @@ export function createGrpcUnaryTransport(
 						}
 						// An interceptor may have pointed the call elsewhere.
 						const target = req.url === url ? path : new URL(req.url).pathname;
-						return exchange(sessionManager, target, req, body).then((answer) =>
-							decode(
+						return exchange(
+							sessionManager,
+							target,
+							req.header,
+							body,
+							cancellation,
+						).then((answer) =>
+							decodeGrpcUnaryAnswer(
 								answer,
 								req,
 								serialization.getO(true),
-								limits.readMaxBytes,
+								splitEnvelopes,
 							),
 						);
 					},
 				});
-			// connect's transports are async functions: an interceptor that throws rejects the call, never throws.
-			try {
-				return call();
 			} catch (err: unknown) {
 				return Promise.reject(ConnectError.from(err));
 			}
@@ -178,137 +183,94 @@ interface PreparedMethod<
 	readonly serialization: MethodSerializationLookup<I, O>;
 }
 
-interface Answer {
-	readonly status: number;
-	readonly header: Headers;
-	readonly trailer: Headers;
-	readonly body: Buffer;
-}
-
-/** One HTTP/2 request/response on the session manager, bounded by the request's signal. */
+/**
+ * One HTTP/2 request/response on the session manager, bounded by the call's cancellation (its deadline and the
+ * caller's signal), also while the session manager is still dialling.
+ */
 function exchange(
 	sessionManager: Http2SessionManager,
 	path: string,
-	req: UnaryRequest,
+	header: Headers,
 	body: Uint8Array,
-): Promise<Answer> {
-	const { signal } = req;
-	if (signal.aborted) return Promise.reject(abortError(signal));
-	return sessionManager
-		.request("POST", path, toNodeHeaders(req.header), {})
-		.then(
-			(stream) =>
-				new Promise<Answer>((resolve, reject) => {
-					let status = 0;
-					let header = new Headers();
-					const trailer = new Headers();
-					const chunks: Buffer[] = [];
-					let settled = false;
-					const settle = (error: ConnectError | undefined): void => {
-						if (settled) return;
-						settled = true;
-						signal.removeEventListener("abort", onAbort);
-						if (error === undefined) {
-							resolve({
-								status,
-								header,
-								trailer,
-								body:
-									chunks.length === 1
-										? (chunks[0] as Buffer)
-										: Buffer.concat(chunks),
-							});
-						} else {
-							if (!stream.closed) stream.close(0x8);
-							reject(error);
-						}
-					};
-					const onAbort = (): void => settle(abortError(signal));
-					// The signal may have fired while the session manager was dialling.
-					if (signal.aborted) {
-						onAbort();
-						return;
-					}
-					signal.addEventListener("abort", onAbort);
-					stream.on("response", (fields) => {
-						status = Number(fields[":status"] ?? 0);
-						header = toWebHeaders(fields);
-					});
-					stream.on("data", (chunk: Buffer) => {
-						chunks.push(chunk);
-						sessionManager.notifyResponseByteRead(stream);
-					});
-					stream.on("trailers", (fields) => {
-						toWebHeaders(fields).forEach((value, key) => {
-							trailer.append(key, value);
-						});
-					});
-					stream.on("error", (err: unknown) => settle(fromNodeError(err)));
-					stream.on("close", () => {
-						const reset = RESET_CODES[stream.rstCode ?? 0];
-						settle(
-							reset === undefined
-								? undefined
-								: new ConnectError(
-										`http/2 stream closed with error code ${reset[0]} (0x${(stream.rstCode ?? 0).toString(16)})`,
-										reset[1],
-									),
-						);
-					});
-					stream.end(body);
-				}),
+	cancellation: UnaryCallCancellation,
+): Promise<GrpcUnaryAnswer> {
+	if (cancellation.aborted)
+		return Promise.reject(abortError(cancellation.reason));
+	return new Promise<GrpcUnaryAnswer>((resolve, reject) => {
+		let stream: http2.ClientHttp2Stream | undefined;
+		let status = 0;
+		let responseHeader: Headers | undefined;
+		let trailer: Headers | undefined;
+		let first: Buffer | undefined;
+		let more: Buffer[] | undefined;
+		let settled = false;
+		const settle = (error: ConnectError | undefined): void => {
+			if (settled) return;
+			settled = true;
+			cancellation.onAbort = undefined;
+			if (error !== undefined) {
+				if (stream !== undefined && !stream.closed) stream.close(0x8);
+				reject(error);
+				return;
+			}
+			resolve({
+				status,
+				header: responseHeader ?? new Headers(),
+				trailer: trailer ?? new Headers(),
+				body:
+					more === undefined
+						? (first ?? EMPTY)
+						: Buffer.concat([first as Buffer, ...more]),
+			});
+		};
+		cancellation.onAbort = (reason) => settle(abortError(reason));
+		sessionManager.request("POST", path, toNodeHeaders(header), {}).then(
+			(s) => {
+				stream = s;
+				// The call may have been aborted while the session manager was dialling.
+				if (settled) {
+					if (!s.closed) s.close(0x8);
+					return;
+				}
+				s.on("response", (fields) => {
+					status = Number(fields[":status"] ?? 0);
+					responseHeader = toWebHeaders(fields);
+				});
+				s.on("data", (chunk: Buffer) => {
+					if (first === undefined) first = chunk;
+					else if (more === undefined) more = [chunk];
+					else more.push(chunk);
+					sessionManager.notifyResponseByteRead(s);
+				});
+				s.on("trailers", (fields) => {
+					trailer = toWebHeaders(fields, trailer);
+				});
+				// An answer is complete when the server ends a stream it answered (trailers come before the end);
+				// 'close' follows later (about 10 µs on loopback). A stream that ends unanswered (a TLS listener
+				// resetting an h2c client) is left to 'close', which reports its reset code.
+				s.on("end", () => {
+					if (responseHeader !== undefined) settle(undefined);
+				});
+				s.on("error", (err: unknown) => settle(fromNodeError(err)));
+				s.on("close", () => {
+					const reset = RESET_CODES[s.rstCode ?? 0];
+					settle(
+						reset === undefined
+							? undefined
+							: new ConnectError(
+									`http/2 stream closed with error code ${reset[0]} (0x${(s.rstCode ?? 0).toString(16)})`,
+									reset[1],
+								),
+					);
+				});
+				s.end(body);
+			},
+			(err: unknown) => settle(ConnectError.from(err)),
 		);
+	});
 }
 
-/** Checks the answer and parses its one message, as connect's gRPC transport does for a unary call. */
-async function decode<I extends DescMessage, O extends DescMessage>(
-	answer: Answer,
-	req: UnaryRequest<I, O>,
-	serializer: { parse(data: Uint8Array): UnaryResponse<I, O>["message"] },
-	readMaxBytes: number,
-): Promise<UnaryResponse<I, O>> {
-	const { headerError } = validateResponse(answer.status, answer.header);
-	const envelopes = await pipeTo(
-		createAsyncIterable([new Uint8Array(answer.body)]),
-		transformSplitEnvelope(readMaxBytes),
-		sinkAll(),
-	);
-	validateTrailer(answer.trailer, answer.header);
-	const envelope = envelopes[0];
-	if (envelope === undefined) {
-		if (headerError) throw headerError;
-		throw new ConnectError(
-			"protocol error: missing output message for unary method",
-			answer.trailer.has(headerGrpcStatus) ? Code.Unimplemented : Code.Unknown,
-		);
-	}
-	if (envelopes.length > 1) {
-		throw new ConnectError(
-			"protocol error: received extra output message for unary method",
-			Code.Unimplemented,
-		);
-	}
-	if (headerError) {
-		throw new ConnectError(
-			"protocol error: received output message for unary method with error status",
-			Code.Unknown,
-		);
-	}
-	if ((envelope.flags & 0b1) !== 0) {
-		throw new ConnectError(
-			"protocol error: received compressed output, but no compression was negotiated",
-			Code.Internal,
-		);
-	}
-	return {
-		stream: false,
-		service: req.service,
-		method: req.method,
-		header: answer.header,
-		message: serializer.parse(envelope.data),
-		trailer: answer.trailer,
-	};
-}
+const EMPTY = Buffer.alloc(0);
 
 /** Node error codes → gRPC codes, as connect-node maps them (its helper is not exported). */
 const NODE_ERROR_CODES: Readonly<Record<string, Code>> = {
@@ -339,8 +301,8 @@ function fromNodeError(err: unknown): ConnectError {
 	return ConnectError.from(err, code);
 }
 
-function abortError(signal: AbortSignal): ConnectError {
-	return ConnectError.from(signal.reason, Code.Canceled);
+function abortError(reason: unknown): ConnectError {
+	return ConnectError.from(reason, Code.Canceled);
 }
 
 function toNodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
@@ -351,10 +313,11 @@ function toNodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
 	return out;
 }
 
+/** The fields as fetch `Headers`, appended to `headers` when given. */
 function toWebHeaders(
 	fields: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader,
+	headers: Headers = new Headers(),
 ): Headers {
-	const headers = new Headers();
 	for (const key of Object.keys(fields)) {
 		if (key.startsWith(":")) continue;
 		const value = fields[key];

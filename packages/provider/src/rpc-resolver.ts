@@ -55,11 +55,12 @@ export class RpcResolver {
 			return Promise.reject(err);
 		}
 		const generation = this.cache.generation;
+		const contextKey = stableStringify(struct);
 		// The generation is part of the key: a caller arriving after an invalidation never joins an older call.
-		const key = `${generation}\u0000${type}\u0000${flagKey}\u0000${stableStringify(struct)}`;
+		const key = `${generation}\u0000${type}\u0000${flagKey}\u0000${contextKey}`;
 		let call = this.inflight.get(key);
 		if (call === undefined) {
-			call = this.fetch(type, flagKey, struct, generation);
+			call = this.fetch(type, flagKey, struct, contextKey, generation);
 			this.inflight.set(key, call);
 			const forget = (): void => {
 				this.inflight.delete(key);
@@ -73,9 +74,10 @@ export class RpcResolver {
 		type: FlagValueType,
 		flagKey: string,
 		context: JsonObject,
+		contextKey: string,
 		generation: number,
 	): Promise<RawResolution> {
-		return this.client.resolve(type, flagKey, context).then(
+		return this.client.resolve(type, flagKey, context, contextKey).then(
 			(raw) => {
 				if (raw.hasValue && raw.reason === "STATIC") {
 					const details = toDetails(type, raw, undefined);

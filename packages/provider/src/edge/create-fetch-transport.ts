@@ -42,6 +42,7 @@ export function createFetchTransport(
 	return {
 		transport,
 		description: `${baseUrl} (fetch)`,
+		binaryFormat: true,
 		resetConnections: () => undefined,
 		close: () => undefined,
 	};
