@@ -385,7 +385,7 @@ export async function runDaemonThroughput(
 						"Smoke: the empty-handler reference is started and checked but not loaded.",
 					]
 				: []),
-			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from \`gc\` performance entries inside each server (gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
+			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from V8's GC profiler inside each server (v8.GCProfiler, gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
 			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)
