@@ -46,7 +46,9 @@ describe("bench support helpers", () => {
 			smoke: true,
 			outDir: "/tmp/x",
 			profile: false,
+			gcTally: false,
 		});
+		expect(parseBenchArgs(["--gc-tally"]).gcTally).toBe(true);
 		expect(parseBenchArgs(["--profile"]).outDir).toBe(
 			path.resolve("bench/results"),
 		);

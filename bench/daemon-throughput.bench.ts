@@ -1,6 +1,6 @@
 /**
  * Daemon throughput vs the transport ceiling (see bench/support/daemon-throughput-suite.ts).
- * `npm run bench -- daemon-throughput [--smoke] [--profile]`; installs wrk / nghttp2-client when missing.
+ * `npm run bench -- daemon-throughput [--smoke] [--profile] [--gc-tally]`; installs wrk / nghttp2-client when missing.
  */
 import { parseBenchArgs } from "./support/bench-args.js";
 import { runDaemonThroughput } from "./support/daemon-throughput-suite.js";
@@ -12,6 +12,7 @@ try {
 		smoke: args.smoke,
 		installTools: true,
 		profile: args.profile || !args.smoke,
+		gcTally: args.smoke || args.gcTally,
 	});
 	process.stdout.write(`${suite.markdown}\n`);
 	const written = writeMetricsReport(suite, args.outDir);

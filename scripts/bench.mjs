@@ -1,4 +1,4 @@
-// `npm run bench [-- <name>...] [-- --smoke]`: runs every bench/*.bench.ts (or the named ones, e.g. `evaluator`)
+// `npm run bench [-- <name>...] [-- --smoke] [-- --<flag the benchmark reads>]`: runs every bench/*.bench.ts (or the named ones, e.g. `evaluator`)
 // in its own Node process, one after the other so they do not compete for the 2 cores. Full runs write
 // bench/results/latest.{json,md}; --smoke runs take seconds and write to a temporary directory instead, so the
 // committed results only ever come from full runs.
@@ -21,6 +21,10 @@ const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const useTsx = args.includes("--tsx");
 const names = args.filter((a) => !a.startsWith("--"));
+// Flags a benchmark reads itself (`--profile`, `--gc-tally`, …) are handed on to each one.
+const passOn = args.filter(
+	(a) => a.startsWith("--") && a !== "--tsx" && a !== "--smoke",
+);
 
 const available = readdirSync(benchDir)
 	.filter((f) => f.endsWith(".bench.ts"))
@@ -81,7 +85,7 @@ for (const name of selected) {
 		: [await compile(name)];
 	const run = spawnSync(
 		process.execPath,
-		[...entry, ...(smoke ? ["--smoke"] : []), "--out", outDir],
+		[...entry, ...(smoke ? ["--smoke"] : []), ...passOn, "--out", outDir],
 		{ cwd: root, stdio: "inherit" },
 	);
 	if (run.status !== 0) {

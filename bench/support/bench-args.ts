@@ -1,7 +1,8 @@
 /**
  * Command-line arguments every daemon benchmark takes, as scripts/bench.mjs passes them:
  * `--smoke` (seconds-long run), `--out <dir>` (where latest.{json,md} go; default bench/results) and
- * `--profile` (also record a `node --cpu-prof` profile of the daemon where the benchmark supports it).
+ * `--profile` (also record a `node --cpu-prof` profile of the daemon where the benchmark supports it) and
+ * `--gc-tally` (count garbage collections in the servers where the benchmark supports it; the count costs CPU).
  */
 import path from "node:path";
 
@@ -9,6 +10,7 @@ export interface BenchArgs {
 	readonly smoke: boolean;
 	readonly outDir: string;
 	readonly profile: boolean;
+	readonly gcTally: boolean;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -20,6 +22,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 		smoke: argv.includes("--smoke"),
 		outDir: path.resolve(out ?? path.join("bench", "results")),
 		profile: argv.includes("--profile"),
+		gcTally: argv.includes("--gc-tally"),
 	};
 }
 

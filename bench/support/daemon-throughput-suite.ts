@@ -51,6 +51,12 @@ export interface ThroughputOptions {
 	readonly installTools?: boolean;
 	/** Record a CPU profile of the daemon under load. @default !smoke */
 	readonly profile?: boolean;
+	/**
+	 * Count young-generation collections in every server (gc-tally.ts). The count costs the servers CPU (v8.GCProfiler:
+	 * 6-9 % of the daemon's per request, measured in a paired A/B), so full runs that check the targets leave it off
+	 * and GC counts come from runs of their own (`--gc-tally`). @default smoke
+	 */
+	readonly gcTally?: boolean;
 }
 
 interface CaseRuns {
@@ -99,6 +105,7 @@ export async function runDaemonThroughput(
 	options: ThroughputOptions,
 ): Promise<MetricsSuite> {
 	const { smoke } = options;
+	const withTally = options.gcTally ?? smoke;
 	const loadStart = loadAverage1m();
 	const tools = ensureLoadGenerators(options.installTools ?? false);
 	const runs = smoke ? 1 : 5;
@@ -129,7 +136,7 @@ export async function runDaemonThroughput(
 		const daemon = await startBenchDaemon({
 			flagFile,
 			document: throughputDocument(),
-			gcTally: true,
+			gcTally: withTally,
 		});
 		const stops: (() => Promise<number | string>)[] = [];
 		try {
@@ -161,7 +168,10 @@ export async function runDaemonThroughput(
 			const answersFile = path.join(dir, "bare-answers.json");
 			await writeAnswersFile(answersFile, daemonTarget);
 			const startBare = async (label: string, nodeArgs: readonly string[]) => {
-				const bare = await startBareCeiling(answersFile, { nodeArgs });
+				const bare = await startBareCeiling(answersFile, {
+					nodeArgs,
+					gcTally: withTally,
+				});
 				stops.push(() => bare.stop());
 				await verifyEndpoints(label, bare.target);
 				return bare;
@@ -179,13 +189,15 @@ export async function runDaemonThroughput(
 				bareCapped.target,
 			];
 			const pids = [daemon.pid, bare.pid, ceiling.ready.pid, bareCapped.pid];
-			const tallies: (() => Promise<GcTally>)[] = [
-				() => daemon.gcTally(),
-				() => bare.tally(),
-				// The empty handler keeps no tally (and is not loaded in smoke runs).
-				() => Promise.reject(new Error("no tally")),
-				() => bareCapped.tally(),
-			];
+			// The empty handler keeps no tally (and is not loaded in smoke runs).
+			const tallies: ((() => Promise<GcTally>) | undefined)[] = withTally
+				? [
+						() => daemon.gcTally(),
+						() => bare.tally(),
+						undefined,
+						() => bareCapped.tally(),
+					]
+				: [];
 			if (!smoke) {
 				// Warm-up (JIT, connection pools) of both servers, discarded.
 				for (const c of cases) {
@@ -206,7 +218,7 @@ export async function runDaemonThroughput(
 					const gcs: (GcRun | undefined)[] = [];
 					for (const side of order) {
 						const pid = pids[side] as number;
-						const tally = side === 2 ? undefined : tallies[side];
+						const tally = tallies[side];
 						const tallyBefore = await tally?.();
 						const cpuBefore = readCpuTimeMs(pid);
 						const result = await c.run(sides[side] as Endpoints, durationS);
@@ -370,12 +382,12 @@ export async function runDaemonThroughput(
 		suite: "daemon-throughput",
 		title: "daemon unary throughput vs the transport ceiling",
 		smoke,
-		command: `npm run bench -- daemon-throughput${smoke ? " --smoke" : ""}`,
+		command: `npm run bench -- daemon-throughput${smoke ? " --smoke" : ""}${withTally && !smoke ? " --gc-tally" : ""}`,
 		runs,
 		ours: "@flagd-ts/daemon",
 		peer: "bare node:http / node:http2 answering precomputed bytes (ceiling)",
 		pairs,
-		tables: [table, gcTable, ...profileTables],
+		tables: [table, ...(withTally ? [gcTable] : []), ...profileTables],
 		targets,
 		notes: [
 			`Flag \`${THROUGHPUT_FLAG}\`: targeting rule (\`ends_with\` on \`email\`) with a two-attribute context; daemon and ceiling each run in their own process; load generators use one thread. ${smoke ? "Smoke: one run, 1 s (wrk) / 600 requests (h2load) per side." : `${runs} interleaved runs of ${durationS} s per side after a 1 s warm-up each.`}`,
@@ -385,7 +397,7 @@ export async function runDaemonThroughput(
 						"Smoke: the empty-handler reference is started and checked but not loaded.",
 					]
 				: []),
-			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. Young-generation collections come from V8's GC profiler inside each server (v8.GCProfiler, gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
+			`Bare at the same cap: the same bare servers started with \`${DAEMON_YOUNG_GENERATION_NODE_ARGS.join(" ")}\`, the young generation the daemon holds itself to; the targets stay on bare at V8's defaults. ${withTally ? "" : "No GC counts in this run (they cost the servers CPU; `--gc-tally` takes them). "}Young-generation collections come from V8's GC profiler inside each server (v8.GCProfiler, gc-tally.ts), read before and after each run with the semi-space size: counts compare only at the same size (the daemon starts at 2 MiB per semi-space and drops to 1 MiB once V8 shrinks its young generation), and the daemon ÷ bare column uses only the runs where both sizes matched.`,
 			"Server CPU µs/request: user + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the requests it completed in the run (h2load's 0.3 s warm-up adds the same share to both sides); bare ÷ daemon is the per-run ratio, which stays meaningful when other processes steal the cores and req/s become noise.",
 			...results
 				.filter((r) => r.skipped !== undefined)

@@ -1,6 +1,7 @@
 /**
  * Starts the real daemon in THIS process the way the `flagd` command does (every port 0 on 127.0.0.1): V8's
- * young generation capped first (runtime/young-generation.ts, unless node flags tune it) and the daemon's modules
+ * young generation capped first (runtime/young-generation.ts, unless node flags tune it; lifted while requests come
+ * fast, runtime/young-generation-governor.ts) and the daemon's modules
  * loaded with TurboFan paused (runtime/pause-optimizer.ts); `v8Defaults` leaves V8 as it is. Shared by
  * daemon-process.ts (the daemon in its own process) and allocation-profile.ts (in the profiler's process); the
  * cluster prototype (cluster-daemon-process.ts) takes its configuration and logger.
@@ -16,6 +17,7 @@ import {
 } from "../../packages/daemon/src/runtime/pause-optimizer.js";
 import type { RunningDaemon } from "../../packages/daemon/src/runtime/start-daemon.js";
 import { capYoungGeneration } from "../../packages/daemon/src/runtime/young-generation.js";
+import { governYoungGeneration } from "../../packages/daemon/src/runtime/young-generation-governor.js";
 import { parseSourceUri } from "../../packages/daemon/src/syncs/parse-source-uri.js";
 
 export interface CliDaemonOptions {
@@ -90,5 +92,20 @@ export async function startCliDaemon(
 		logger: warningsLogger(),
 	});
 	await daemon.ready;
-	return { daemon, readyMs: performance.now() - started };
+	const readyMs = performance.now() - started;
+	// As `flagd start`: the cap lifts while requests come fast (young-generation-governor.ts); stops with the daemon.
+	const governor = governYoungGeneration({
+		requestCount: () => daemon.requestCount(),
+	});
+	const close = daemon.close.bind(daemon);
+	return {
+		daemon: {
+			...daemon,
+			close: () => {
+				governor?.stop();
+				return close();
+			},
+		},
+		readyMs,
+	};
 }

@@ -432,3 +432,57 @@ describe("every client kind", () => {
 		}
 	});
 });
+
+/** Polls until `condition` holds (the server counts a request at its response's 'close', after the client has it). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+	const deadline = Date.now() + 10_000;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+}
+
+describe("requestCount (the rate `flagd` sizes V8's young generation by)", () => {
+	it("counts answered unary calls on gRPC, Connect and OFREP, and an event stream only when it ends", async () => {
+		const before = daemon.requestCount();
+		const grpcV1 = createClient(
+			EvaluationServiceV1,
+			createGrpcTransport({ baseUrl: base }),
+		);
+		expect((await grpcV1.resolveBoolean({ flagKey: "bool-flag" })).value).toBe(
+			false,
+		);
+		expect(
+			(await post(`${V1}/ResolveBoolean`, { flagKey: "bool-flag" })).status,
+		).toBe(200);
+		const ofrep = await fetch(
+			`http://127.0.0.1:${daemon.ports.ofrep}/ofrep/v1/evaluate/flags/bool-flag`,
+			{
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ context: {} }),
+			},
+		);
+		expect(ofrep.status).toBe(200);
+		await ofrep.text();
+		await until(
+			() => daemon.requestCount() === before + 3,
+			"three answered requests",
+		);
+
+		const controller = new AbortController();
+		const stream = createClient(
+			EvaluationServiceV1,
+			createConnectTransport({ baseUrl: base, httpVersion: "2" }),
+		).eventStream({}, { signal: controller.signal });
+		const first = await stream[Symbol.asyncIterator]().next();
+		expect(first.value?.type).toBe("provider_ready");
+		// Open, the stream is not an answered request.
+		expect(daemon.requestCount()).toBe(before + 3);
+		controller.abort();
+		await until(
+			() => daemon.requestCount() === before + 4,
+			"the ended stream to count",
+		);
+	});
+});

@@ -9,6 +9,7 @@ import { createLogger } from "../logging/create-logger.js";
 import { redactUri } from "../logging/redact-uri.js";
 import { resumeOptimizer } from "../runtime/pause-optimizer.js";
 import type { RunningDaemon } from "../runtime/start-daemon.js";
+import { governYoungGeneration } from "../runtime/young-generation-governor.js";
 import type { CliIo } from "./cli-io.js";
 import { listenAddresses } from "./listen-addresses.js";
 import { readPackageInfo } from "./package-info.js";
@@ -91,5 +92,14 @@ export async function runStart(
 		return 1;
 	}
 	logger.info({ ...listenAddresses(config, daemon.ports) }, "flagd started");
-	return shutdown.run(daemon);
+	// Lifts the young-generation cap cli/main.ts applied while requests come fast (young-generation-governor.ts).
+	const governor = governYoungGeneration({
+		requestCount: () => daemon.requestCount(),
+		logger: logger.child({ component: "runtime" }),
+	});
+	try {
+		return await shutdown.run(daemon);
+	} finally {
+		governor?.stop();
+	}
 }

@@ -1,32 +1,13 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { pauseOptimizer, resumeOptimizer } from "./pause-optimizer.js";
+import { runTsxChild } from "./testdata/run-tsx-child.js";
 
 const CHILD = path.join(__dirname, "testdata", "pause-optimizer-child.ts");
 
-/** Runs the child under tsx with V8's natives syntax; resolves with its stdout once it exits. */
-function runChild(): Promise<{
-	code: number | null;
-	out: string;
-	err: string;
-}> {
-	const child = spawn(
-		process.execPath,
-		["--allow-natives-syntax", "--import", "tsx", CHILD],
-		{ stdio: ["ignore", "pipe", "pipe"] },
-	);
-	let out = "";
-	let err = "";
-	child.stdout.on("data", (d: Buffer) => {
-		out += d.toString();
-	});
-	child.stderr.on("data", (d: Buffer) => {
-		err += d.toString();
-	});
-	return new Promise((resolve) => {
-		child.on("exit", (code) => resolve({ code, out, err }));
-	});
+/** Runs the child under tsx with V8's natives syntax. */
+function runChild() {
+	return runTsxChild(CHILD, ["--allow-natives-syntax"]);
 }
 
 describe("pauseOptimizer", () => {

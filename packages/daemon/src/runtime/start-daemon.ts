@@ -50,6 +50,12 @@ export interface RunningDaemon {
 	/** Resolves once every source delivered its first valid payload; rejects when startup fails (exit mode). */
 	readonly ready: Promise<void>;
 	readonly store: FlagStore;
+	/**
+	 * HTTP requests the evaluation and OFREP ports answered since start (monotonic; a stream counts when it ends, so
+	 * opening many streams is not request load). The `flagd` command reads its rate to size V8's young generation
+	 * (young-generation-governor.ts).
+	 */
+	requestCount(): number;
 	/** Sends provider_shutdown, drains streams, closes every listener and connection, stops every source. */
 	close(): Promise<void>;
 }
@@ -168,6 +174,7 @@ export async function startDaemon(
 		},
 		ready: readiness.promise,
 		store,
+		requestCount: () => metrics.requestCount(),
 		close,
 	};
 }

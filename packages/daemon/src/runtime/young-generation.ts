@@ -13,6 +13,10 @@
  * the semi-spaces, so a growth factor of 1 set at start keeps them at their initial size. An operator who sets
  * any young-generation flag (`node --max-semi-space-size=16 flagd.mjs`, NODE_OPTIONS) keeps V8's behaviour with
  * that flag. Only the CLI calls this: startDaemon() embedded in an application leaves the process's V8 alone.
+ *
+ * Under sustained request load the cap costs more than it saves: HTTP/2 allocates ~15 KB per call, so 1 MiB
+ * semi-spaces scavenge every few hundred requests (~9 µs per request, a fifth of the daemon's CPU per call).
+ * young-generation-governor.ts lifts the cap while the request rate is high and puts it back when it falls.
  */
 import { setFlagsFromString } from "node:v8";
 
@@ -22,6 +26,16 @@ const YOUNG_GENERATION_FLAGS =
 
 /** The V8 flag applied when the operator gave none (see the file comment). */
 export const YOUNG_GENERATION_FLAG = "--semi-space-growth-factor=1";
+
+/** V8's own growth factor, set back while the cap is lifted (young-generation-governor.ts). */
+export const YOUNG_GENERATION_LIFTED_FLAG = "--semi-space-growth-factor=2";
+
+let cappedHere = false;
+
+/** Whether this process applied YOUNG_GENERATION_FLAG (the operator gave no young-generation flag). */
+export function isYoungGenerationCapped(): boolean {
+	return cappedHere;
+}
 
 /**
  * Applies YOUNG_GENERATION_FLAG unless `execArgv` or `nodeOptions` already tune the young generation. Returns
@@ -34,5 +48,6 @@ export function capYoungGeneration(
 	const given = `${execArgv.join(" ")} ${nodeOptions ?? ""}`;
 	if (YOUNG_GENERATION_FLAGS.test(given)) return false;
 	setFlagsFromString(YOUNG_GENERATION_FLAG);
+	cappedHere = true;
 	return true;
 }

@@ -42,8 +42,10 @@ describe("DaemonMetrics", () => {
 		const metrics = new DaemonMetrics();
 		let inFlight = "";
 		const closed: Promise<void>[] = [];
+		const countsInFlight: number[] = [];
 		const server = http.createServer((req, res) => {
 			metrics.observeResponse("/svc/Method", req.method ?? "", "http", res);
+			countsInFlight.push(metrics.requestCount());
 			closed.push(new Promise((resolve) => res.on("close", resolve)));
 			void metrics.registry.metrics().then((text) => {
 				inFlight = text;
@@ -60,6 +62,9 @@ describe("DaemonMetrics", () => {
 			expect((await fetch(`${base}/b`, { method: "POST" })).status).toBe(201);
 			expect((await fetch(`${base}/missing`)).status).toBe(404);
 			await Promise.all(closed);
+			// requestCount() counts answered requests: none while the first is in flight, all three after.
+			expect(countsInFlight).toEqual([0, 1, 2]);
+			expect(metrics.requestCount()).toBe(3);
 			const labels =
 				'service_name="flagd",http_route="/svc/Method",http_request_method';
 			expect(inFlight).toContain(

@@ -147,6 +147,11 @@ export class DaemonMetrics {
 		});
 	}
 
+	/** HTTP requests the evaluation and OFREP ports answered since start (monotonic; a stream counts when it ends). */
+	requestCount(): number {
+		return this.#requests.ended;
+	}
+
 	/** Starts timing one HTTP request; call the returned function with the status code when it ends. */
 	startRequest(
 		route: string,

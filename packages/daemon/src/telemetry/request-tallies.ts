@@ -26,6 +26,7 @@ export class RequestTallies {
 	readonly #active: Gauge<string>;
 	readonly #seriesCache = new Map<string, RequestSeries>();
 	#lastSeries: RequestSeries | undefined;
+	#ended = 0;
 
 	/** Registers both metrics in `registry`, duration first (the order /metrics lists them in). */
 	constructor(registry: RegistryType) {
@@ -60,8 +61,14 @@ export class RequestTallies {
 		return series;
 	}
 
+	/** Requests ended since the tallies were made (never reset: the request rate is read from it). */
+	get ended(): number {
+		return this.#ended;
+	}
+
 	/** Ends one request started at `started` (performance.now()); returns its duration in seconds. */
 	end(series: RequestSeries, started: number, statusCode: number): number {
+		this.#ended++;
 		series.active--;
 		let duration = series.durationByStatus.get(statusCode);
 		if (duration === undefined) {
