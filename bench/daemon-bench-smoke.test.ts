@@ -150,8 +150,9 @@ describe("daemon benchmarks (smoke)", () => {
 		}
 		expect(suite.markdown).toContain("daemon / bare");
 		expect(suite.markdown).toContain("daemon / bare at the same cap");
-		// Young-generation GCs per 1,000 requests (gc-tally.ts): the daemon, at 1 MiB semi-spaces, collects within
-		// any case's smoke load (hundreds of requests of kilobytes each); the bare servers' figures are counts too.
+		// Young-generation GCs per 1,000 requests (gc-tally.ts): the bare server held at 1 MiB semi-spaces collects
+		// within any case's smoke load (hundreds of requests of kilobytes each); the daemon's young generation may
+		// grow once its request rate lifts the cap (young-generation-governor.ts), so its figure is a count, maybe 0.
 		const runs = suite.data as {
 			skipped?: string;
 			bareCappedRatios: number[];
@@ -160,8 +161,8 @@ describe("daemon benchmarks (smoke)", () => {
 			bareCappedGcs: { per1000: number; semiSpaceBytes: number }[];
 		}[];
 		for (const r of runs.filter((x) => x.skipped === undefined)) {
-			expect(r.daemonGcs[0]?.per1000).toBeGreaterThan(0);
-			expect(r.bareCappedGcs[0]?.per1000).toBeGreaterThanOrEqual(0);
+			expect(r.daemonGcs[0]?.per1000).toBeGreaterThanOrEqual(0);
+			expect(r.bareCappedGcs[0]?.per1000).toBeGreaterThan(0);
 			expect(r.bareGcs[0]?.per1000).toBeGreaterThanOrEqual(0);
 			// A semi-space size was read with each count (V8's largest is 16 MiB in Node 20).
 			for (const g of [r.daemonGcs[0], r.bareCappedGcs[0], r.bareGcs[0]]) {
