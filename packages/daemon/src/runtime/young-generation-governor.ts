@@ -7,10 +7,10 @@
  * semi-spaces scavenge every few hundred requests and each scavenge copies the streams in flight (measured in
  * docs/performance.md: ~9 µs per request, Connect over h2c 54 % of a bare node:http2 server capped against 73 %
  * uncapped). After `sustainIntervals` readings at or above `liftAtRequestsPerSec` the governor sets V8's growth
- * factor back to its default, so the semi-spaces grow as V8 sees fit (up to 16 MiB each); after `settleIntervals` readings below half that rate it sets
- * the cap's factor again. The cap stops growth, it does not shrink: V8 gives the grown semi-spaces back by itself
- * once the process allocates little (its memory reducer; measured in Node 20: within 10-30 s below ~200 requests
- * per second, while a steady ~1,000 per second keeps them).
+ * factor back to its default, so the semi-spaces grow as V8 sees fit (up to 16 MiB each); after `settleIntervals`
+ * readings below half that rate it sets the cap's factor again. The cap stops growth, it does not shrink: V8 gives
+ * the grown semi-spaces back by itself once the process allocates little (its memory reducer; measured in Node 20:
+ * within 10-30 s below ~200 requests per second, while a steady ~1,000 per second keeps them).
  *
  * The rate is read from the daemon's count of answered requests once per `intervalMs` by an unref'd timer: nothing
  * is added to a request's path. Flag document loads and large ResolveAll answers, which made the cap worth having,
