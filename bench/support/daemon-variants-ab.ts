@@ -1,6 +1,6 @@
 /**
  * Interleaved A/B of daemon process variants (V8 flags) on the unary Connect/gRPC throughput cases:
- * `node --import tsx bench/support/daemon-variants-ab.ts [--runs 5] [--duration-s 2.5] [--variants a,b,...]`.
+ * `node --import tsx bench/support/daemon-variants-ab.ts [--runs 5] [--duration-s 2.5] [--warm-s 2] [--cases 3 | id,id] [--variants a,b,...]`.
  *
  * Every variant is its own daemon process (bench/support/daemon-process.ts) serving the throughput document, and
  * one bare node:http / node:http2 ceiling answers the daemon's recorded bytes. Each run loads every (case,
@@ -48,6 +48,8 @@ const { values } = parseArgs({
 	options: {
 		runs: { type: "string", default: "5" },
 		"duration-s": { type: "string", default: "2.5" },
+		// Load on the same side right before each measured run, discarded (see daemon-throughput-suite.ts).
+		"warm-s": { type: "string", default: "2" },
 		variants: { type: "string", default: "capped,uncapped,semi2,semi4" },
 		cases: { type: "string", default: "3" },
 		// Also the layers between the bare ceiling and the daemon (layer-ceiling-server.ts).
@@ -58,6 +60,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const durationS = Number(values["duration-s"]);
+const warmS = Number(values["warm-s"]);
 const variantNames = (values.variants ?? "").split(",");
 
 function daemonOptions(variant: string): {
@@ -155,7 +158,18 @@ async function layerSides(
 const loadStart = loadAverage1m();
 const dir = mkdtempSync(path.join(os.tmpdir(), "bench-variants-"));
 const flagFile = path.join(dir, "flags.json");
-const cases = loadCases(dir, false).slice(0, Number(values.cases));
+// `--cases N`: the first N unary cases; `--cases connect-h2c,grpc-h2c`: those.
+const allCases = loadCases(dir, false);
+const cases = /^\d+$/.test(values.cases)
+	? allCases.slice(0, Number(values.cases))
+	: values.cases.split(",").map((id) => {
+			const c = allCases.find((x) => x.id === id);
+			if (c === undefined)
+				throw new Error(
+					`--cases: no case ${id} (${allCases.map((x) => x.id).join(", ")})`,
+				);
+			return c;
+		});
 const daemons: BenchDaemon[] = [];
 const stops: (() => Promise<unknown>)[] = [];
 try {
@@ -211,7 +225,6 @@ try {
 			return undefined;
 		}
 	};
-	for (const c of cases) for (const s of sides) await c.run(s.target, 1);
 	// cpu[case][side] = µs per request per run; rps and young-generation GCs per 1,000 requests likewise.
 	const cpu = cases.map(() => sides.map(() => [] as number[]));
 	const rps = cases.map(() => sides.map(() => [] as number[]));
@@ -222,6 +235,7 @@ try {
 			if (run % 2 === 1) order.reverse();
 			for (const si of order) {
 				const s = sides[si] as Side;
+				if (warmS > 0) await c.run(s.target, warmS);
 				const tallyBefore = await readTally(si);
 				const before = readCpuTimeMs(s.pid);
 				const r = await c.run(s.target, durationS);
@@ -244,7 +258,7 @@ try {
 		return `${f(q.median)} (${f(q.min)}–${f(q.max)})`;
 	};
 	const lines = [
-		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side`,
+		`load average 1m: ${loadStart.toFixed(2)} → ${loadAverage1m().toFixed(2)}; ${runs} runs × ${durationS} s per side, each after ${warmS} s of the same load (discarded)`,
 		`| case | variant | CPU µs/req | bare ÷ daemon CPU | req/s | daemon ÷ bare req/s | CPU ÷ ${variantNames[0]} CPU | young-gen GCs per 1,000 requests, semi-space size |`,
 		"|---|---|---|---|---|---|---|---|",
 	];

@@ -30,11 +30,11 @@ export interface YoungGenerationGovernorOptions {
 	readonly requestCount: () => number;
 	/** Request rate from which the young generation may grow. @default 2_000 */
 	readonly liftAtRequestsPerSec?: number;
-	/** How often the rate is read. @default 1_000 */
+	/** How often the rate is read. @default 500 */
 	readonly intervalMs?: number;
 	/** Consecutive readings at or over the lift rate before the cap lifts (sustained load, not a burst). @default 2 */
 	readonly sustainIntervals?: number;
-	/** Readings below half the lift rate before the cap returns. @default 5 */
+	/** Readings below half the lift rate before the cap returns. @default 10 */
 	readonly settleIntervals?: number;
 	readonly logger?: Logger;
 	/** Applies a V8 flag (tests pass a recorder). @default v8.setFlagsFromString */
@@ -56,9 +56,9 @@ export function resolveYoungGenerationGovernorConfig(
 ): YoungGenerationGovernorConfig {
 	const config = {
 		liftAtRequestsPerSec: options.liftAtRequestsPerSec ?? 2_000,
-		intervalMs: options.intervalMs ?? 1_000,
+		intervalMs: options.intervalMs ?? 500,
 		sustainIntervals: options.sustainIntervals ?? 2,
-		settleIntervals: options.settleIntervals ?? 5,
+		settleIntervals: options.settleIntervals ?? 10,
 	};
 	for (const [name, value] of Object.entries(config)) {
 		if (!Number.isFinite(value) || value <= 0)
