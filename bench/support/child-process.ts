@@ -39,6 +39,11 @@ export interface ChildOptions {
 	readonly runner?: "bundle" | "tsx";
 	/** Variables added to this process's environment for the child (e.g. gc-tally.ts's gcTallyEnv()). */
 	readonly env?: Readonly<Record<string, string>>;
+	/**
+	 * A command that runs node, with its arguments (e.g. `["valgrind", "--tool=callgrind"]`, instruction-count.ts):
+	 * the child is then that command with node's command line after it. @default none (node itself)
+	 */
+	readonly wrapper?: readonly string[];
 }
 
 const bundles = new Map<string, Promise<string>>();
@@ -134,9 +139,17 @@ export async function startChild<T>(
 		options.runner === "tsx"
 			? ["--import", "tsx", script]
 			: [await bundle(script)];
+	const nodeLine = [
+		...(options.nodeArgs ?? []),
+		...entry,
+		...(options.args ?? []),
+	];
+	const [command, ...wrapperArgs] = options.wrapper ?? [process.execPath];
 	const child: ChildProcess = spawn(
-		process.execPath,
-		[...(options.nodeArgs ?? []), ...entry, ...(options.args ?? [])],
+		command as string,
+		options.wrapper === undefined
+			? nodeLine
+			: [...wrapperArgs, process.execPath, ...nodeLine],
 		{
 			cwd: REPO_ROOT,
 			stdio: ["ignore", "pipe", "inherit"],
