@@ -1,7 +1,7 @@
 /**
  * Instructions per request of one server under one throughput case, counted by valgrind's callgrind: user-space
  * instructions of every thread of the server process, JIT code included. Unlike CPU time on a shared 2-core machine,
- * the count repeats within 1–2 % whatever else the machine does, so it settles comparisons that CPU time cannot
+ * the count repeats within 2 % whatever else the machine does, so it settles comparisons that CPU time cannot
  * (docs/performance.md, "Instructions and system calls per request"). It leaves out the kernel: compare system calls
  * with `strace -c` where the two sides may differ in them.
  *
@@ -15,7 +15,7 @@
  * Needs valgrind and h2load; not part of `npm run bench`.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -103,13 +103,10 @@ function endpointsOf(
 	}
 }
 
-/** The total instruction count of the dump callgrind wrote on `-d` (its file ends in `.1`). */
+/** The total instruction count of the dump callgrind wrote on `-d` (`<out-file>.1`). */
 function dumpedInstructions(dir: string, pid: number): number {
-	const file = readdirSync(dir).find((f) => f === `callgrind.${pid}.1`);
-	if (file === undefined)
-		throw new Error(`no callgrind dump for pid ${pid} in ${dir}`);
-	const text = readFileSync(path.join(dir, file), "utf8");
-	const total = /^(?:summary|totals): *(\d+)/m.exec(text);
+	const file = path.join(dir, `callgrind.${pid}.1`);
+	const total = /^(?:summary|totals): *(\d+)/m.exec(readFileSync(file, "utf8"));
 	if (total === null) throw new Error(`${file}: no instruction total`);
 	return Number(total[1]);
 }
