@@ -374,6 +374,63 @@ describe("metrics and shutdown", () => {
 		}
 	});
 
+	it("counts each HTTP/2 call once with its status, whether served from the stream or through CORS", async () => {
+		const daemon = await startTestDaemon([
+			new MemorySource("mem:h2", BASIC_FLAGS),
+		]);
+		try {
+			await daemon.ready;
+			const baseUrl = `http://127.0.0.1:${daemon.ports.evaluation}`;
+			const grpcClient = createClient(
+				EvaluationServiceV2,
+				createGrpcTransport({ baseUrl }),
+			);
+			const connectClient = createClient(
+				EvaluationServiceV2,
+				createConnectTransport({ baseUrl, httpVersion: "2" }),
+			);
+			// A browser's call: with an Origin, it takes the CORS path.
+			const browserClient = createClient(
+				EvaluationServiceV2,
+				createConnectTransport({
+					baseUrl,
+					httpVersion: "2",
+					interceptors: [
+						(next) => (req) => {
+							req.header.set("origin", "https://app.example");
+							return next(req);
+						},
+					],
+				}),
+			);
+			await grpcClient.resolveBoolean({ flagKey: "bool-flag" });
+			await grpcClient.resolveBoolean({ flagKey: "bool-flag" });
+			await connectClient.resolveBoolean({ flagKey: "bool-flag" });
+			await browserClient.resolveBoolean({ flagKey: "bool-flag" });
+			await connectClient
+				.resolveBoolean({ flagKey: "nope" })
+				.catch(() => undefined);
+			const { text } = await status(daemon, "/metrics");
+			const count = (code: string): number => {
+				const line = text
+					.split("\n")
+					.find(
+						(l) =>
+							l.startsWith("http_server_request_duration_seconds_count{") &&
+							l.includes(
+								'http_route="/flagd.evaluation.v2.Service/ResolveBoolean"',
+							) &&
+							l.includes(`http_response_status_code="${code}"`),
+					);
+				return line === undefined ? 0 : Number(line.split(" ").at(-1));
+			};
+			expect(count("200")).toBe(4);
+			expect(count("404")).toBe(1);
+		} finally {
+			await daemon.close();
+		}
+	});
+
 	it("close() is idempotent and releases every port", async () => {
 		const daemon = await startTestDaemon([
 			new MemorySource("mem:c", BASIC_FLAGS),

@@ -33,6 +33,10 @@ import {
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logging/logger.js";
 import type { DirectAnswerCache } from "./direct-path/direct-answer-cache.js";
+import type {
+	DirectRequest,
+	DirectResponse,
+} from "./direct-path/direct-request.js";
 import {
 	type DirectRoute,
 	serializedRoutes,
@@ -40,9 +44,14 @@ import {
 import type { DirectStreamImpl } from "./direct-path/direct-server-stream.js";
 import { createDirectStreamPath } from "./direct-path/direct-stream-path.js";
 import { createDirectUnaryPaths } from "./direct-path/direct-unary-paths.js";
-import type { RequestHandler } from "./http-listener.js";
+import type {
+	NodeRequest,
+	NodeResponse,
+	RequestHandler,
+} from "./http-listener.js";
 import { parseErrorAsInvalidArgument } from "./parse-error-status.js";
 import { limitServerStreams, type StreamLimiter } from "./stream-limiter.js";
+import { StreamRequest } from "./stream-request.js";
 
 /**
  * One service and its implementation; build with {@link serviceRoute} to keep the two types tied. `synchronous`
@@ -191,7 +200,7 @@ export function createConnectHandler(
 	const serve = (
 		handler: UniversalHandler,
 		universal: UniversalServerRequest,
-		res: Parameters<RequestHandler>[1],
+		res: NodeResponse,
 	): void => {
 		handler(universal)
 			.then(parseErrorAsInvalidArgument)
@@ -210,11 +219,16 @@ export function createConnectHandler(
 		routerOptions.maxTimeoutMs !== undefined ||
 		routerOptions.shutdownSignal !== undefined;
 	const fallback = (
-		req: Parameters<RequestHandler>[0],
-		res: Parameters<RequestHandler>[1],
+		directReq: DirectRequest,
+		directRes: DirectResponse,
 		body: readonly Buffer[],
 		rest: boolean,
 	): void => {
+		// The direct paths hand back what they were given: node's request and response, or a stream's views.
+		const [req, res] =
+			directReq instanceof StreamRequest
+				? directReq.compat()
+				: [directReq as NodeRequest, directRes as NodeResponse];
 		const handler = byPath.get(pathOf(req.url)) as UniversalHandler;
 		const universal = universalRequestFromNodeRequest(
 			req,
@@ -267,7 +281,7 @@ export function createConnectHandler(
 					jsonOptions: routerOptions.jsonOptions,
 					limiter: streamLimiter,
 				});
-	return (req, res) => {
+	const handle = (req: NodeRequest, res: NodeResponse): void => {
 		const path = pathOf(req.url);
 		const handler = byPath.get(path);
 		if (handler === undefined) {
@@ -283,6 +297,13 @@ export function createConnectHandler(
 			res,
 		);
 	};
+	if (directPath === undefined) return handle;
+	// HTTP/2 unary calls on the direct paths are served from the stream (stream-request.ts).
+	const http2Stream = (req: StreamRequest): boolean => {
+		const path = pathOf(req.url);
+		return unaryRoutes.has(path) && directPath(req, req.response, path);
+	};
+	return Object.assign(handle, { http2Stream });
 }
 
 function pathOf(url: string | undefined): string {

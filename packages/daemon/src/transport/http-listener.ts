@@ -21,8 +21,9 @@ import {
 	http2ServerOptions,
 	tlsServerOptions,
 } from "./connection-limits.js";
+import { serveHttp2Streams } from "./http2-stream-server.js";
 import { sniff } from "./protocol-sniff.js";
-import { withRequestBodyDeadline } from "./request-body-deadline.js";
+import { BodyDeadlines } from "./request-body-deadline.js";
 
 import type {
 	NodeRequest,
@@ -77,29 +78,34 @@ function limitsOf(target: ListenTarget): ConnectionLimits {
 	};
 }
 
+/** One listener's HTTP/2 body deadlines (request-body-deadline.ts); none when the request timeout is 0. */
+function bodyDeadlines(limits: ConnectionLimits): BodyDeadlines | undefined {
+	return limits.requestTimeoutMs > 0
+		? new BodyDeadlines(limits.requestTimeoutMs)
+		: undefined;
+}
+
 /** HTTP/1.1 + h2c on one port (preface sniff), or HTTPS with ALPN h2/http1.1 when `tls` is set. */
 export function listenMultiProtocol(
 	handler: RequestHandler,
 	target: ListenTarget,
 ): Promise<RunningListener> {
 	const limits = limitsOf(target);
-	handler = withRequestBodyDeadline(handler, limits.requestTimeoutMs);
 	if (target.tls !== undefined) {
-		const server = http2.createSecureServer(
-			{
-				...readTls(target),
-				...tlsServerOptions(limits),
-				allowHTTP1: true,
-				...http2ServerOptions(limits),
-			},
-			handler,
-		);
+		const server = http2.createSecureServer({
+			...readTls(target),
+			...tlsServerOptions(limits),
+			allowHTTP1: true,
+			...http2ServerOptions(limits),
+		});
+		serveHttp2Streams(server, handler, bodyDeadlines(limits), handler);
 		applyHttp1Limits(server, limits);
 		closeUnreadRequests(server);
 		return bind(server, target, tracked(server, limits));
 	}
 	const h1 = http.createServer(http1ServerOptions(limits), handler);
-	const h2 = http2.createServer(http2ServerOptions(limits), handler);
+	const h2 = http2.createServer(http2ServerOptions(limits));
+	serveHttp2Streams(h2, handler, bodyDeadlines(limits));
 	const tracker = tracked(h2, limits);
 	// Also what closeUnreadRequests does, from the same listener: one per request instead of two.
 	trackBusy(h1, tracker);
@@ -128,18 +134,15 @@ export function listenHttp2(
 	target: ListenTarget,
 ): Promise<RunningListener> {
 	const limits = limitsOf(target);
-	handler = withRequestBodyDeadline(handler, limits.requestTimeoutMs);
 	const server =
 		target.tls === undefined
-			? http2.createServer(http2ServerOptions(limits), handler)
-			: http2.createSecureServer(
-					{
-						...readTls(target),
-						...tlsServerOptions(limits),
-						...http2ServerOptions(limits),
-					},
-					handler,
-				);
+			? http2.createServer(http2ServerOptions(limits))
+			: http2.createSecureServer({
+					...readTls(target),
+					...tlsServerOptions(limits),
+					...http2ServerOptions(limits),
+				});
+	serveHttp2Streams(server, handler, bodyDeadlines(limits));
 	return bind(server, target, tracked(server, limits));
 }
 

@@ -17,30 +17,21 @@
  */
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { NodeRequest, RequestHandler } from "./request-handler.js";
 
 /** After failing the body, the handler gets this long to answer before the stream is reset without an answer. */
 const ANSWER_GRACE_MS = 1_000;
 /** The queue is first swept of finished requests at this length. */
 const MIN_SWEEP_LENGTH = 256;
 
-type Http2Request = Extract<NodeRequest, { stream: unknown }>;
-
-/** Wraps `handler` so every HTTP/2 request body must end within `timeoutMs` (0 = no deadline). */
-export function withRequestBodyDeadline(
-	handler: RequestHandler,
-	timeoutMs: number,
-): RequestHandler {
-	if (timeoutMs <= 0) return handler;
-	const deadlines = new BodyDeadlines(timeoutMs);
-	return (req, res) => {
-		if ("stream" in req && !req.readableEnded) deadlines.watch(req);
-		handler(req, res);
-	};
+/** What a body deadline watches: node:http2's compatibility request, or a StreamRequest (stream-request.ts). */
+export interface DeadlineRequest {
+	readonly stream: http2.ServerHttp2Stream;
+	readonly readableEnded: boolean;
+	destroy(err: Error): unknown;
 }
 
 /** Whether the request no longer needs its deadline: its body ended or its stream is gone. */
-function finished(req: Http2Request): boolean {
+function finished(req: DeadlineRequest): boolean {
 	const stream = req.stream;
 	return req.readableEnded || stream.destroyed || stream.closed;
 }
@@ -49,7 +40,7 @@ function finished(req: Http2Request): boolean {
 export class BodyDeadlines {
 	readonly #timeoutMs: number;
 	/** Requests in arrival order from `#head`; `#deadlines[i]` is `#requests[i]`'s deadline (performance.now()). */
-	#requests: (Http2Request | undefined)[] = [];
+	#requests: (DeadlineRequest | undefined)[] = [];
 	#deadlines: number[] = [];
 	#head = 0;
 	#sweepAt = MIN_SWEEP_LENGTH;
@@ -65,7 +56,7 @@ export class BodyDeadlines {
 	}
 
 	/** Starts the body deadline of `req`. */
-	watch(req: Http2Request): void {
+	watch(req: DeadlineRequest): void {
 		this.#dropFinishedHead();
 		this.#requests.push(req);
 		this.#deadlines.push(performance.now() + this.#timeoutMs);
@@ -76,7 +67,10 @@ export class BodyDeadlines {
 	#dropFinishedHead(): void {
 		const requests = this.#requests;
 		let head = this.#head;
-		while (head < requests.length && finished(requests[head] as Http2Request))
+		while (
+			head < requests.length &&
+			finished(requests[head] as DeadlineRequest)
+		)
 			requests[head++] = undefined;
 		if (head === requests.length) {
 			requests.length = 0;
@@ -92,10 +86,10 @@ export class BodyDeadlines {
 
 	/** Drops every finished request; the next sweep comes when the queue has doubled. */
 	#sweep(): void {
-		const requests: (Http2Request | undefined)[] = [];
+		const requests: (DeadlineRequest | undefined)[] = [];
 		const deadlines: number[] = [];
 		for (let i = this.#head; i < this.#requests.length; i++) {
-			const req = this.#requests[i] as Http2Request;
+			const req = this.#requests[i] as DeadlineRequest;
 			if (finished(req)) continue;
 			requests.push(req);
 			deadlines.push(this.#deadlines[i] as number);
@@ -122,7 +116,7 @@ export class BodyDeadlines {
 		const now = performance.now();
 		const requests = this.#requests;
 		while (this.#head < requests.length) {
-			const req = requests[this.#head] as Http2Request;
+			const req = requests[this.#head] as DeadlineRequest;
 			if (!finished(req)) {
 				if ((this.#deadlines[this.#head] as number) > now) break;
 				fail(req, this.#timeoutMs);
@@ -136,7 +130,7 @@ export class BodyDeadlines {
 }
 
 /** Fails a request whose body did not end in time, then resets its stream once answered (see the file comment). */
-function fail(req: Http2Request, timeoutMs: number): void {
+function fail(req: DeadlineRequest, timeoutMs: number): void {
 	const stream = req.stream;
 	const reset = (code: number) => {
 		if (!stream.destroyed && !stream.closed) stream.close(code);

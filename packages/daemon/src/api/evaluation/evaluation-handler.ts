@@ -18,8 +18,13 @@ import {
 	serviceRoute,
 } from "../../transport/connect-handler.js";
 import { CorsPolicy } from "../../transport/cors-policy.js";
-import type { RequestHandler } from "../../transport/http-listener.js";
+import type {
+	NodeRequest,
+	NodeResponse,
+	RequestHandler,
+} from "../../transport/http-listener.js";
 import type { StreamLimiter } from "../../transport/stream-limiter.js";
+import type { StreamRequest } from "../../transport/stream-request.js";
 import {
 	createEvaluationServiceV1,
 	type EventStreamSettings,
@@ -120,16 +125,34 @@ export function createEvaluationHandler(
 	});
 	const cors = new CorsPolicy(options.corsOrigins);
 	const { metrics, scheme } = options;
-	return (req, res) => {
+	const handle = (req: NodeRequest, res: NodeResponse): void => {
 		if (cors.handle(req, res)) return;
-		const url = req.url ?? "/";
-		const route =
-			url.startsWith("/flagd.") || url.startsWith("/schema.v1.")
-				? routeOf(url)
-				: "other";
-		metrics.observeResponse(route, req.method ?? "", scheme, res);
+		metrics.observeResponse(routeLabel(req.url), req.method ?? "", scheme, res);
 		adapter(req, res);
 	};
+	const streamPath = adapter.http2Stream;
+	if (streamPath === undefined) return handle;
+	// A browser's request (with an Origin) goes on to CORS above; only what the adapter takes from the stream is
+	// counted here, the rest is counted once it reaches `handle`.
+	const http2Stream = (req: StreamRequest): boolean => {
+		if (req.headers.origin !== undefined || !streamPath(req)) return false;
+		metrics.observeResponse(
+			routeLabel(req.url),
+			req.method ?? "",
+			scheme,
+			req.response,
+		);
+		return true;
+	};
+	return Object.assign(handle, { http2Stream });
+}
+
+/** The route label of a request: its path for the evaluation services, `other` for anything else. */
+function routeLabel(url: string | undefined): string {
+	const u = url ?? "/";
+	return u.startsWith("/flagd.") || u.startsWith("/schema.v1.")
+		? routeOf(u)
+		: "other";
 }
 
 function quiet(telemetry: RequestTelemetry | undefined): boolean {

@@ -20,7 +20,7 @@ import type {
 	DirectAnswerCache,
 	DirectAnswerLookup,
 } from "../../transport/direct-path/direct-answer-cache.js";
-import type { NodeRequest } from "../../transport/http-listener.js";
+import type { DirectRequest } from "../../transport/direct-path/direct-request.js";
 import { AnswerCache, type AnswerCacheOptions } from "../answer-cache.js";
 
 /** Requests with larger bodies are answered but not cached (their keys would crowd out the common ones). */
@@ -53,7 +53,7 @@ export class UnaryAnswerCache implements DirectAnswerCache {
 	}
 
 	open(
-		req: NodeRequest,
+		req: DirectRequest,
 		scope: string,
 		body: Buffer,
 	): DirectAnswerLookup | undefined {

@@ -27,7 +27,6 @@ import {
 	parseTimeout,
 	trailerMux,
 } from "@connectrpc/connect/protocol-connect";
-import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import type { DirectAnswer } from "./direct-answer-cache.js";
 import {
 	asConnectError,
@@ -37,6 +36,7 @@ import {
 	startDirectCall,
 	toNodeHeaders,
 } from "./direct-handler-context.js";
+import type { DirectRequest, DirectResponse } from "./direct-request.js";
 import type {
 	DirectPathOptions,
 	MethodSerialization,
@@ -67,7 +67,7 @@ const CONNECT_JSON: DirectProtocol = {
 /** See the file comment; the returned function answers and returns true, or returns false untouched. */
 export function createConnectUnaryDirectPath(
 	options: ConnectDirectPathOptions,
-): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
+): (req: DirectRequest, res: DirectResponse, path: string) => boolean {
 	return (req, res, path) => {
 		const route = options.routes.get(path);
 		if (route === undefined) return false;
@@ -107,7 +107,7 @@ interface PlainCall {
 
 /** The call's format and timeout; undefined when it is not a plain Connect unary call. */
 function plainConnectUnary(
-	req: NodeRequest,
+	req: DirectRequest,
 	options: ConnectDirectPathOptions,
 ): PlainCall | undefined {
 	if (req.method !== "POST") return undefined;
@@ -137,8 +137,8 @@ function answer(
 	route: SerializedRoute,
 	{ binary, timeoutMs }: PlainCall,
 	path: string,
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	body: Buffer,
 	options: ConnectDirectPathOptions,
 ): void {
@@ -218,8 +218,8 @@ function utf8Text(bytes: Uint8Array): string | undefined {
 
 /** Writes a kept answer as {@link write} writes a computed one with connect's default headers. */
 function replay(
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	binary: boolean,
 	answer: DirectAnswer,
 	path: string,
@@ -268,8 +268,8 @@ function replayHeaders(
 
 /** Writes a replayed answer; over HTTP/1.1 a text body goes as text, in one write with the head. */
 function end(
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	headers: Readonly<Record<string, string>>,
 	body: Uint8Array,
 	text: string | undefined,
@@ -299,7 +299,7 @@ function serialize(
 }
 
 function write(
-	res: NodeResponse,
+	res: DirectResponse,
 	context: DirectHandlerContext,
 	status: number,
 	body: Uint8Array,

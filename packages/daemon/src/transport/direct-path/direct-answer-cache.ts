@@ -6,7 +6,7 @@
  * default headers and trailers: errors, and answers whose implementation set headers or trailers, are computed
  * every time. Compression stays per request: a kept answer is the uncompressed message.
  */
-import type { NodeRequest } from "../http-listener.js";
+import type { DirectRequest } from "./direct-request.js";
 
 /** An answer as kept. */
 export interface DirectAnswer {
@@ -41,7 +41,7 @@ export interface DirectAnswerCache {
 	 * methods apart; the cache adds the request headers the answer depends on, and `body` as it was received.
 	 */
 	open(
-		req: NodeRequest,
+		req: DirectRequest,
 		scope: string,
 		body: Buffer,
 	): DirectAnswerLookup | undefined;

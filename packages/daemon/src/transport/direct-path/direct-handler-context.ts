@@ -22,7 +22,7 @@ import {
 	type Compression,
 	compressionNegotiate,
 } from "@connectrpc/connect/protocol";
-import type { NodeRequest } from "../http-listener.js";
+import type { DirectRequest } from "./direct-request.js";
 
 /** Something that emits 'close' when the exchange ends (the Node response). */
 interface Closable {
@@ -50,7 +50,7 @@ export interface DirectProtocol {
 export function startDirectCall(
 	protocol: DirectProtocol,
 	method: DescMethod,
-	req: NodeRequest,
+	req: DirectRequest,
 	res: Closable,
 	acceptCompression: readonly Compression[],
 	timeoutMs: number | undefined,
@@ -72,7 +72,7 @@ export function startDirectCall(
 /** The response compression connect would pick for the request (null: none). */
 export function negotiateCompression(
 	protocol: DirectProtocol,
-	req: NodeRequest,
+	req: DirectRequest,
 	acceptCompression: readonly Compression[],
 ): Compression | null {
 	return compressionNegotiate(
@@ -85,13 +85,15 @@ export function negotiateCompression(
 }
 
 /** The URL connect-node gives a call: scheme from the socket, the request's authority, then path and query. */
-function requestUrl(req: NodeRequest): string {
-	const encrypted = "encrypted" in req.socket && req.socket.encrypted === true;
-	const authority = "authority" in req ? req.authority : req.headers.host;
+function requestUrl(req: DirectRequest): string {
+	const socket = req.socket as { readonly encrypted?: unknown } | null;
+	const encrypted = socket?.encrypted === true;
+	// node:http2's `authority`: `:authority`, else `host` (the header an HTTP/1.1 request has).
+	const authority = req.headers[":authority"] ?? req.headers.host;
 	return `${encrypted ? "https" : "http"}://${authority}${req.url ?? ""}`;
 }
 
-function stringHeader(req: NodeRequest, name: string): string | null {
+function stringHeader(req: DirectRequest, name: string): string | null {
 	const value = req.headers[name];
 	return value === undefined ? null : String(value);
 }

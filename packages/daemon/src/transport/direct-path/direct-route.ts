@@ -16,8 +16,8 @@ import {
 	createMethodSerializationLookup,
 	type MethodSerializationLookup,
 } from "@connectrpc/connect/protocol";
-import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import type { DirectAnswerCache } from "./direct-answer-cache.js";
+import type { DirectRequest, DirectResponse } from "./direct-request.js";
 import { prototypeSafeSerialization } from "./prototype-safe-json.js";
 
 /** A unary method and its synchronous implementation, as registered on the router. */
@@ -47,8 +47,8 @@ export interface DirectPathOptions {
 	readonly compressMinBytes: number;
 	/** Hands a request to the connect handler; `body` holds what was read, `rest` whether more is to come. */
 	readonly fallback: (
-		req: NodeRequest,
-		res: NodeResponse,
+		req: DirectRequest,
+		res: DirectResponse,
 		body: readonly Buffer[],
 		rest: boolean,
 	) => void;

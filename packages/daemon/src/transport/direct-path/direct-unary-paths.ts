@@ -6,8 +6,8 @@
  * bytes.
  */
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import { createConnectUnaryDirectPath } from "./connect-unary-direct-path.js";
+import type { DirectRequest, DirectResponse } from "./direct-request.js";
 import {
 	type DirectPathOptions,
 	type DirectRoute,
@@ -17,8 +17,8 @@ import { createGrpcUnaryDirectPath } from "./grpc-unary-direct-path.js";
 
 /** Answers the request and returns true, or returns false without touching it. */
 export type DirectUnaryPath = (
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	path: string,
 ) => boolean;
 

@@ -21,7 +21,6 @@ import {
 	parseTimeout,
 	setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
-import type { NodeRequest, NodeResponse } from "../http-listener.js";
 import type {
 	DirectAnswer,
 	DirectAnswerLookup,
@@ -33,6 +32,7 @@ import {
 	negotiateCompression,
 	startDirectCall,
 } from "./direct-handler-context.js";
+import type { DirectRequest, DirectResponse } from "./direct-request.js";
 import type { DirectPathOptions, SerializedRoute } from "./direct-route.js";
 import { readBody } from "./read-body.js";
 
@@ -58,7 +58,7 @@ const NO_TIMEOUT = Object.freeze({ timeoutMs: undefined });
  */
 export function createGrpcUnaryDirectPath(
 	options: DirectPathOptions,
-): (req: NodeRequest, res: NodeResponse, path: string) => boolean {
+): (req: DirectRequest, res: DirectResponse, path: string) => boolean {
 	return (req, res, path) => {
 		const route = options.routes.get(path);
 		if (route === undefined) return false;
@@ -79,7 +79,7 @@ export function createGrpcUnaryDirectPath(
 
 /** The call's parsed `grpc-timeout`, or undefined when the request is not a plain unary gRPC call. */
 function plainGrpcUnary(
-	req: NodeRequest,
+	req: DirectRequest,
 ): { timeoutMs: number | undefined } | undefined {
 	if (req.httpVersionMajor !== 2 || req.method !== "POST") return undefined;
 	const h = req.headers;
@@ -112,8 +112,8 @@ function isSingleUncompressedMessage(body: Buffer): boolean {
 function answer(
 	route: SerializedRoute,
 	path: string,
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	body: Buffer,
 	timeoutMs: number | undefined,
 	options: DirectPathOptions,
@@ -164,8 +164,8 @@ function answer(
 
 /** Writes a kept answer as {@link write} writes a computed one with connect's default headers and trailers. */
 function replay(
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	{ bytes: envelope, headers: plainHeaders }: DirectAnswer,
 	path: string,
 	options: DirectPathOptions,
@@ -205,7 +205,7 @@ function replay(
 
 /** Writes a replayed answer: `headers`, the message and `grpc-status: 0`. */
 function end(
-	res: NodeResponse,
+	res: DirectResponse,
 	headers: Readonly<Record<string, string>>,
 	body: Uint8Array,
 	path: string,
@@ -223,7 +223,7 @@ function end(
 }
 
 function send(
-	res: NodeResponse,
+	res: DirectResponse,
 	context: DirectHandlerContext,
 	{ method, serialization }: SerializedRoute,
 	output: unknown,
@@ -266,7 +266,7 @@ function send(
 }
 
 function fail(
-	res: NodeResponse,
+	res: DirectResponse,
 	context: DirectHandlerContext,
 	err: unknown,
 	path: string,
@@ -277,7 +277,7 @@ function fail(
 }
 
 function write(
-	res: NodeResponse,
+	res: DirectResponse,
 	context: DirectHandlerContext,
 	body: Uint8Array | undefined,
 	path: string,

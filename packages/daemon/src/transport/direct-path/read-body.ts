@@ -4,13 +4,13 @@
  * rest still to come), so connect words the answer. A body that fails (the request body deadline) goes to connect
  * too, which answers with the failure.
  */
-import type { NodeRequest, NodeResponse } from "../http-listener.js";
+import type { DirectRequest, DirectResponse } from "./direct-request.js";
 import type { DirectPathOptions } from "./direct-route.js";
 
 /** See the file comment. */
 export function readBody(
-	req: NodeRequest,
-	res: NodeResponse,
+	req: DirectRequest,
+	res: DirectResponse,
 	options: DirectPathOptions,
 	maxBytes: number,
 	accept: (body: Buffer) => boolean,
