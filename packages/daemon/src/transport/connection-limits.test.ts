@@ -58,12 +58,37 @@ function get(client: http2.ClientHttp2Session, path: string): Promise<void> {
 }
 
 describe("guardHttp2Session", () => {
-	it("keeps one timeout listener however many requests a connection serves", async () => {
-		const { sessions, connect } = await serve({ idleTimeoutMs: 60_000 });
+	it("keeps a connection whose requests follow one another past the idle timeout", async () => {
+		const { sessions, connect } = await serve({ idleTimeoutMs: 1_000 });
 		const client = connect();
-		for (let i = 0; i < 50; i++) await get(client, "/");
+		const started = performance.now();
+		// Back to back for 2.5 idle timeouts: the connection is never idle that long.
+		while (performance.now() - started < 2_500) await get(client, "/");
+		expect(client.closed || client.destroyed).toBe(false);
 		expect(sessions).toHaveLength(1);
-		expect(sessions[0]?.listenerCount("timeout")).toBe(1);
+		// node:http2's session timeout (a timer re-armed at every frame) is not used.
+		expect(sessions[0]?.listenerCount("timeout")).toBe(0);
+	});
+
+	it("closes an idle connection with GOAWAY although its client keeps sending PINGs (as Go's HTTP/2 server)", async () => {
+		const { connect } = await serve({ idleTimeoutMs: 200 });
+		const client = connect();
+		await get(client, "/");
+		const pinger = setInterval(() => {
+			if (!client.closed && !client.destroyed) client.ping(() => {});
+		}, 20);
+		try {
+			const goaway = new Promise<void>((resolve) =>
+				client.once("goaway", () => resolve()),
+			);
+			const closed = new Promise<void>((resolve) =>
+				client.once("close", () => resolve()),
+			);
+			await goaway;
+			await closed;
+		} finally {
+			clearInterval(pinger);
+		}
 	});
 
 	it("closes a connection idle for the idle timeout, but not one with an open stream", async () => {
