@@ -224,7 +224,10 @@ export function createConnectHandler(
 		body: readonly Buffer[],
 		rest: boolean,
 	): void => {
-		// The direct paths hand back what they were given: node's request and response, or a stream's views.
+		// The direct paths hand back what they were given: node's request and response, or a stream's views. A
+		// stream the client has reset (its body read failed with the reset) has nobody left to answer, and a
+		// compatibility pair built now would never hear that it closed.
+		if (directReq instanceof StreamRequest && directRes.destroyed) return;
 		const [req, res] =
 			directReq instanceof StreamRequest
 				? directReq.compat()

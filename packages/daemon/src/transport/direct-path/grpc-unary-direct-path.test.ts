@@ -6,6 +6,7 @@
  * it after every call, the direct path never does.
  */
 import http from "node:http";
+import http2 from "node:http2";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
 	create,
@@ -22,8 +23,9 @@ import {
 import * as v1 from "@flagd-ts/protocol/evaluation-v1";
 import * as v2 from "@flagd-ts/protocol/evaluation-v2";
 import * as sync from "@flagd-ts/protocol/sync-v1";
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { serviceRoute } from "../connect-handler.js";
+import { StreamRequest } from "../stream-request.js";
 import {
 	aborted,
 	BIG_TEXT,
@@ -35,6 +37,7 @@ import {
 	type Pair,
 	type RawH2Response,
 	SOURCE_B,
+	serve,
 	servePair,
 	V1,
 	V2,
@@ -441,6 +444,46 @@ describe("gRPC unary direct path answers as connect does", () => {
 });
 
 describe("gRPC unary direct path hands anything unusual to connect", () => {
+	it("drops a call whose client resets it mid-body, building nothing that would wait for the rest", async () => {
+		const server = await serve(evaluationServices().routes, true, {});
+		const compat = jest.spyOn(StreamRequest.prototype, "compat");
+		try {
+			const session = http2.connect(`http://127.0.0.1:${server.port}`);
+			onClose(() => session.destroy());
+			const headers = {
+				":method": "POST",
+				":path": `${V2}/ResolveBoolean`,
+				"content-type": "application/grpc",
+				te: "trailers",
+			};
+			const stream = session.request(headers, { endStream: false });
+			stream.on("error", () => {});
+			// An envelope announcing 10 bytes, and 2 of them.
+			stream.write(Buffer.from([0, 0, 0, 0, 10, 1, 2]));
+			await new Promise<void>((resolve) => stream.once("ready", resolve));
+			stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+			// Frames are handled in order: once the next call on the connection is answered, the reset has been.
+			const sameSession = await new Promise<number>((resolve) => {
+				const again = session.request(headers);
+				again.on("error", () => {});
+				again.on("response", (h) => resolve(Number(h[":status"])));
+				again.end(
+					envelope(
+						toBinary(
+							v2.ResolveBooleanRequestSchema,
+							create(v2.ResolveBooleanRequestSchema, { flagKey: "bool" }),
+						),
+					),
+				);
+			});
+			expect(sameSession).toBe(200);
+			expect(compat).not.toHaveBeenCalled();
+			expect(server.logs).toEqual([]);
+		} finally {
+			compat.mockRestore();
+		}
+	});
+
 	it("serves a gzip-compressed request through connect", async () => {
 		const pair = await servePair();
 		const payload = toBinary(
