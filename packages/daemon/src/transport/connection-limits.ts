@@ -30,7 +30,7 @@ export interface ConnectionLimits {
 	readonly maxHeaderBytes: number;
 	/**
 	 * A whole request, header and body, must arrive within this (Go's `ReadTimeout`): HTTP/1.1 through Node's
-	 * `requestTimeout`, HTTP/2 per stream ({@link withRequestBodyDeadline}); 0 disables. @default 60_000
+	 * `requestTimeout`, HTTP/2 per stream (request-body-deadline.ts); 0 disables. @default 60_000
 	 */
 	readonly requestTimeoutMs: number;
 	/** Client keepalive PING policy (grpc-go's EnforcementPolicy); undefined = pings accepted at any rate. */
