@@ -8,7 +8,7 @@
  * compatibility pair ({@link StreamRequest.compat}), built exactly as node:http2 builds it, and carries on there.
  *
  * Wire behaviour is the compatibility response's: `respond` with `waitForTrailers` (a Connect answer's empty
- * trailers end the stream with an empty DATA frame, as before), Node's `date` header, the same header order.
+ * trailers end the stream with an empty DATA frame, as before) and Node's `date` header.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import http2 from "node:http2";
@@ -45,10 +45,6 @@ export class StreamRequest {
 
 	get url(): string | undefined {
 		return this.headers[":path"];
-	}
-
-	get authority(): string | undefined {
-		return this.headers[":authority"] ?? this.headers.host;
 	}
 
 	/** What connect-node's URL and the direct paths read: `encrypted` says whether the session is TLS. */
