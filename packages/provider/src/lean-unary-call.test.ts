@@ -16,7 +16,7 @@ import {
 } from "@connectrpc/connect";
 import { runUnaryCall } from "@connectrpc/connect/protocol";
 import { EvaluationServiceV2 } from "@flagd-ts/protocol";
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import {
 	runLeanUnaryCall,
 	type UnaryCallCancellation,
@@ -216,38 +216,77 @@ describe.each(runners)(
 	},
 );
 
+/**
+ * Runs `body` and tells how many deadline timers (60 s) it armed and how many it left armed. setTimeout and
+ * clearTimeout are spied on and call through to the real timers: counting every active timer of the process would
+ * also count other tests' timers, which may fire meanwhile.
+ */
+async function deadlineTimers(
+	body: () => Promise<unknown>,
+): Promise<{ armed: number; left: number }> {
+	const realSet = globalThis.setTimeout;
+	const realClear = globalThis.clearTimeout;
+	const pending = new Set<unknown>();
+	let armed = 0;
+	const set = jest.spyOn(globalThis, "setTimeout").mockImplementation(((
+		fn: (...args: unknown[]) => void,
+		ms?: number,
+		...args: unknown[]
+	) => {
+		const timer = realSet(fn, ms, ...args);
+		if (ms === 60_000) {
+			armed++;
+			pending.add(timer);
+		}
+		return timer;
+	}) as unknown as typeof setTimeout);
+	const clear = jest.spyOn(globalThis, "clearTimeout").mockImplementation(((
+		timer: Parameters<typeof clearTimeout>[0],
+	) => {
+		pending.delete(timer);
+		realClear(timer);
+	}) as typeof clearTimeout);
+	try {
+		await body();
+	} finally {
+		set.mockRestore();
+		clear.mockRestore();
+	}
+	return { armed, left: pending.size };
+}
+
 describe("runLeanUnaryCall", () => {
 	it("rejects, never throws, when an interceptor throws, and clears the deadline", async () => {
-		const timers = () =>
-			process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-		const before = timers();
 		const throwing: Interceptor = () => () => {
 			throw new ConnectError("refused", Code.PermissionDenied);
 		};
 		const [, lean] = runners[0] as [string, Runner];
-		let call: Promise<unknown> | undefined;
-		expect(() => {
-			call = outcome(
-				lean({
-					interceptors: [throwing],
-					timeoutMs: 60_000,
-					send: sendAfter(0),
-				}),
-			);
-		}).not.toThrow();
-		expect(await call).toBe("PermissionDenied: refused");
-		expect(timers()).toBe(before);
+		const deadlines = await deadlineTimers(async () => {
+			let call: Promise<unknown> | undefined;
+			expect(() => {
+				call = outcome(
+					lean({
+						interceptors: [throwing],
+						timeoutMs: 60_000,
+						send: sendAfter(0),
+					}),
+				);
+			}).not.toThrow();
+			expect(await call).toBe("PermissionDenied: refused");
+		});
+		expect(deadlines.left).toBe(0);
 	});
 
 	it("clears the deadline when a call ends", async () => {
-		const timers = () =>
-			process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-		const before = timers();
 		const [, lean] = runners[0] as [string, Runner];
-		await lean({ interceptors: [], timeoutMs: 60_000, send: sendAfter(0) });
-		const failing: Send = () =>
-			Promise.reject(new ConnectError("nope", Code.NotFound));
-		await outcome(lean({ interceptors: [], timeoutMs: 60_000, send: failing }));
-		expect(timers()).toBe(before);
+		const deadlines = await deadlineTimers(async () => {
+			await lean({ interceptors: [], timeoutMs: 60_000, send: sendAfter(0) });
+			const failing: Send = () =>
+				Promise.reject(new ConnectError("nope", Code.NotFound));
+			await outcome(
+				lean({ interceptors: [], timeoutMs: 60_000, send: failing }),
+			);
+		});
+		expect(deadlines).toEqual({ armed: 2, left: 0 });
 	});
 });
