@@ -227,11 +227,12 @@ export function createConnectHandler(
 		// The direct paths hand back what they were given: node's request and response, or a stream's views. A
 		// stream the client has reset (its body read failed with the reset) has nobody left to answer, and a
 		// compatibility pair built now would never hear that it closed.
-		if (directReq instanceof StreamRequest && directRes.destroyed) return;
-		const [req, res] =
-			directReq instanceof StreamRequest
-				? directReq.compat()
-				: [directReq as NodeRequest, directRes as NodeResponse];
+		let req: NodeRequest;
+		let res: NodeResponse;
+		if (directReq instanceof StreamRequest) {
+			if (directRes.destroyed) return;
+			[req, res] = directReq.compat();
+		} else [req, res] = [directReq as NodeRequest, directRes as NodeResponse];
 		const handler = byPath.get(pathOf(req.url)) as UniversalHandler;
 		const universal = universalRequestFromNodeRequest(
 			req,

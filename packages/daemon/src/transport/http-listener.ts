@@ -98,7 +98,7 @@ export function listenMultiProtocol(
 			allowHTTP1: true,
 			...http2ServerOptions(limits),
 		});
-		serveHttp2Streams(server, handler, bodyDeadlines(limits), handler);
+		serveHttp2Streams(server, handler, bodyDeadlines(limits), true);
 		applyHttp1Limits(server, limits);
 		closeUnreadRequests(server);
 		return bind(server, target, tracked(server, limits));

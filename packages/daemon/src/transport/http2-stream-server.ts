@@ -13,19 +13,19 @@ import { StreamRequest } from "./stream-request.js";
 type Http2Server = http2.Http2Server | http2.Http2SecureServer;
 
 /**
- * Serves the HTTP/2 streams of `server` with `handler`. With TLS and HTTP/1.1 allowed, the server's 'request'
- * event must carry the HTTP/1.1 requests (`http1`): registering it makes node:http2 serve streams through the
- * compatibility API as well, so that listener of its own is taken off again.
+ * Serves the HTTP/2 streams of `server` with `handler`. With TLS and HTTP/1.1 allowed (`alsoHttp1`), the server's
+ * 'request' event carries the HTTP/1.1 requests to `handler` too: registering it makes node:http2 serve streams
+ * through the compatibility API as well, so that listener of its own is taken off again.
  */
 export function serveHttp2Streams(
 	server: Http2Server,
 	handler: RequestHandler,
 	deadlines: BodyDeadlines | undefined,
-	http1?: RequestHandler,
+	alsoHttp1 = false,
 ): void {
-	if (http1 !== undefined) {
+	if (alsoHttp1) {
 		server.on("request", (req: NodeRequest, res) => {
-			if (req.httpVersionMajor === 1) http1(req, res);
+			if (req.httpVersionMajor === 1) handler(req, res);
 		});
 		// node:http2 added its compatibility 'stream' listener with the 'request' listener above; streams are
 		// served below instead.
