@@ -8,7 +8,16 @@
 import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import https from "node:https";
+import type net from "node:net";
 import { afterEach, describe, expect, it } from "@jest/globals";
+import {
+	connectRaw,
+	EMPTY_SETTINGS,
+	FrameReader,
+	frame,
+	HEADERS,
+	PREFACE,
+} from "../../../../test/integration/connection-test-kit.js";
 import { createTlsFixtures } from "../../../../test/support/tls-fixtures.js";
 import type { ConnectionLimits } from "./connection-limits.js";
 import {
@@ -21,10 +30,15 @@ import {
 } from "./http-listener.js";
 import type { StreamRequest } from "./stream-request.js";
 
+const DATA = 0;
+const END_STREAM = 0x01;
+
 const running: RunningListener[] = [];
 const sessions: http2.ClientHttp2Session[] = [];
+const raw: net.Socket[] = [];
 afterEach(async () => {
 	for (const s of sessions.splice(0)) s.destroy();
+	for (const s of raw.splice(0)) s.destroy();
 	await Promise.all(running.splice(0).map((l) => l.close(0)));
 });
 
@@ -38,7 +52,8 @@ interface Served {
 }
 
 /**
- * A handler whose stream path takes POSTs to `/stream*` (reads the body, echoes it with a trailer) and declines
+ * A handler whose stream path takes POSTs to `/stream*` (reads the body, echoes it with a trailer, none for
+ * `/stream-no-trailers`) and declines
  * everything else; the request handler echoes the body too. `/stream-fallback` is taken, then handed to the
  * compatibility pair when its body fails.
  */
@@ -74,7 +89,8 @@ function echoHandler(served: Served): RequestHandler {
 			const res = req.response;
 			if (res.destroyed) return;
 			res.writeHead(200, { "content-type": "text/plain" });
-			res.addTrailers({ "x-trailer": "yes" });
+			if (req.url !== "/stream-no-trailers")
+				res.addTrailers({ "x-trailer": "yes" });
 			res.end(`stream:${Buffer.concat(chunks).toString()}`);
 		});
 		return true;
@@ -174,6 +190,38 @@ describe("HTTP/2 streams offered to the handler's stream path", () => {
 		expect(answer.trailers["x-trailer"]).toBe("yes");
 		expect(served.streamed).toEqual(["/stream"]);
 		expect(served.handled).toEqual([]);
+	});
+
+	it("ends an answer without trailers on its body's DATA frame, with no empty DATA frame after it", async () => {
+		const served = newServed();
+		const port = await startH2c(served);
+		const socket = await connectRaw(port);
+		raw.push(socket);
+		const frames = new FrameReader(socket);
+		const path = "/stream-no-trailers";
+		const request = Buffer.concat([
+			Buffer.from([0x83, 0x86, 0x44, path.length]), // :method POST, :scheme http, :path literal
+			Buffer.from(path),
+			Buffer.from([0x41, 0x01, 0x78]), // :authority x
+		]);
+		// HEADERS with END_STREAM | END_HEADERS: an empty request body.
+		socket.write(
+			Buffer.concat([
+				PREFACE,
+				EMPTY_SETTINGS,
+				frame(HEADERS, 0x05, 1, request),
+			]),
+		);
+		const last = await frames.waitFor(
+			(f) =>
+				f.type === DATA && f.streamId === 1 && (f.flags & END_STREAM) !== 0,
+			"DATA with END_STREAM on stream 1",
+		);
+		expect(last.payload.toString()).toBe("stream:");
+		expect(
+			frames.frames.filter((f) => f.type === DATA && f.streamId === 1),
+		).toHaveLength(1);
+		expect(served.streamed).toEqual([path]);
 	});
 
 	it("hands a declined request to the request handler as the compatibility pair, body intact", async () => {

@@ -7,8 +7,10 @@
  * direct paths the members they use, read from and written to the stream; anything else turns them into the real
  * compatibility pair ({@link StreamRequest.compat}), built exactly as node:http2 builds it, and carries on there.
  *
- * Wire behaviour is the compatibility response's: `respond` with `waitForTrailers` (a Connect answer's empty
- * trailers end the stream with an empty DATA frame, as before) and Node's `date` header.
+ * Headers, body and trailers are the compatibility response's, with Node's `date` header. An answer without trailers
+ * (Connect) ends the stream on its body's DATA frame, as Go's HTTP/2 server ends a small answer, where the
+ * compatibility response always asks for trailers and sends an empty DATA frame with END_STREAM after the body: that
+ * takes a second write and event-loop turn per call (docs/performance.md).
  */
 import type { IncomingHttpHeaders } from "node:http";
 import http2 from "node:http2";
@@ -177,7 +179,11 @@ export class StreamResponse {
 		this.#trailers = trailers;
 	}
 
-	/** Sends the headers, the body and the trailers. Throws what `respond` throws (an invalid header). */
+	/**
+	 * Sends the headers, the body and the trailers, if any were added. Throws what `respond` throws (an invalid
+	 * header). Without trailers Node 20 makes an `ERR_STREAM_DESTROYED` nobody sees once the stream has closed
+	 * (`errorBuffer` after the last write): measured cheaper than the second write that asking for trailers takes.
+	 */
 	end(body?: Uint8Array | string): void {
 		const stream = this.stream;
 		// respond copies the headers and puts in `:status` 200 when there is none.
@@ -185,8 +191,11 @@ export class StreamResponse {
 			this.#statusCode === 200
 				? this.#headers
 				: { ...this.#headers, ":status": String(this.#statusCode) };
-		stream.respond(headers, { waitForTrailers: true });
-		stream.once("wantTrailers", this.#sendTrailers);
+		if (this.#trailers === NO_TRAILERS) stream.respond(headers);
+		else {
+			stream.respond(headers, { waitForTrailers: true });
+			stream.once("wantTrailers", this.#sendTrailers);
+		}
 		if (body === undefined) stream.end();
 		else stream.end(body);
 	}
