@@ -257,7 +257,8 @@ function livenessProbe(
 /**
  * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
  * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
- * however large the client says it is.
+ * however large the client says it is. HTTP/1.1-only servers do it in their handler's listener
+ * ({@link closingUnreadRequests}).
  */
 export function closeUnreadRequests(
 	server: http.Server | http2.Http2SecureServer,
@@ -268,13 +269,35 @@ export function closeUnreadRequests(
 			req: http.IncomingMessage | http2.Http2ServerRequest,
 			res: http.ServerResponse | http2.Http2ServerResponse,
 		) => {
-			if (!("httpVersionMajor" in req) || req.httpVersionMajor !== 1) return;
-			// Taken now: Node detaches the socket from the request once the response is done.
-			const socket: net.Socket | null = req.socket;
-			// 'finish' comes at most once: `on` spares the once-wrapper per request.
-			res.on("finish", () => {
-				if (!req.complete) socket?.destroySoon();
-			});
+			// HTTP/1.1 on this server means node:http's request and response.
+			if (req.httpVersionMajor === 1)
+				closeIfUnread(req as http.IncomingMessage, res as http.ServerResponse);
 		},
 	);
+}
+
+/**
+ * `handler` with {@link closeUnreadRequests} done in the same 'request' listener: a second listener makes Node's
+ * emit copy the listener array and call both, for every request.
+ */
+export function closingUnreadRequests(
+	handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+	return (req, res) => {
+		closeIfUnread(req, res);
+		handler(req, res);
+	};
+}
+
+/** Closes the connection once `res` is written if `req`'s body has not been read to its end by then. */
+function closeIfUnread(
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+): void {
+	// Taken now: Node detaches the socket from the request once the response is done.
+	const socket: net.Socket | null = req.socket;
+	// 'finish' comes at most once: `on` spares the once-wrapper per request.
+	res.on("finish", () => {
+		if (!req.complete) socket?.destroySoon();
+	});
 }

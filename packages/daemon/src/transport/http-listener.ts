@@ -15,6 +15,7 @@ import {
 	applyHttp1Limits,
 	type ConnectionLimits,
 	closeUnreadRequests,
+	closingUnreadRequests,
 	DEFAULT_CONNECTION_LIMITS,
 	guardHttp2Session,
 	http1ServerOptions,
@@ -154,16 +155,18 @@ export function listenHttp1(
 	const limits = limitsOf(target);
 	const server =
 		target.tls === undefined
-			? http.createServer(http1ServerOptions(limits), handler)
+			? http.createServer(
+					http1ServerOptions(limits),
+					closingUnreadRequests(handler),
+				)
 			: https.createServer(
 					{
 						...readTls(target),
 						...tlsServerOptions(limits),
 						...http1ServerOptions(limits),
 					},
-					handler,
+					closingUnreadRequests(handler),
 				);
-	closeUnreadRequests(server);
 	return bind(server, target, tracked(server, limits), server);
 }
 

@@ -78,13 +78,12 @@ export function createOfrepHandler(
 			sendText(res, 405, "method not allowed\n");
 			return;
 		}
-		const done = metrics.startRequest(
+		metrics.observeResponse(
 			route.bulk ? BULK_ROUTE : SINGLE_ROUTE,
 			"POST",
 			"http",
+			res,
 		);
-		// 'close' comes once per response: `on` spares the once-wrapper per request.
-		res.on("close", () => done(res.statusCode));
 		const observed = quiet
 			? undefined
 			: observe(telemetry, req, res, route.bulk);
