@@ -21,7 +21,8 @@ type OnError = (err: Error) => void;
 /** See {@link StreamRequest.compat}: the failure reaches the reader through the request's `errored`. */
 function noticedOnRead(): void {}
 
-const NO_TRAILERS: Readonly<Record<string, string>> = Object.freeze({});
+/** No headers or trailers given yet; {@link StreamResponse.end} asks for trailers only when they are not this. */
+const NONE_GIVEN: Readonly<Record<string, string>> = Object.freeze({});
 
 /** The request side: headers, body events, and the way to the compatibility pair. */
 export class StreamRequest {
@@ -139,8 +140,8 @@ export class StreamRequest {
 /** The response side: one status, headers and optional trailers, written with the body in one go. */
 export class StreamResponse {
 	#statusCode = 200;
-	#headers: Readonly<Record<string, string>> = NO_TRAILERS;
-	#trailers: Readonly<Record<string, string>> = NO_TRAILERS;
+	#headers: Readonly<Record<string, string>> = NONE_GIVEN;
+	#trailers: Readonly<Record<string, string>> = NONE_GIVEN;
 
 	constructor(readonly stream: http2.ServerHttp2Stream) {}
 
@@ -191,7 +192,7 @@ export class StreamResponse {
 			this.#statusCode === 200
 				? this.#headers
 				: { ...this.#headers, ":status": String(this.#statusCode) };
-		if (this.#trailers === NO_TRAILERS) stream.respond(headers);
+		if (this.#trailers === NONE_GIVEN) stream.respond(headers);
 		else {
 			stream.respond(headers, { waitForTrailers: true });
 			stream.once("wantTrailers", this.#sendTrailers);
