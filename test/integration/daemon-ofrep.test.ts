@@ -261,6 +261,30 @@ describe("bulk", () => {
 		});
 	});
 
+	it("answers a browser (Origin) with the CORS headers beside the answer's own, computed and replayed", async () => {
+		const origin = { Origin: "https://app.example" };
+		for (const path of ["/int-flag", ""]) {
+			// The first answer is computed, the second replayed from the answer cache: both write the headers CORS
+			// set before the answer's own.
+			const bodies: string[] = [];
+			for (let i = 0; i < 2; i++) {
+				const res = await post(path, "{}", origin);
+				expect(res.status).toBe(200);
+				expect(res.headers.get("access-control-allow-origin")).toBe("*");
+				expect(res.headers.get("access-control-expose-headers")).toContain(
+					"ETag",
+				);
+				expect(res.headers.get("content-type")).toBe("application/json");
+				expect(res.headers.get("content-length")).toBe(
+					String(Buffer.byteLength(res.text)),
+				);
+				if (path === "") expect(res.headers.get("etag")).toMatch(/^".+"$/);
+				bodies.push(res.text);
+			}
+			expect(bodies[1]).toBe(bodies[0]);
+		}
+	});
+
 	it("sends an ETag and answers If-None-Match with 304 until the flags or the context change", async () => {
 		const first = await post("");
 		const etag = first.headers.get("etag");

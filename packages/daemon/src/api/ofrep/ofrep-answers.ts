@@ -117,10 +117,12 @@ export class OfrepAnswers {
 		const answer: OfrepAnswer = {
 			status: item.status,
 			// With its length known up front node:http sends no chunked framing (fewer bytes and writes).
-			headers: {
-				"Content-Type": "application/json",
-				"Content-Length": String(Buffer.byteLength(text)),
-			},
+			headers: [
+				"Content-Type",
+				"application/json",
+				"Content-Length",
+				String(Buffer.byteLength(text)),
+			],
 			body: text,
 			etag: undefined,
 			results: [result],
@@ -192,11 +194,14 @@ export class OfrepAnswers {
 		const etag = `"${createHash("sha1").update(text).digest("base64url")}"`;
 		const answer: OfrepAnswer = {
 			status: 200,
-			headers: {
-				ETag: etag,
-				"Content-Type": "application/json",
-				"Content-Length": String(Buffer.byteLength(text)),
-			},
+			headers: [
+				"ETag",
+				etag,
+				"Content-Type",
+				"application/json",
+				"Content-Length",
+				String(Buffer.byteLength(text)),
+			],
 			body: text,
 			etag,
 			results,

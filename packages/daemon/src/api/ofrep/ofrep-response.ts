@@ -2,14 +2,19 @@
  * Writing OFREP responses: JSON items and texts with flagd's status codes, and encoded answers (ofrep-answers.ts)
  * with their ETag and `If-None-Match` → 304 handling.
  */
+import type { ServerResponse } from "node:http";
 import type { NodeResponse } from "../../transport/http-listener.js";
 import type { OfrepItem } from "./ofrep-render.js";
 
 /** An encoded response, rendered once and written as often as it is asked for. */
 export interface EncodedResponse {
 	readonly status: number;
-	/** Content-Type (and ETag) of the response; reused, never modified. */
-	readonly headers: Readonly<Record<string, string>>;
+	/**
+	 * Header names and values, flat (`[name, value, name, value, …]`, as writeHead takes them): Content-Type,
+	 * Content-Length (and ETag). Reused, never modified. Flat because node:http walks a header object with `for…in`
+	 * and an own-property check per key, for every answer it writes.
+	 */
+	readonly headers: readonly string[];
 	readonly body: string;
 	/** Bulk responses only; then `headers` holds it too. */
 	readonly etag: string | undefined;
@@ -26,7 +31,9 @@ export function sendEncoded(
 		res.end();
 		return;
 	}
-	res.writeHead(answer.status, answer.headers);
+	// writeHead copies the array, never changes it. node:http2's compatibility response takes the same flat array
+	// (Http2ServerResponse.writeHead in Node 20), which its type declaration leaves out.
+	(res as ServerResponse).writeHead(answer.status, answer.headers as string[]);
 	res.end(answer.body);
 }
 
