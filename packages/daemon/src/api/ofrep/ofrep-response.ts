@@ -31,8 +31,8 @@ export function sendEncoded(
 		res.end();
 		return;
 	}
-	// writeHead copies the array, never changes it. node:http2's compatibility response takes the same flat array
-	// (Http2ServerResponse.writeHead in Node 20), which its type declaration leaves out.
+	// writeHead reads the array and neither keeps nor changes it. node:http2's compatibility response takes the same
+	// flat array (Http2ServerResponse.writeHead in Node 20), which its type declaration leaves out.
 	(res as ServerResponse).writeHead(answer.status, answer.headers as string[]);
 	res.end(answer.body);
 }
