@@ -232,7 +232,10 @@ export function createConnectHandler(
 		if (directReq instanceof StreamRequest) {
 			if (directRes.destroyed) return;
 			[req, res] = directReq.compat();
-		} else [req, res] = [directReq as NodeRequest, directRes as NodeResponse];
+		} else {
+			req = directReq as NodeRequest;
+			res = directRes as NodeResponse;
+		}
 		const handler = byPath.get(pathOf(req.url)) as UniversalHandler;
 		const universal = universalRequestFromNodeRequest(
 			req,
