@@ -5,7 +5,7 @@
  * - HTTP/2 uses `settings.maxConcurrentStreams` and `maxHeaderListSize`, a deadline for the connection's first
  *   request, and an idle timeout that closes a connection with no open stream ({@link guardHttp2Session});
  * - a TLS handshake must finish within the header timeout;
- * - an HTTP/1.1 response sent before its request body was read closes the connection ({@link closeUnreadRequests}).
+ * - an HTTP/1.1 response sent before its request body was read closes the connection (unread-body-response.ts).
  *
  * {@link guardHttp2Session} also destroys the socket under a session that errors or closes. Node 20's http2 leaves
  * the descriptor of a connection it ended after a protocol error open (the session stops reading, so the peer's
@@ -15,6 +15,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import type net from "node:net";
 import { enforcePingPolicy, type PingPolicy } from "./ping-policy.js";
+import { UnreadBodyResponse } from "./unread-body-response.js";
 
 export interface ConnectionLimits {
 	/**
@@ -83,11 +84,12 @@ export function applyHttp1Limits(
 	).connectionsCheckingInterval = checkingIntervalMs(limits);
 }
 
-/** Constructor options of an http.Server (or https.Server) with the limits. */
+/** Constructor options of an http.Server (or https.Server) with the limits and the {@link UnreadBodyResponse}. */
 export function http1ServerOptions(
 	limits: ConnectionLimits,
 ): http.ServerOptions {
 	return {
+		ServerResponse: UnreadBodyResponse,
 		...(limits.maxHeaderBytes > 0
 			? { maxHeaderSize: limits.maxHeaderBytes }
 			: {}),
@@ -252,52 +254,4 @@ function livenessProbe(
 			timer = undefined;
 		},
 	};
-}
-
-/**
- * An HTTP/1.1 response sent before its request body was read (an error, a 405, a body over the limit) closes the
- * connection once written. Node would otherwise read and discard the rest of the body to reuse the connection,
- * however large the client says it is. HTTP/1.1-only servers do it in their handler's listener
- * ({@link closingUnreadRequests}).
- */
-export function closeUnreadRequests(
-	server: http.Server | http2.Http2SecureServer,
-): void {
-	server.on(
-		"request",
-		(
-			req: http.IncomingMessage | http2.Http2ServerRequest,
-			res: http.ServerResponse | http2.Http2ServerResponse,
-		) => {
-			// HTTP/1.1 on this server means node:http's request and response.
-			if (req.httpVersionMajor === 1)
-				closeIfUnread(req as http.IncomingMessage, res as http.ServerResponse);
-		},
-	);
-}
-
-/**
- * `handler` with {@link closeUnreadRequests} done in the same 'request' listener: a second listener makes Node's
- * emit copy the listener array and call both, for every request.
- */
-export function closingUnreadRequests(
-	handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
-): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-	return (req, res) => {
-		closeIfUnread(req, res);
-		handler(req, res);
-	};
-}
-
-/** Closes the connection once `res` is written if `req`'s body has not been read to its end by then. */
-function closeIfUnread(
-	req: http.IncomingMessage,
-	res: http.ServerResponse,
-): void {
-	// Taken now: Node detaches the socket from the request once the response is done.
-	const socket: net.Socket | null = req.socket;
-	// 'finish' comes at most once: `on` spares the once-wrapper per request.
-	res.on("finish", () => {
-		if (!req.complete) socket?.destroySoon();
-	});
 }

@@ -14,8 +14,6 @@ import { DaemonError } from "../errors.js";
 import {
 	applyHttp1Limits,
 	type ConnectionLimits,
-	closeUnreadRequests,
-	closingUnreadRequests,
 	DEFAULT_CONNECTION_LIMITS,
 	guardHttp2Session,
 	http1ServerOptions,
@@ -25,12 +23,12 @@ import {
 import { serveHttp2Streams } from "./http2-stream-server.js";
 import { sniff } from "./protocol-sniff.js";
 import { BodyDeadlines } from "./request-body-deadline.js";
-
 import type {
 	NodeRequest,
 	NodeResponse,
 	RequestHandler,
 } from "./request-handler.js";
+import { UnreadBodyResponse } from "./unread-body-response.js";
 
 export type { NodeRequest, NodeResponse, RequestHandler };
 
@@ -97,18 +95,17 @@ export function listenMultiProtocol(
 			...readTls(target),
 			...tlsServerOptions(limits),
 			allowHTTP1: true,
+			Http1ServerResponse: UnreadBodyResponse,
 			...http2ServerOptions(limits),
 		});
 		serveHttp2Streams(server, handler, bodyDeadlines(limits), true);
 		applyHttp1Limits(server, limits);
-		closeUnreadRequests(server);
 		return bind(server, target, tracked(server, limits));
 	}
 	const h1 = http.createServer(http1ServerOptions(limits), handler);
 	const h2 = http2.createServer(http2ServerOptions(limits));
 	serveHttp2Streams(h2, handler, bodyDeadlines(limits));
 	const tracker = tracked(h2, limits);
-	// Also what closeUnreadRequests does, from the same listener: one per request instead of two.
 	trackBusy(h1, tracker);
 	// Node checks headersTimeout/requestTimeout only on servers that emitted "listening"; this one never listens
 	// (the front server hands it sockets), so it is told it does.
@@ -155,17 +152,14 @@ export function listenHttp1(
 	const limits = limitsOf(target);
 	const server =
 		target.tls === undefined
-			? http.createServer(
-					http1ServerOptions(limits),
-					closingUnreadRequests(handler),
-				)
+			? http.createServer(http1ServerOptions(limits), handler)
 			: https.createServer(
 					{
 						...readTls(target),
 						...tlsServerOptions(limits),
 						...http1ServerOptions(limits),
 					},
-					closingUnreadRequests(handler),
+					handler,
 				);
 	return bind(server, target, tracked(server, limits), server);
 }
@@ -180,12 +174,7 @@ interface Tracker {
 	closing: boolean;
 }
 
-/**
- * Marks sniffed HTTP/1.1 sockets busy per request, so close can end idle keep-alive sockets at once; and, as
- * closeUnreadRequests (connection-limits.ts) does for the other HTTP/1.1 servers, closes the connection of a
- * response sent before its request body was read. The response's 'close' follows its 'finish' within the same
- * tick of I/O, so the request's body state is the same at both.
- */
+/** Marks sniffed HTTP/1.1 sockets busy per request, so close can end idle keep-alive sockets at once. */
 function trackBusy(h1: http.Server, tracker: Tracker): void {
 	h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
 		const socket = req.socket;
@@ -193,8 +182,7 @@ function trackBusy(h1: http.Server, tracker: Tracker): void {
 		// 'close' comes once per response: `on` spares the once-wrapper per request.
 		res.on("close", () => {
 			tracker.busy.delete(socket);
-			if (!req.complete) socket.destroySoon();
-			else if (tracker.closing) socket.end();
+			if (tracker.closing) socket.end();
 		});
 	});
 }

@@ -148,12 +148,10 @@ export class OfrepAnswers {
 		const resolver = this.#resolver;
 		if (!resolver.store.isReady()) {
 			res.setHeader("Retry-After", String(NOT_READY_RETRY_AFTER_SECONDS));
-			sendJson(
-				res,
-				503,
-				{ errorCode: "GENERAL", errorDetails: NOT_READY_MESSAGE },
-				false,
-			);
+			sendJson(res, 503, {
+				errorCode: "GENERAL",
+				errorDetails: NOT_READY_MESSAGE,
+			});
 			return;
 		}
 		const version = resolver.store.version;

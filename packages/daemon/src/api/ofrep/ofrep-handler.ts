@@ -87,30 +87,17 @@ export function createOfrepHandler(
 		const observed = quiet
 			? undefined
 			: observe(telemetry, req, res, route.bulk);
-		readBody(
-			req,
-			maxRequestBodyBytes,
-			(body) => {
-				try {
-					if (body === undefined)
-						sendJson(
-							res,
-							413,
-							{ errorDetails: "request body too large" },
-							true,
-						);
-					else if (route.bulk) answers.bulk(req, res, body, observed);
-					else answers.single(req, res, body, route.key, observed);
-				} catch (e: unknown) {
-					onError(e, path);
-					if (!res.headersSent) sendText(res, 500, "internal error\n");
-				}
-			},
-			(e: unknown) => {
+		readBody(req, maxRequestBodyBytes, (body) => {
+			try {
+				if (body === undefined)
+					sendJson(res, 413, { errorDetails: "request body too large" });
+				else if (route.bulk) answers.bulk(req, res, body, observed);
+				else answers.single(req, res, body, route.key, observed);
+			} catch (e: unknown) {
 				onError(e, path);
-				if (!res.headersSent) sendText(res, 400, "cannot read request body\n");
-			},
-		);
+				if (!res.headersSent) sendText(res, 500, "internal error\n");
+			}
+		});
 	};
 }
 

@@ -49,13 +49,14 @@ export function header(req: NodeRequest, name: string): string | undefined {
 
 /**
  * Reads the body and calls `done` with it, or with undefined when it exceeds `limit` (then the rest is not read
- * and the connection closes); `failed` on a stream error.
+ * and the connection closes). A request whose client goes away before the end never calls `done`: there is no one
+ * to answer. No 'error' listener, which would cost one more per request for nothing: node:http emits 'error' on a
+ * request only when one is attached, and only for that ('aborted'); node:http2's compatibility request never does.
  */
 export function readBody(
 	req: NodeRequest,
 	limit: number,
 	done: (body: Buffer | undefined) => void,
-	failed: (error: unknown) => void,
 ): void {
 	const declared = Number(req.headers["content-length"] ?? "0");
 	if (limit > 0 && declared > limit) {
@@ -80,16 +81,11 @@ export function readBody(
 		else more.push(chunk);
 	};
 	req.on("data", onData);
-	// `settled` makes each fire once; `on` spares the once-wrappers per request.
+	// `on`, not `once`: 'end' comes at most once, and `settled` skips it after a refusal.
 	req.on("end", () => {
 		if (settled) return;
 		settled = true;
 		done(more !== undefined ? Buffer.concat(more) : (first ?? EMPTY));
-	});
-	req.on("error", (error) => {
-		if (settled) return;
-		settled = true;
-		failed(error);
 	});
 }
 

@@ -46,27 +46,16 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 export function sendItem(res: NodeResponse, item: OfrepItem): void {
-	sendJson(res, item.status, item.body, false);
+	sendJson(res, item.status, item.body);
 }
 
+/** A JSON body. A response to a request whose body is left unread (413) closes the connection: the listener's doing. */
 export function sendJson(
 	res: NodeResponse,
 	status: number,
 	body: unknown,
-	close: boolean,
 ): void {
-	const headers: Record<string, string> = {
-		"Content-Type": "application/json",
-	};
-	// After refusing an oversized body the rest of it is unread: close rather than parse it as the next request.
-	if (
-		close &&
-		"httpVersionMajor" in res.req &&
-		res.req.httpVersionMajor === 1
-	) {
-		headers.Connection = "close";
-	}
-	res.writeHead(status, headers);
+	res.writeHead(status, { "Content-Type": "application/json" });
 	res.end(JSON.stringify(body));
 }
 
