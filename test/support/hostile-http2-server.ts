@@ -46,7 +46,8 @@ export interface HostileServer {
 	readonly acceptedConnections: number;
 	/**
 	 * Resolves once every connection has been closed by the client (or rejects after `timeoutMs`). A `never-reads`
-	 * server starts reading here, so it sees the client's FIN or RST.
+	 * server reads every connection while this waits (those accepted meanwhile too), so it sees the client's FIN or
+	 * RST; afterwards new connections are left unread again.
 	 */
 	waitForNoConnections(timeoutMs: number): Promise<void>;
 	close(): Promise<void>;
@@ -122,6 +123,15 @@ export async function startHostileServer(
 	const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
 	const sockets = new Set<net.Socket>();
 	let accepted = 0;
+	/**
+	 * Set while waitForNoConnections waits: every connection is read, also one accepted meanwhile (the client may
+	 * have connected and closed before this process got to accept it; a socket that is not read never sees its FIN).
+	 */
+	let readingAll = false;
+	const readToEnd = (socket: net.Socket): void => {
+		socket.on("data", () => {});
+		socket.resume();
+	};
 	const idleWaiters = new Set<() => void>();
 	const server = net.createServer((socket) => {
 		accepted++;
@@ -132,6 +142,7 @@ export async function startHostileServer(
 			if (sockets.size === 0) for (const w of idleWaiters) w();
 		});
 		serve(behaviour, socket, maxBytes);
+		if (readingAll) readToEnd(socket);
 	});
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 	const port = (server.address() as net.AddressInfo).port;
@@ -144,14 +155,13 @@ export async function startHostileServer(
 			return accepted;
 		},
 		waitForNoConnections(timeoutMs) {
-			for (const s of sockets) {
-				s.on("data", () => {});
-				s.resume();
-			}
+			for (const s of sockets) readToEnd(s);
 			if (sockets.size === 0) return Promise.resolve();
+			readingAll = true;
 			return new Promise<void>((resolve, reject) => {
 				const timer = setTimeout(() => {
 					idleWaiters.delete(done);
+					readingAll = idleWaiters.size > 0;
 					reject(
 						new Error(
 							`${sockets.size} connection(s) still open after ${timeoutMs} ms`,
@@ -161,6 +171,7 @@ export async function startHostileServer(
 				const done = (): void => {
 					clearTimeout(timer);
 					idleWaiters.delete(done);
+					readingAll = idleWaiters.size > 0;
 					resolve();
 				};
 				idleWaiters.add(done);
@@ -180,6 +191,11 @@ function serve(
 ): void {
 	const settings = frame(FRAME.SETTINGS, 0, 0);
 	let written = 0;
+	// Floods waiting for the socket to drain (one per answered stream): one 'drain' listener serves them all.
+	const waiting: Array<() => void> = [];
+	socket.on("drain", () => {
+		for (const pump of waiting.splice(0)) pump();
+	});
 	/** Writes `next()` chunks while the socket drains, up to maxBytes, until the socket closes or next() ends. */
 	const flood = (next: () => Buffer | undefined): void => {
 		const pump = (): void => {
@@ -188,7 +204,7 @@ function serve(
 				if (chunk === undefined) return;
 				written += chunk.length;
 				if (!socket.write(chunk)) {
-					socket.once("drain", pump);
+					waiting.push(pump);
 					return;
 				}
 			}
