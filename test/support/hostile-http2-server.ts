@@ -123,11 +123,6 @@ export async function startHostileServer(
 	const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
 	const sockets = new Set<net.Socket>();
 	let accepted = 0;
-	/**
-	 * Set while waitForNoConnections waits: every connection is read, also one accepted meanwhile (the client may
-	 * have connected and closed before this process got to accept it; a socket that is not read never sees its FIN).
-	 */
-	let readingAll = false;
 	const readToEnd = (socket: net.Socket): void => {
 		socket.on("data", () => {});
 		socket.resume();
@@ -142,7 +137,9 @@ export async function startHostileServer(
 			if (sockets.size === 0) for (const w of idleWaiters) w();
 		});
 		serve(behaviour, socket, maxBytes);
-		if (readingAll) readToEnd(socket);
+		// While waitForNoConnections waits, a connection accepted meanwhile is read too: the client may have
+		// connected and closed before this process got to accept it, and a socket that is not read never sees its FIN.
+		if (idleWaiters.size > 0) readToEnd(socket);
 	});
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 	const port = (server.address() as net.AddressInfo).port;
@@ -157,11 +154,9 @@ export async function startHostileServer(
 		waitForNoConnections(timeoutMs) {
 			for (const s of sockets) readToEnd(s);
 			if (sockets.size === 0) return Promise.resolve();
-			readingAll = true;
 			return new Promise<void>((resolve, reject) => {
 				const timer = setTimeout(() => {
 					idleWaiters.delete(done);
-					readingAll = idleWaiters.size > 0;
 					reject(
 						new Error(
 							`${sockets.size} connection(s) still open after ${timeoutMs} ms`,
@@ -171,7 +166,6 @@ export async function startHostileServer(
 				const done = (): void => {
 					clearTimeout(timer);
 					idleWaiters.delete(done);
-					readingAll = idleWaiters.size > 0;
 					resolve();
 				};
 				idleWaiters.add(done);
